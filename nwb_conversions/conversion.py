@@ -1,0 +1,120 @@
+"""Convert one session: build the converter, check the metadata, write atomically, run the nwbinspector gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jsonschema.exceptions import ValidationError
+
+from .datasets import Dataset
+from .errors import MetadataError, OutputExistsError
+from .metadata import load_yaml_mapping, missing_dandi_subject_fields, normalize_for_schema
+from .validation import InspectionReport, gate
+from .writing import write_nwbfile
+
+
+@dataclass
+class ConversionResult:
+    """What one conversion produced.
+
+    Attributes
+    ----------
+    output_path : Path
+    report : InspectionReport or None
+        None with ``inspect=False``.
+    missing_subject_fields : list of str
+        DANDI subject fields nobody supplied.
+    notes : list of str
+        The dataset module's notes (assumptions, missing facts).
+    """
+
+    output_path: Path
+    report: InspectionReport | None
+    missing_subject_fields: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def schema_error_line(error: ValidationError) -> str:
+    """Say where in the metadata a JSON-schema error is, and what is wrong, in one line."""
+    where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+    return f"metadata {where}: {' '.join(error.message.split())}"
+
+
+def convert_session(
+    dataset: Dataset,
+    source_path: str | Path,
+    output_path: str | Path,
+    *,
+    metadata_path: str | Path | None = None,
+    overwrite: bool = False,
+    stub_test: bool = False,
+    compression: str = "gzip",
+    inspect: bool = True,
+    progress: bool | None = None,
+) -> ConversionResult:
+    """Convert one session of ``dataset`` to ``output_path``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    source_path : str or Path
+        The session (folder or file) in the dataset's original format.
+    output_path : str or Path
+        The NWB file to write; written atomically.
+    metadata_path : str or Path, optional
+        The user's YAML metadata, applied last.
+    overwrite : bool, default: False
+        Replace an existing output.
+    stub_test : bool, default: False
+        Write only a few seconds of each stream.
+    compression : str, default: "gzip"
+        See :data:`nwb_conversions.writing.COMPRESSION_CHOICES`.
+    inspect : bool, default: True
+        Run the nwbinspector gate; a CRITICAL problem (other than missing subject facts) fails the conversion.
+    progress : bool, optional
+        Progress bars; default: when stderr is a terminal.
+
+    Raises
+    ------
+    ConversionError
+        On bad sources, bad metadata, an existing output or a failed gate; no output file is left behind.
+    """
+    output_path = Path(output_path)
+    if output_path.exists() and not overwrite:
+        raise OutputExistsError(output_path)
+    user_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
+    conversion = dataset.build(Path(source_path), user_metadata, stub_test)
+    metadata = normalize_for_schema(conversion.metadata)
+    try:
+        conversion.converter.validate_metadata(metadata)
+    except ValidationError as error:
+        raise MetadataError(
+            metadata_path or source_path, schema_error_line(error), "metadata that fits the dataset's schema"
+        )
+    conversion.converter.temporally_align_data_interfaces(
+        metadata=metadata, conversion_options=conversion.conversion_options
+    )
+    nwbfile = conversion.converter.create_nwbfile(metadata=metadata, conversion_options=conversion.conversion_options)
+    missing = missing_dandi_subject_fields(metadata)
+    if not metadata.get("Subject"):
+        missing = ["subject"] + missing
+    reports = []
+
+    def run_gate(temporary_path: Path) -> None:
+        reports.append(gate(temporary_path, missing_subject_fields=missing, shown_path=output_path))
+
+    write_nwbfile(
+        nwbfile,
+        output_path,
+        overwrite=overwrite,
+        compression=compression,
+        check=run_gate if inspect else None,
+        progress=progress,
+    )
+    return ConversionResult(
+        output_path=output_path,
+        report=reports[0] if reports else None,
+        missing_subject_fields=[name for name in missing if name != "subject"],
+        notes=conversion.notes,
+    )

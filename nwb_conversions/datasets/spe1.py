@@ -1,0 +1,310 @@
+"""SPE-1 (Marques-Smith et al. 2018): one cell folder ``cNN/`` of a Neuropixels + patch-clamp paired recording.
+
+Files (matched by suffix; copies may carry ``-001``): ``cNN_npx_raw.bin`` (required), ``cNN_patch_ch1.bin``
+(required), ``cNN_wc_spike_samples.npy``, ``cNN_npx_sync.bin``, ``cNN_patch_sync.bin``, ``cNN_expt_meta.csv``.
+The release root (the cell folder's parent) may hold ``Data Summary.xlsx`` and ``chanMap.mat``; without them the
+project's copies in ``metadata/`` are used.
+
+The two streams are pre-aligned and cropped to the same span, so the patch rate is 30 kHz × len(patch)/len(npx),
+which equals the Data Summary's "Patch Samp. Freq." column.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from neuroconv import NWBConverter
+
+from ..errors import MetadataError, SourceFormatError
+from ..interfaces import (
+    JuxtacellularTraceInterface,
+    NeuropixelsBinaryInterface,
+    SpikeSamplesInterface,
+    SyncChannelInterface,
+)
+from ..interfaces.neuropixels_binary import NUM_CHANNELS, SAMPLING_FREQUENCY
+from ..metadata import deep_update, load_dataset_metadata, placeholder_start_time, shipped_metadata_dir
+from ..readers.expt_meta import read_expt_meta
+from ..readers.session_files import find_session_file
+from ..readers.spreadsheet import read_table_rows
+from . import Conversion, Dataset
+
+#: The Data Summary's ``Patch Type`` values → (recording mode, SI units per stored value, pipette description).
+PATCH_TYPES = {
+    ("juxta", "vc"): ("voltage_clamp", 1e-12, "juxtacellular (cell-attached) pipette, voltage clamp; trace in pA"),
+    ("juxta", "ic"): ("current_clamp", 1e-3, "juxtacellular (cell-attached) pipette, current clamp; trace in mV"),
+    ("wc", "ic"): ("current_clamp", 1e-3, "whole-cell pipette, current clamp; trace in mV"),
+}
+
+#: The recordings were made in the Kampff lab in Lisbon; the Data Summary gives the date only.
+LAB_TIMEZONE = ZoneInfo("Europe/Lisbon")
+
+CELL_KEYS = (
+    "patch_type",
+    "cell_type",
+    "chan_predicted",
+    "chan_highest",
+    "distance_um",
+    "date",
+    "patch_sampling_frequency",
+)
+
+#: Schema of the ``Cell`` block: per-cell facts from the Data Summary, or from the user for a cell absent from it.
+CELL_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "patch_type": {"type": "string", "pattern": r"^\s*(?i:juxta|wc)\s*,\s*(?i:vc|ic)\s*$"},
+        "cell_type": {"type": "string"},
+        "chan_predicted": {"type": "integer", "minimum": 0, "maximum": NUM_CHANNELS - 1},
+        "chan_highest": {"type": "integer", "minimum": 0, "maximum": NUM_CHANNELS - 1},
+        "distance_um": {"type": "number", "minimum": 0},
+        "date": {"type": "string"},
+        "patch_sampling_frequency": {"type": "number"},
+    },
+}
+
+
+class SPE1Converter(NWBConverter):
+    """Neuropixels recording, patch trace, sync channels and ground-truth spikes of one SPE-1 cell."""
+
+    data_interface_classes = dict(
+        Recording=NeuropixelsBinaryInterface,
+        Patch=JuxtacellularTraceInterface,
+        SyncNeuropixels=SyncChannelInterface,
+        SyncPatch=SyncChannelInterface,
+        GroundTruth=SpikeSamplesInterface,
+    )
+
+    def get_metadata_schema(self) -> dict:
+        """Add the ``Cell`` block (per-cell facts) to the interfaces' schemas."""
+        schema = super().get_metadata_schema()
+        schema["properties"]["Cell"] = CELL_SCHEMA
+        return schema
+
+    def patch_sampling_frequency(self) -> float:
+        """30 kHz × len(patch) / len(npx): the streams are pre-aligned and span the same time."""
+        interfaces = self.data_interface_objects
+        return SAMPLING_FREQUENCY * interfaces["Patch"].num_samples / interfaces["Recording"].num_samples
+
+    def temporally_align_data_interfaces(self, metadata: dict | None = None, conversion_options: dict | None = None):
+        """Put the patch-clock streams (trace, patch sync, spike samples) on the length-ratio rate."""
+        rate = self.patch_sampling_frequency()
+        for name in ("Patch", "SyncPatch", "GroundTruth"):
+            if name in self.data_interface_objects:
+                self.data_interface_objects[name].sampling_frequency = rate
+
+
+def find_cell_files(cell_dir: Path) -> dict[str, Path | None]:
+    """Locate a cell's files by suffix; the Neuropixels and patch binaries are required."""
+    if not cell_dir.is_dir():
+        raise SourceFormatError(cell_dir, "not a folder", "an SPE-1 cell folder such as c14/ holding cNN_npx_raw.bin")
+    return dict(
+        npx=find_session_file(cell_dir, r"c\d+_npx_raw", ".bin"),
+        patch=find_session_file(cell_dir, r"c\d+_patch_ch1", ".bin"),
+        npx_sync=find_session_file(cell_dir, r"c\d+_npx_sync", ".bin", required=False),
+        patch_sync=find_session_file(cell_dir, r"c\d+_patch_sync", ".bin", required=False),
+        spikes=find_session_file(cell_dir, r"c\d+_wc_spike_samples", ".npy", required=False),
+        expt_meta=find_session_file(cell_dir, r"c\d+_expt_meta", ".csv", required=False),
+    )
+
+
+def cell_id_of(npx_path: Path) -> str:
+    """The cell id (``c14``) from the Neuropixels file's name."""
+    return re.match(r"(c\d+)_", npx_path.name).group(1)
+
+
+def data_summary_path(cell_dir: Path) -> Path:
+    """The release's ``Data Summary.xlsx`` beside the cell folder, else the project's copy."""
+    for name in ("Data Summary.xlsx", "Data Summary.csv"):
+        candidate = cell_dir.parent / name
+        if candidate.is_file():
+            return candidate
+    return shipped_metadata_dir() / "spe1_data_summary.csv"
+
+
+def channel_map_path(cell_dir: Path) -> Path:
+    """The release's ``chanMap.mat`` beside the cell folder, else the project's copy of the same map."""
+    candidate = cell_dir.parent / "chanMap.mat"
+    return candidate if candidate.is_file() else shipped_metadata_dir() / "spe1_channel_map.csv"
+
+
+def read_cell_facts(summary_path: Path, cell_id: str) -> dict:
+    """Return the Data Summary's facts for one cell, under ``CELL_KEYS`` names; empty if the cell is absent."""
+    required = ("Cell", "Patch Type", "chan_predicted", "chan_highest", "Distance", "Cell Type", "Date")
+    rows = read_table_rows(summary_path, required_columns=required)
+    row = next((row for row in rows if str(row["Cell"]).strip() == cell_id), None)
+    if row is None:
+        return {}
+    date = row["Date"]
+    try:
+        facts = dict(
+            patch_type=str(row["Patch Type"]).strip(),
+            cell_type=str(row["Cell Type"]).strip(),
+            chan_predicted=int(float(row["chan_predicted"])),
+            chan_highest=int(float(row["chan_highest"])),
+            distance_um=float(row["Distance"]),
+            date=date.date().isoformat() if isinstance(date, datetime) else str(date).strip()[:10],
+        )
+        if row.get("Patch Samp. Freq. (Hz)") not in (None, ""):
+            facts["patch_sampling_frequency"] = float(row["Patch Samp. Freq. (Hz)"])
+    except (TypeError, ValueError) as exc:
+        raise SourceFormatError(summary_path, f"unreadable row for {cell_id} ({exc})", "numbers in numeric columns")
+    return facts
+
+
+def parse_patch_type(patch_type: str, source: Path) -> tuple[str, float, str]:
+    """Map a ``Patch Type`` (``Juxta, VC``, ``Juxta, IC``, ``WC, IC``) to recording mode, conversion, description."""
+    match = re.fullmatch(r"\s*(\w+)\s*,\s*(\w+)\s*", patch_type or "")
+    key = (match.group(1).lower(), match.group(2).lower()) if match else None
+    if key not in PATCH_TYPES:
+        raise MetadataError(source, f"unknown patch type {patch_type!r}", "'Juxta, VC', 'Juxta, IC' or 'WC, IC'")
+    return PATCH_TYPES[key]
+
+
+def check_against_expt_meta(files: dict, npx_samples: int, patch_samples: int) -> None:
+    """Check ``cNN_expt_meta.csv``'s declared shapes and dtypes against the binaries' sizes."""
+    if files["expt_meta"] is None:
+        return
+    meta = read_expt_meta(files["expt_meta"])
+    problems = []
+    if meta.npx_channels != NUM_CHANNELS or meta.npx_dtype.name != "int16":
+        problems.append(f"npx is ({meta.npx_channels}, …) {meta.npx_dtype.name}, not (384, …) int16")
+    if meta.npx_samples != npx_samples:
+        problems.append(f"npx has {meta.npx_samples} samples but {files['npx'].name} holds {npx_samples}")
+    if meta.patch_samples != patch_samples or meta.patch_dtype.name != "float64":
+        problems.append(
+            f"patch is {meta.patch_samples} {meta.patch_dtype.name} but {files['patch'].name} holds "
+            f"{patch_samples} float64"
+        )
+    if problems:
+        raise SourceFormatError(files["expt_meta"], "; ".join(problems), "shapes and dtypes that match the binaries")
+
+
+def cell_metadata(cell_id: str, facts: dict, rate: float) -> dict:
+    """Turn the per-cell facts into NWB metadata: session, pipette description, unit columns."""
+    recording_mode, _, pipette = PATCH_TYPES[tuple(re.split(r"\s*,\s*", facts["patch_type"].strip().lower()))]
+    columns = {
+        "chan_predicted": ("ground-truth electrode: 0-based channel closest to the pipette tip", "chan_predicted"),
+        "chan_highest": ("0-based channel with the largest juxta-triggered average peak-to-peak amplitude", "chan_highest"),
+        "distance_um": ("distance from the pipette tip to the ground-truth electrode (µm)", "distance_um"),
+        "patch_type": ("Data Summary 'Patch Type': Juxta/WC (juxtacellular/whole-cell), VC/IC (clamp mode)", "patch_type"),
+        "cell_type": ("Data Summary 'Cell Type': PC (pyramidal cell) or IN (interneuron)", "cell_type"),
+    }
+    return {
+        "NWBFile": {"session_id": cell_id},
+        "Icephys": {
+            "IntracellularElectrode": {"description": pipette, "cell_id": cell_id},
+            "PatchClampSeries": {
+                "description": f"{pipette}; no preprocessing; rate = 30 kHz × len(patch)/len(npx) = {rate:.4f} Hz",
+            },
+        },
+        "GroundTruthUnit": {
+            "description": f"ground truth: spikes of the patched cell {cell_id} detected on the patch trace",
+            "columns": {
+                name: {"description": description, "value": facts.get(key)}
+                for name, (description, key) in columns.items()
+            },
+        },
+    }
+
+
+def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = False) -> Conversion:
+    """Assemble the converter and metadata for one SPE-1 cell folder.
+
+    Raises
+    ------
+    SourceFormatError
+        On missing or inconsistent files.
+    MetadataError
+        If the cell is absent from the Data Summary and the user's metadata gives no ``Cell: patch_type``.
+    """
+    cell_dir = Path(cell_dir)
+    files = find_cell_files(cell_dir)
+    cell_id = cell_id_of(files["npx"])
+    summary = data_summary_path(cell_dir)
+    facts = deep_update(read_cell_facts(summary, cell_id), user_metadata.get("Cell") or {})
+    if not facts.get("patch_type"):
+        raise MetadataError(
+            summary,
+            f"cell {cell_id} is not in the Data Summary and no patch type was given",
+            "a row for the cell, or --metadata with 'Cell: {patch_type: \"Juxta, VC\"}' (or 'Juxta, IC', 'WC, IC')",
+        )
+    recording_mode, conversion, _ = parse_patch_type(facts["patch_type"], summary)
+    source_data = dict(
+        Recording=dict(file_path=files["npx"], channel_map_path=channel_map_path(cell_dir)),
+        Patch=dict(file_path=files["patch"], recording_mode=recording_mode, conversion=conversion),
+    )
+    if files["npx_sync"]:
+        source_data["SyncNeuropixels"] = dict(
+            file_path=files["npx_sync"],
+            dtype="int16",
+            series_name="SyncNeuropixels",
+            description="Neuropixels sync channel (periodic digital pulses shared with the patch rig), stored values",
+            sampling_frequency=SAMPLING_FREQUENCY,
+        )
+    if files["patch_sync"]:
+        source_data["SyncPatch"] = dict(
+            file_path=files["patch_sync"],
+            dtype="float64",
+            series_name="SyncPatch",
+            description="patch-rig sync channel (periodic digital pulses shared with Neuropixels), stored values",
+        )
+    converter = SPE1Converter(source_data=source_data)
+    npx_samples = converter.data_interface_objects["Recording"].num_samples
+    patch_samples = converter.data_interface_objects["Patch"].num_samples
+    check_against_expt_meta(files, npx_samples, patch_samples)
+    for name, expected in (("SyncNeuropixels", npx_samples), ("SyncPatch", patch_samples)):
+        interface = converter.data_interface_objects.get(name)
+        if interface is not None and interface.num_samples != expected:
+            raise SourceFormatError(
+                files["npx_sync" if name == "SyncNeuropixels" else "patch_sync"],
+                f"{interface.num_samples} samples",
+                f"{expected}, one per sample of the stream it belongs to",
+            )
+    notes = []
+    if files["spikes"]:  # added once the patch length is known: every spike sample must fall inside the trace
+        converter.data_interface_objects["GroundTruth"] = SpikeSamplesInterface(
+            file_path=files["spikes"], num_clock_samples=patch_samples
+        )
+    else:
+        notes.append(f"{cell_dir}: no cNN_wc_spike_samples.npy, so the file has no ground-truth unit")
+    converter.temporally_align_data_interfaces()
+    rate = converter.patch_sampling_frequency()
+    metadata = converter.get_metadata()
+    metadata = deep_update(metadata, load_dataset_metadata("spe1"))
+    metadata = deep_update(metadata, cell_metadata(cell_id, facts, rate))
+    metadata = deep_update(metadata, {key: value for key, value in user_metadata.items() if key != "Cell"})
+    metadata["Cell"] = {key: facts[key] for key in CELL_KEYS if facts.get(key) is not None}
+    if not metadata.get("NWBFile", {}).get("session_start_time"):
+        if facts.get("date"):
+            start = datetime.fromisoformat(facts["date"]).replace(tzinfo=LAB_TIMEZONE)
+            note = (
+                f"The Data Summary gives the recording date only: session_start_time {start.isoformat()} has a "
+                "placeholder time of day (00:00, Lisbon). Supply the real one with --metadata (NWBFile: session_start_time)."
+            )
+            metadata = placeholder_start_time(metadata, start, note=note)
+        else:
+            metadata = placeholder_start_time(metadata, datetime(1900, 1, 1, tzinfo=LAB_TIMEZONE))
+        notes.append(metadata["NWBFile"]["notes"].splitlines()[-1])
+    options = {name: {"stub_test": stub_test} for name in converter.data_interface_objects}
+    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes)
+
+
+def write_sample(folder: Path) -> tuple[Path, Path]:
+    """Write a small sample SPE-1 release (cell c14) and its sample metadata; see :mod:`nwb_conversions.samples`."""
+    from ..samples.spe1 import write_spe1_release
+
+    return write_spe1_release(folder)
+
+
+DATASET = Dataset(
+    key="spe1",
+    summary="SPE-1 Neuropixels + patch-clamp cell (Marques-Smith et al. 2018)",
+    source_help="an SPE-1 cell folder (cNN/) holding cNN_npx_raw.bin and cNN_patch_ch1.bin",
+    build=build_conversion,
+    write_sample=write_sample,
+)

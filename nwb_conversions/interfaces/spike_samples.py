@@ -1,0 +1,87 @@
+"""SPE-1 ground truth ``cNN_wc_spike_samples.npy``: sample indices of the patched cell's spikes on the patch clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from neuroconv.basedatainterface import BaseDataInterface
+from pynwb import NWBFile
+
+from ..errors import SourceFormatError
+from ..metadata import deep_update
+from .binary_recording import STUB_SECONDS
+from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
+
+
+class SpikeSamplesInterface(BaseDataInterface):
+    """Spike sample indices (``.npy``, 1-D integers) on a trace's clock, written as one ground-truth unit.
+
+    Parameters
+    ----------
+    file_path : str or Path
+        The ``.npy`` file (loaded with ``allow_pickle=False``).
+    num_clock_samples : int
+        Length of the trace the indices refer to; every index must be below it.
+    sampling_frequency : float, optional
+        The clock's rate; may be set later by the converter's clock alignment.
+    """
+
+    display_name = "Ground-truth spike samples"
+    keywords = ("ground truth", "spike times")
+    associated_suffixes = (".npy",)
+    info = "Sample indices of a patched cell's spikes, on the patch clock."
+
+    def __init__(
+        self,
+        file_path: str | Path,
+        num_clock_samples: int,
+        sampling_frequency: float | None = None,
+        verbose: bool = False,
+    ):
+        file_path = Path(file_path)
+        expected = f"a 1-D integer .npy of sample indices in [0, {num_clock_samples})"
+        try:
+            samples = np.load(file_path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise SourceFormatError(file_path, f"unreadable .npy ({' '.join(str(exc).split())})", expected)
+        if samples.ndim != 1 or not np.issubdtype(samples.dtype, np.integer):
+            raise SourceFormatError(file_path, f"a {samples.ndim}-D {samples.dtype} array", expected)
+        if samples.size and (samples.min() < 0 or samples.max() >= num_clock_samples):
+            raise SourceFormatError(
+                file_path,
+                f"spike samples span [{samples.min()}, {samples.max()}], beyond the {num_clock_samples}-sample trace",
+                expected,
+            )
+        self.spike_samples = np.sort(samples.astype(np.int64))
+        self.sampling_frequency = None if sampling_frequency is None else float(sampling_frequency)
+        super().__init__(verbose=verbose, file_path=str(file_path), num_clock_samples=num_clock_samples)
+
+    def get_metadata_schema(self) -> dict:
+        """Add the ``GroundTruthUnit`` block to NeuroConv's base schema."""
+        schema = super().get_metadata_schema()
+        schema["properties"]["GroundTruthUnit"] = GROUND_TRUTH_UNIT_SCHEMA
+        return schema
+
+    def get_metadata(self) -> dict:
+        """Return the unit table's default description."""
+        return deep_update(
+            super().get_metadata(),
+            {"GroundTruthUnit": {"description": "ground-truth spikes of the patched cell"}},
+        )
+
+    def spike_times(self) -> np.ndarray:
+        """Spike times in seconds: sample index / sampling frequency."""
+        return self.spike_samples / self.sampling_frequency
+
+    def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:
+        """Add the cell as one row of ``units``, with ``metadata["GroundTruthUnit"]["columns"]`` as columns."""
+        if self.sampling_frequency is None:
+            raise ValueError("the spike clock's sampling_frequency was not set (the converter aligns the clocks)")
+        metadata = deep_update(self.get_metadata(), metadata or {})
+        spike_times = self.spike_times()
+        if stub_test:
+            spike_times = spike_times[spike_times < STUB_SECONDS]
+        add_ground_truth_unit(
+            nwbfile, spike_times, metadata["GroundTruthUnit"], resolution=1.0 / self.sampling_frequency
+        )

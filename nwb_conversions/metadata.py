@@ -1,0 +1,137 @@
+"""Metadata assembly: the shipped dataset YAML files, the user's ``--metadata`` file, and what DANDI still needs.
+
+Precedence, lowest first: what the source records, ``metadata/<dataset>.yaml``, per-session tables, the user's file.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from .errors import MetadataError
+
+#: Subject fields DANDI requires; ``age`` may be replaced by ``date_of_birth``.
+DANDI_SUBJECT_FIELDS = ("subject_id", "species", "sex", "age")
+
+#: Stated in a file's notes when the source has no session start time and the user gave none.
+PLACEHOLDER_START_TIME_NOTE = (
+    "The source does not record the session start time: session_start_time is a placeholder ({value}). "
+    "Supply the real one with --metadata (NWBFile: session_start_time)."
+)
+
+
+def shipped_metadata_dir() -> Path:
+    """Return the folder of the dataset-level metadata files shipped with the package.
+
+    A wheel carries them inside the package (``nwb_conversions/_metadata``); a source checkout keeps them in the
+    top-level ``metadata/`` folder.
+    """
+    packaged = Path(__file__).parent / "_metadata"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "metadata"
+
+
+def load_yaml_mapping(file_path: str | Path) -> dict:
+    """Read a YAML file that must hold a mapping (``yaml.safe_load``).
+
+    Raises
+    ------
+    MetadataError
+        If the file is missing, is not valid YAML or does not hold a mapping at its top level.
+    """
+    file_path = Path(file_path)
+    if not file_path.is_file():
+        raise MetadataError(file_path, "no such metadata file", "a YAML file")
+    try:
+        content = yaml.safe_load(file_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problem = " ".join(str(exc).split())
+        raise MetadataError(file_path, f"not valid YAML ({problem})", "a YAML mapping such as 'Subject: {sex: F}'")
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise MetadataError(
+            file_path,
+            f"the YAML holds a {type(content).__name__}, not a mapping",
+            "a YAML mapping with keys such as NWBFile and Subject",
+        )
+    return content
+
+
+def load_dataset_metadata(dataset_key: str) -> dict:
+    """Load ``metadata/<dataset_key>.yaml``, the documented dataset-level facts."""
+    return load_yaml_mapping(shipped_metadata_dir() / f"{dataset_key.replace('-', '_')}.yaml")
+
+
+def deep_update(base: dict, update: dict) -> dict:
+    """Return a copy of ``base`` with ``update`` merged in: mappings merge recursively, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_update(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def normalize_for_schema(metadata: dict) -> dict:
+    """Return the metadata with dates as ISO strings, as NeuroConv's JSON schema expects them.
+
+    YAML turns ``2017-11-28T00:00:00+00:00`` into a datetime; the schema wants a ``date-time`` string.
+    """
+
+    def convert(value):
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {key: convert(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [convert(item) for item in value]
+        return value
+
+    return convert(metadata)
+
+
+def missing_dandi_subject_fields(metadata: dict) -> list[str]:
+    """List the subject fields DANDI requires that the metadata lacks (``age`` is satisfied by a date of birth)."""
+    subject = metadata.get("Subject") or {}
+    missing = [field for field in DANDI_SUBJECT_FIELDS if not subject.get(field)]
+    if "age" in missing and subject.get("date_of_birth"):
+        missing.remove("age")
+    return missing
+
+
+def subject_snippet(missing: list[str]) -> str:
+    """Return the ``--metadata`` YAML that supplies the missing subject fields, with example values to replace."""
+    examples = {
+        "subject_id": "rat01                 # the lab's animal id",
+        "species": "Rattus norvegicus     # Latin binomial",
+        "sex": "U                     # M, F, U (unknown) or O",
+        "age": "P60D                  # ISO 8601 duration; or date_of_birth",
+    }
+    lines = ["Subject:"] + [f"  {field}: {examples[field]}" for field in missing]
+    return "\n".join(lines)
+
+
+def placeholder_start_time(metadata: dict, placeholder: datetime, *, note: str | None = None) -> dict:
+    """Give the metadata a session start time when it has none, and say in the file's notes that it is a placeholder.
+
+    Parameters
+    ----------
+    metadata : dict
+        The assembled metadata; not modified.
+    placeholder : datetime
+        A timezone-aware datetime to use, chosen by the dataset module (e.g. the documented date at midnight).
+    note : str, optional
+        What the file's notes say about it; default :data:`PLACEHOLDER_START_TIME_NOTE`.
+    """
+    if metadata.get("NWBFile", {}).get("session_start_time"):
+        return metadata
+    note = note or PLACEHOLDER_START_TIME_NOTE.format(value=placeholder.isoformat())
+    notes = metadata.get("NWBFile", {}).get("notes")
+    return deep_update(
+        metadata,
+        {"NWBFile": {"session_start_time": placeholder.isoformat(), "notes": f"{notes}\n{note}" if notes else note}},
+    )

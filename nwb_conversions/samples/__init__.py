@@ -1,0 +1,25 @@
+"""Deterministic writers of small sample sessions in each dataset's real on-disk format.
+
+Tests and ``convert-to-nwb example`` use them. The signals are synthetic (noise plus planted spikes); the layout
+(file names, dtypes, interleaving, headers, quirks) follows the research notes on each release.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def planted_spike_indices(rng: np.random.Generator, num_samples: int, count: int, *, margin: int, gap: int) -> np.ndarray:
+    """Return ``count`` sorted spike indices in ``[margin, num_samples - margin)`` at least ``gap`` samples apart."""
+    slots = np.arange(margin, num_samples - margin, gap)
+    if len(slots) < count:
+        raise ValueError("the sample is too short for that many spikes")
+    chosen = np.sort(rng.choice(len(slots), size=count, replace=False))
+    jitter = rng.integers(0, max(1, gap // 4), size=count)
+    return slots[chosen] + jitter
+
+
+def spike_waveform(length: int, *, width: float) -> np.ndarray:
+    """A biphasic spike shape of unit negative peak at index ``length // 3``."""
+    t = np.arange(length) - length // 3
+    return -np.exp(-0.5 * (t / width) ** 2) + 0.35 * np.exp(-0.5 * ((t - 3 * width) / (2 * width)) ** 2)

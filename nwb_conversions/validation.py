@@ -1,0 +1,119 @@
+"""The nwbinspector gate (DANDI configuration) and its report.
+
+``nwbinspector path --config dandi`` exits 0 even on errors, so the gate uses the Python API and counts importance
+levels itself. A CRITICAL message fails the gate, except those that only say DANDI subject facts are missing: the
+release does not document them, so the file is written and the user is told exactly what to supply.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InspectionError
+
+#: The nwbinspector checks that fire when a DANDI subject field is absent, by the field they ask for.
+SUBJECT_FIELD_CHECKS = {
+    "subject": ("check_subject_exists",),
+    "subject_id": ("check_subject_id_exists",),
+    "species": ("check_subject_species_exists",),
+    "sex": ("check_subject_sex",),
+    "age": ("check_subject_age",),
+}
+
+
+@dataclass
+class InspectionReport:
+    """What nwbinspector said of one file, under the DANDI configuration.
+
+    Attributes
+    ----------
+    path : Path
+        The inspected file.
+    messages : list
+        The ``InspectorMessage`` objects.
+    tolerated_checks : set of str
+        Checks whose CRITICAL messages only say that DANDI subject facts are missing.
+    """
+
+    path: Path
+    messages: list = field(default_factory=list)
+    tolerated_checks: set = field(default_factory=set)
+
+    def by_importance(self, importance_name: str) -> list:
+        """Return the messages of one importance level (e.g. ``"CRITICAL"``)."""
+        return [message for message in self.messages if message.importance.name == importance_name]
+
+    @property
+    def blocking(self) -> list:
+        """CRITICAL messages other than missing subject facts: these fail the gate."""
+        return [m for m in self.by_importance("CRITICAL") if m.check_function_name not in self.tolerated_checks]
+
+    @property
+    def missing_subject_messages(self) -> list:
+        """CRITICAL messages that only say DANDI subject facts are missing."""
+        return [m for m in self.by_importance("CRITICAL") if m.check_function_name in self.tolerated_checks]
+
+    def counts(self) -> Counter:
+        """Count the messages per importance level."""
+        return Counter(message.importance.name for message in self.messages)
+
+    def summary(self) -> str:
+        """One line: the file and the message count per importance level."""
+        counts = self.counts()
+        levels = ("CRITICAL", "BEST_PRACTICE_VIOLATION", "BEST_PRACTICE_SUGGESTION")
+        return f"{self.path}: " + ", ".join(f"{counts.get(level, 0)} {level}" for level in levels)
+
+
+def inspect_file(nwbfile_path: str | Path, *, missing_subject_fields: tuple[str, ...] | list[str] = ()) -> InspectionReport:
+    """Run nwbinspector with the DANDI configuration on one file.
+
+    Parameters
+    ----------
+    nwbfile_path : str or Path
+        The NWB file.
+    missing_subject_fields : sequence of str
+        DANDI subject fields known to be undocumented for this session (``subject_id``, ``species``, ``sex``,
+        ``age``; ``subject`` when there is no subject at all): their CRITICAL messages are tolerated.
+    """
+    from nwbinspector import inspect_nwbfile, load_config
+
+    tolerated = {check for name in missing_subject_fields for check in SUBJECT_FIELD_CHECKS.get(name, ())}
+    messages = list(inspect_nwbfile(nwbfile_path=str(nwbfile_path), config=load_config("dandi")))
+    return InspectionReport(path=Path(nwbfile_path), messages=messages, tolerated_checks=tolerated)
+
+
+def describe(message) -> str:
+    """Format one inspector message as a single line."""
+    location = f" at {message.location}" if message.location else ""
+    return f"{message.importance.name} {message.check_function_name}{location}: {message.message}"
+
+
+def gate(nwbfile_path: str | Path, *, missing_subject_fields=(), shown_path: str | Path | None = None) -> InspectionReport:
+    """Inspect a file and raise if it is not fit for DANDI.
+
+    Parameters
+    ----------
+    nwbfile_path : str or Path
+        The file to inspect (during a conversion, the temporary file).
+    missing_subject_fields : sequence of str
+        See :func:`inspect_file`.
+    shown_path : str or Path, optional
+        The name to use in the error message (the final output path).
+
+    Raises
+    ------
+    InspectionError
+        If any CRITICAL message other than the tolerated missing-subject ones is found.
+    """
+    report = inspect_file(nwbfile_path, missing_subject_fields=missing_subject_fields)
+    blocking = report.blocking
+    if blocking:
+        details = " | ".join(describe(message) for message in blocking[:3])
+        more = f" (and {len(blocking) - 3} more)" if len(blocking) > 3 else ""
+        raise InspectionError(
+            f"{shown_path or nwbfile_path}: nwbinspector (dandi config) found {len(blocking)} CRITICAL problem(s): "
+            f"{details}{more}; expected none (use --no-inspect to keep the file anyway)"
+        )
+    return report
