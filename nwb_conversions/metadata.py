@@ -106,12 +106,14 @@ def missing_dandi_subject_fields(metadata: dict) -> list[str]:
 def subject_snippet(missing: list[str]) -> str:
     """Return the ``--metadata`` YAML that supplies the missing subject fields, with example values to replace."""
     examples = {
-        "subject_id": "rat01                 # the lab's animal id",
-        "species": "Rattus norvegicus     # Latin binomial",
-        "sex": "U                     # M, F, U (unknown) or O",
-        "age": "P60D                  # ISO 8601 duration; or date_of_birth",
+        "subject_id": ("rat01", "the lab's animal id"),
+        "species": ("Rattus norvegicus", "Latin binomial"),
+        "sex": ("U", "M, F, U (unknown) or O"),
+        "age": ("P60D", "ISO 8601 duration; or give date_of_birth"),
     }
-    lines = ["Subject:"] + [f"  {field}: {examples[field]}" for field in missing]
+    lines = ["Subject:"] + [
+        f"  {field + ':':<11} {examples[field][0]:<18} # {examples[field][1]}" for field in missing
+    ]
     return "\n".join(lines)
 
 

@@ -35,7 +35,7 @@ def write_spe1_cell(
     duration_s: float = 1.5,
     patch_type: str = "Juxta, VC",
     chan_predicted: int = 159,
-    num_spikes: int = 12,
+    num_spikes: int | None = None,
     copy_suffix: str = "",
     with_sync: bool = True,
     with_expt_meta: bool = True,
@@ -56,7 +56,7 @@ def write_spe1_cell(
     chan_predicted : int
         The channel near which the cell's extracellular spikes are planted.
     num_spikes : int
-        Ground-truth spikes planted in both streams.
+        Ground-truth spikes planted in both streams; default 8 per second (at least 1).
     copy_suffix : str
         Appended to every file stem (e.g. ``"-001"``), as some downloaded copies are named.
     with_sync, with_expt_meta : bool
@@ -71,16 +71,11 @@ def write_spe1_cell(
     patch_samples = int(round(npx_samples * PATCH_RATE / NPX_RATE))
     ratio = patch_samples / npx_samples
 
-    spike_samples = planted_spike_indices(rng, patch_samples, num_spikes, margin=200, gap=2_000).astype(np.int64)
+    num_spikes = num_spikes or max(1, int(8 * duration_s))
+    spike_samples = planted_spike_indices(rng, patch_samples, num_spikes, margin=200, gap=1_000).astype(np.int64)
     npx_spikes = (spike_samples / ratio).astype(np.int64)
 
-    npx = rng.normal(0.0, 17.0, size=(npx_samples, NUM_CHANNELS)).astype(np.float32)
-    shape = spike_waveform(60, width=4.0)
-    for offset, amplitude in ((-2, 40.0), (0, 90.0), (2, 40.0)):
-        channel = min(max(chan_predicted + offset, 0), NUM_CHANNELS - 1)
-        for start in npx_spikes - 20:
-            npx[start : start + 60, channel] += amplitude * shape
-    npx.round().astype("<i2").tofile(cell_dir / f"{cell_id}_npx_raw{copy_suffix}.bin")
+    _write_npx_blocks(cell_dir / f"{cell_id}_npx_raw{copy_suffix}.bin", rng, npx_samples, npx_spikes, chan_predicted)
 
     voltage_clamp = patch_type.replace(" ", "").lower().endswith("vc")
     baseline, spike_size = (-50.0, -400.0) if voltage_clamp else (-65.0, 80.0)
@@ -102,6 +97,23 @@ def write_spe1_cell(
             f"npx,patch\n\"[({NUM_CHANNELS}L, {npx_samples}L), 'int16']\",\"[{patch_samples}, 'float64']\"\n"
         )
     return cell_dir
+
+
+def _write_npx_blocks(path: Path, rng, num_samples: int, spike_starts: np.ndarray, chan_predicted: int) -> None:
+    """Write noise (17 counts std) plus the cell's spikes around ``chan_predicted``, one second at a time."""
+    shape = spike_waveform(60, width=4.0)
+    channels = [(min(max(chan_predicted + offset, 0), NUM_CHANNELS - 1), amplitude)
+                for offset, amplitude in ((-2, 40.0), (0, 90.0), (2, 40.0))]
+    with open(path, "wb") as stream:
+        for block_start in range(0, num_samples, NPX_RATE):
+            block_stop = min(block_start + NPX_RATE, num_samples)
+            block = rng.normal(0.0, 17.0, size=(block_stop - block_start, NUM_CHANNELS)).astype(np.float32)
+            for start in spike_starts - 20:
+                lo, hi = max(start, block_start), min(start + 60, block_stop)
+                for channel, amplitude in channels:
+                    if lo < hi:
+                        block[lo - block_start : hi - block_start, channel] += amplitude * shape[lo - start : hi - start]
+            block.round().astype("<i2").tofile(stream)
 
 
 def write_channel_map_mat(file_path: str | Path) -> Path:

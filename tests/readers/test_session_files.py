@@ -1,0 +1,22 @@
+"""Files are matched by suffix; download copies (``-001``) are accepted; ambiguity is an error."""
+
+import pytest
+
+from nwb_conversions.errors import SourceFormatError
+from nwb_conversions.readers.session_files import find_session_file
+
+
+def test_accepts_copy_suffix_and_rejects_other_names(tmp_path):
+    (tmp_path / "c26_npx_raw-001.bin").touch()
+    (tmp_path / "c26_npx_raw_old.bin").touch()
+    assert find_session_file(tmp_path, r"c\d+_npx_raw", ".bin").name == "c26_npx_raw-001.bin"
+    assert find_session_file(tmp_path, r"c\d+_patch_ch1", ".bin", required=False) is None
+
+
+def test_missing_and_ambiguous_files_are_errors(tmp_path):
+    with pytest.raises(SourceFormatError, match="no file named like"):
+        find_session_file(tmp_path, r"c\d+_npx_raw", ".bin")
+    (tmp_path / "c1_npx_raw.bin").touch()
+    (tmp_path / "c1_npx_raw-002.bin").touch()
+    with pytest.raises(SourceFormatError, match="several files match"):
+        find_session_file(tmp_path, r"c\d+_npx_raw", ".bin")

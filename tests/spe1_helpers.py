@@ -1,0 +1,22 @@
+"""Helpers for the SPE-1 tests: a sample release per test, and reading a converted file back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nwb_conversions.samples.spe1 import write_spe1_release
+
+SUBJECT_YAML = "Subject:\n  subject_id: rat-07\n  sex: U\n  age: P60D\n"
+
+
+def sample_release(tmp_path: Path, **options) -> tuple[Path, Path]:
+    """Write a sample release under ``tmp_path/release``; return the cell folder and its sample metadata YAML."""
+    return write_spe1_release(tmp_path / "release", **options)
+
+
+def read_npx(cell_dir: Path, cell_id: str = "c14") -> np.ndarray:
+    """The Neuropixels samples as written, ``(samples, 384)`` int16."""
+    (path,) = cell_dir.glob(f"{cell_id}_npx_raw*.bin")
+    return np.fromfile(path, dtype="<i2").reshape(-1, 384)
