@@ -184,16 +184,18 @@ def check_against_expt_meta(files: dict, npx_samples: int, patch_samples: int) -
         raise SourceFormatError(files["expt_meta"], "; ".join(problems), "shapes and dtypes that match the binaries")
 
 
-def cell_metadata(cell_id: str, facts: dict, rate: float) -> dict:
+#: The ground-truth unit's columns: Data Summary facts, by their ``Cell`` key.
+UNIT_COLUMNS = {
+    "chan_predicted": "ground-truth electrode: 0-based channel closest to the pipette tip",
+    "chan_highest": "0-based channel with the largest juxta-triggered average peak-to-peak amplitude",
+    "distance_um": "distance from the pipette tip to the ground-truth electrode (µm)",
+    "patch_type": "Data Summary 'Patch Type': Juxta/WC (juxtacellular/whole-cell), VC/IC (clamp mode)",
+    "cell_type": "Data Summary 'Cell Type': PC (pyramidal cell) or IN (interneuron)",
+}
+
+
+def cell_metadata(cell_id: str, facts: dict, pipette: str, rate: float) -> dict:
     """Turn the per-cell facts into NWB metadata: session, pipette description, unit columns."""
-    recording_mode, _, pipette = PATCH_TYPES[tuple(re.split(r"\s*,\s*", facts["patch_type"].strip().lower()))]
-    columns = {
-        "chan_predicted": ("ground-truth electrode: 0-based channel closest to the pipette tip", "chan_predicted"),
-        "chan_highest": ("0-based channel with the largest juxta-triggered average peak-to-peak amplitude", "chan_highest"),
-        "distance_um": ("distance from the pipette tip to the ground-truth electrode (µm)", "distance_um"),
-        "patch_type": ("Data Summary 'Patch Type': Juxta/WC (juxtacellular/whole-cell), VC/IC (clamp mode)", "patch_type"),
-        "cell_type": ("Data Summary 'Cell Type': PC (pyramidal cell) or IN (interneuron)", "cell_type"),
-    }
     return {
         "NWBFile": {"session_id": cell_id},
         "Icephys": {
@@ -205,8 +207,7 @@ def cell_metadata(cell_id: str, facts: dict, rate: float) -> dict:
         "GroundTruthUnit": {
             "description": f"ground truth: spikes of the patched cell {cell_id} detected on the patch trace",
             "columns": {
-                name: {"description": description, "value": facts.get(key)}
-                for name, (description, key) in columns.items()
+                name: {"description": description, "value": facts.get(name)} for name, description in UNIT_COLUMNS.items()
             },
         },
     }
@@ -233,7 +234,7 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
             f"cell {cell_id} is not in the Data Summary and no patch type was given",
             "a row for the cell, or --metadata with 'Cell: {patch_type: \"Juxta, VC\"}' (or 'Juxta, IC', 'WC, IC')",
         )
-    recording_mode, conversion, _ = parse_patch_type(facts["patch_type"], summary)
+    recording_mode, conversion, pipette = parse_patch_type(facts["patch_type"], summary)
     source_data = dict(
         Recording=dict(file_path=files["npx"], channel_map_path=channel_map_path(cell_dir)),
         Patch=dict(file_path=files["patch"], recording_mode=recording_mode, conversion=conversion),
@@ -276,7 +277,7 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
     rate = converter.patch_sampling_frequency()
     metadata = converter.get_metadata()
     metadata = deep_update(metadata, load_dataset_metadata("spe1"))
-    metadata = deep_update(metadata, cell_metadata(cell_id, facts, rate))
+    metadata = deep_update(metadata, cell_metadata(cell_id, facts, pipette, rate))
     metadata = deep_update(metadata, {key: value for key, value in user_metadata.items() if key != "Cell"})
     metadata["Cell"] = {key: facts[key] for key in CELL_KEYS if facts.get(key) is not None}
     if not metadata.get("NWBFile", {}).get("session_start_time"):

@@ -132,7 +132,7 @@ class InterleavedBinaryRecordingInterface(BaseDataInterface):
             electrode_location=extracellular.get("electrode_location", "unknown"),
             extra_columns=self.electrode_columns(),
         )
-        samples = self.samples[: int(STUB_SECONDS * self.sampling_frequency)] if stub_test else self.samples
+        samples = self.samples.head(int(STUB_SECONDS * self.sampling_frequency)) if stub_test else self.samples
         series_metadata = extracellular.get("ElectricalSeries", {})
         nwbfile.add_acquisition(
             ElectricalSeries(

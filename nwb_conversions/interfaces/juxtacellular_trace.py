@@ -93,7 +93,7 @@ class JuxtacellularTraceInterface(BaseDataInterface):
     ):
         if recording_mode not in SERIES_TYPES:
             raise ValueError(f"recording_mode must be one of {sorted(SERIES_TYPES)}, not {recording_mode!r}")
-        self.trace = open_interleaved_binary(file_path, num_channels=num_channels, dtype=dtype)[:, channel]
+        self.trace = open_interleaved_binary(file_path, num_channels=num_channels, dtype=dtype).channel(channel)
         self.recording_mode = recording_mode
         self.conversion = float(conversion)
         self.offset = float(offset)
@@ -140,7 +140,7 @@ class JuxtacellularTraceInterface(BaseDataInterface):
         icephys = metadata["Icephys"]
         device = get_or_create_device(nwbfile, icephys["Device"])
         electrode = nwbfile.create_icephys_electrode(device=device, **icephys["IntracellularElectrode"])
-        trace = self.trace[: int(STUB_SECONDS * self.sampling_frequency)] if stub_test else self.trace
+        trace = self.trace.head(int(STUB_SECONDS * self.sampling_frequency)) if stub_test else self.trace
         series_metadata = dict(icephys["PatchClampSeries"])
         series_type = SERIES_TYPES[self.recording_mode]
         nwbfile.add_acquisition(

@@ -46,7 +46,7 @@ class SyncChannelInterface(BaseDataInterface):
         sampling_frequency: float | None = None,
         verbose: bool = False,
     ):
-        self.trace = open_interleaved_binary(file_path, num_channels=1, dtype=dtype)[:, 0]
+        self.trace = open_interleaved_binary(file_path, num_channels=1, dtype=dtype).channel(0)
         self.series_name = series_name
         self.description = description
         self.sampling_frequency = None if sampling_frequency is None else float(sampling_frequency)
@@ -59,7 +59,7 @@ class SyncChannelInterface(BaseDataInterface):
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:
         """Add the trace to ``acquisition`` (stored values, unit ``a.u.``)."""
-        trace = self.trace[: int(STUB_SECONDS * self.sampling_frequency)] if stub_test else self.trace
+        trace = self.trace.head(int(STUB_SECONDS * self.sampling_frequency)) if stub_test else self.trace
         nwbfile.add_acquisition(
             TimeSeries(
                 name=self.series_name,

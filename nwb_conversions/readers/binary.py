@@ -1,4 +1,8 @@
-"""Headerless, sample-interleaved binary recordings, memory-mapped and checked against their declared layout."""
+"""Headerless, sample-interleaved binary recordings, read lazily and checked against their declared layout.
+
+Reads use plain file reads of the requested samples, not a memory map: a memory map's pages stay resident as they
+are touched, so streaming a whole recording through one would grow the process's memory to the file's size.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,92 @@ import numpy as np
 from ..errors import SourceFormatError
 
 
-def open_interleaved_binary(file_path: str | Path, *, num_channels: int, dtype: str | np.dtype) -> np.memmap:
-    """Memory-map a headerless binary written sample-major (all channels of sample 0, then of sample 1, ...).
+class InterleavedBinary:
+    """A read-only, lazily read ``(samples, channels)`` array over a sample-interleaved binary file.
+
+    Slicing along the first axis (``recording[start:stop]``, optionally with a channel index or slice as second
+    key) reads just those samples and returns a numpy array. :meth:`channel` and :meth:`head` return lazy views.
+
+    Parameters
+    ----------
+    file_path : Path
+        The file.
+    num_channels : int
+        Channels interleaved per sample.
+    dtype : numpy.dtype
+        Stored sample type.
+    num_samples : int
+        Samples per channel in the file (or in this view).
+    channel : int, optional
+        For a one-channel view: the channel kept; the view is 1-D.
+    """
+
+    def __init__(self, file_path: Path, num_channels: int, dtype: np.dtype, num_samples: int, channel: int | None = None):
+        self.file_path = Path(file_path)
+        self.num_channels = num_channels
+        self.dtype = np.dtype(dtype)
+        self.num_samples = num_samples
+        self.selected_channel = channel
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """``(samples, channels)``, or ``(samples,)`` for a one-channel view."""
+        return (self.num_samples,) if self.selected_channel is not None else (self.num_samples, self.num_channels)
+
+    @property
+    def ndim(self) -> int:
+        """1 for a one-channel view, else 2."""
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def channel(self, index: int) -> InterleavedBinary:
+        """A lazy 1-D view of one channel."""
+        if not 0 <= index < self.num_channels:
+            raise SourceFormatError(
+                self.file_path, f"channel {index} requested", f"a channel in 0..{self.num_channels - 1}"
+            )
+        return InterleavedBinary(self.file_path, self.num_channels, self.dtype, self.num_samples, channel=index)
+
+    def head(self, num_samples: int) -> InterleavedBinary:
+        """A lazy view of the first ``num_samples`` samples (all of them if the file is shorter)."""
+        return InterleavedBinary(
+            self.file_path, self.num_channels, self.dtype, min(num_samples, self.num_samples), self.selected_channel
+        )
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Read samples ``[start, stop)``: ``(n, channels)``, or ``(n,)`` for a one-channel view."""
+        start, stop = max(0, start), min(stop, self.num_samples)
+        count = max(0, stop - start)
+        frame_bytes = self.num_channels * self.dtype.itemsize
+        with open(self.file_path, "rb") as stream:
+            stream.seek(start * frame_bytes)
+            block = np.fromfile(stream, dtype=self.dtype, count=count * self.num_channels)
+        block = block.reshape(count, self.num_channels)
+        return block[:, self.selected_channel].copy() if self.selected_channel is not None else block
+
+    def __getitem__(self, key):
+        rows, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        if isinstance(rows, (int, np.integer)):
+            index = int(rows) + (self.num_samples if rows < 0 else 0)
+            if not 0 <= index < self.num_samples:
+                raise IndexError(f"sample {rows} out of range for {self.num_samples} samples")
+            block = self.read(index, index + 1)[0]
+        elif isinstance(rows, slice):
+            start, stop, step = rows.indices(self.num_samples)
+            block = self.read(start, stop)[::step] if step > 0 else self[:][rows]
+        else:
+            raise TypeError("index the first axis with an integer or a slice")
+        return block[(slice(None),) + rest] if rest and isinstance(rows, slice) else (block[rest] if rest else block)
+
+    def __array__(self, dtype=None, copy=None):
+        data = self.read(0, self.num_samples)
+        return data.astype(dtype) if dtype is not None else data
+
+
+def open_interleaved_binary(file_path: str | Path, *, num_channels: int, dtype: str | np.dtype) -> InterleavedBinary:
+    """Open a headerless binary written sample-major (all channels of sample 0, then of sample 1, ...).
 
     Parameters
     ----------
@@ -23,8 +111,8 @@ def open_interleaved_binary(file_path: str | Path, *, num_channels: int, dtype: 
 
     Returns
     -------
-    numpy.memmap
-        Read-only, shape ``(num_samples, num_channels)``. Nothing is loaded until sliced.
+    InterleavedBinary
+        Shape ``(num_samples, num_channels)``. Nothing is read until sliced.
 
     Raises
     ------
@@ -32,7 +120,8 @@ def open_interleaved_binary(file_path: str | Path, *, num_channels: int, dtype: 
         If the file is missing, empty, or its size is not a whole number of samples.
     """
     file_path = Path(file_path)
-    dtype = np.dtype(dtype).newbyteorder("<") if np.dtype(dtype).byteorder == "=" else np.dtype(dtype)
+    dtype = np.dtype(dtype)
+    dtype = dtype.newbyteorder("<") if dtype.byteorder == "=" else dtype
     if not file_path.is_file():
         raise SourceFormatError(file_path, "no such file", f"a {dtype.name} binary with {num_channels} channel(s)")
     frame_bytes = num_channels * dtype.itemsize
@@ -44,4 +133,4 @@ def open_interleaved_binary(file_path: str | Path, *, num_channels: int, dtype: 
             f"a non-zero multiple of {num_channels} channels × {dtype.itemsize} bytes = {frame_bytes} bytes "
             f"({dtype.name}, sample-interleaved)",
         )
-    return np.memmap(file_path, dtype=dtype, mode="r", shape=(size // frame_bytes, num_channels))
+    return InterleavedBinary(file_path, num_channels, dtype, size // frame_bytes)
