@@ -1,0 +1,312 @@
+"""Allen Institute Dataset II ``<recording_id>.h5``: GCaMP6 ΔF/F, cell-attached voltage and spikes of one neuron.
+
+Mapping
+-------
+- ``dff`` → ``processing/ophys/DfOverF/RoiResponseSeries`` (time × 1 ROI) at rate 1/``dto``, starting at 0. Its one
+  ROI is a row of ``ImageSegmentation/PlaneSegmentation``. The release has no image, field of view or mask, but
+  pynwb's ``add_roi`` requires a mask, so the row holds the smallest placeholder: a 1 × 1 ``image_mask`` of weight 0
+  (no pixel belongs to it), which the PlaneSegmentation's description names as such. (An empty ``pixel_mask`` is
+  smaller still, but nwbinspector 0.7 fails with an IndexError on an empty mask column.)
+- ``ephys_raw`` → ``acquisition/CellAttachedVoltageRaw`` and ``ephys_baseline_subtracted`` →
+  ``processing/icephys/CellAttachedVoltageBaselineSubtracted``, both ``CurrentClampSeries`` in volts at rate
+  1/``dte``, starting at 0, on one ``IntracellularElectrode`` (the cell-attached pipette).
+- ``sptimes`` → one row of ``units`` with ``quiroga`` as its ``spike_detection_threshold`` column;
+  ``resolution`` = ``dte``.
+- ``genotype`` → ``Subject.genotype``; its Cre line and reporter go into ``Subject.description``; the reporter
+  gives the ImagingPlane's indicator (Ai94 → GCaMP6s, Ai93 → GCaMP6f, per the dataset page).
+
+Why icephys rather than an ``ElectricalSeries``: the signal is the voltage of a glass pipette sealed on one
+identified neuron (cell-attached), not an extracellular array channel. NWB's intracellular types model exactly that
+— an ``IntracellularElectrode`` with its own description and location, and no electrodes table, probe or
+electrode group to invent. The stored quantity is a voltage measured through the pipette, which is what a
+``CurrentClampSeries`` holds; the release documents no holding current, bridge balance or capacitance
+compensation, so those fields stay unset.
+
+Optical wavelengths are not in the release: pynwb requires ``emission_lambda`` and ``excitation_lambda``, so they
+are NaN (unless given in the metadata) and the descriptions say so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+from neuroconv.basedatainterface import BaseDataInterface
+from pynwb import NWBFile
+from pynwb.icephys import CurrentClampSeries
+from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel
+
+from ..metadata import deep_update
+from ..readers.allen_oephys_h5 import consistency_notes, read_oephys_recording
+from .binary_recording import STUB_SECONDS
+from .electrodes import get_or_create_device
+from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
+
+#: Reporter line → calcium indicator, per the Dataset II page's genotype table.
+INDICATOR_BY_REPORTER = {"Ai94": "GCaMP6s", "Ai93": "GCaMP6f"}
+
+#: Allen Mouse Brain CCF acronym of the recorded area (primary visual area, layer 2/3).
+RECORDED_AREA = "VISp2/3"
+
+NOT_DOCUMENTED_WAVELENGTH = "{field} is NaN: the wavelength is not documented in the Dataset II release"
+
+MASK_PLACEHOLDER_NOTE = (
+    "The release holds no image, field of view or ROI mask, only the ΔF/F0 trace of the recorded neuron: the single "
+    "ROI's image_mask is a placeholder (1 x 1 pixel of weight 0), not a segmentation."
+)
+
+CELL_ID_NOTE = (
+    "cell_id is the recording id: the release does not say which of its 50 recordings share one of its 35 neurons"
+)
+
+#: The placeholder mask: one pixel of weight 0, i.e. no pixel belongs to the ROI.
+PLACEHOLDER_IMAGE_MASK = np.zeros((1, 1))
+
+
+def _named_block(*properties: str, numbers: tuple[str, ...] = ()) -> dict:
+    """JSON schema of a metadata block with string ``properties`` and numeric ``numbers``, nothing else."""
+    schema = {"type": "object", "additionalProperties": False, "properties": {}}
+    schema["properties"].update({name: {"type": "string"} for name in properties})
+    schema["properties"].update({name: {"type": "number"} for name in numbers})
+    return schema
+
+
+DEVICE_SCHEMA = {"type": "object", "required": ["name"], "additionalProperties": True}
+
+CALCIUM_IMAGING_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "Device": DEVICE_SCHEMA,
+        "OpticalChannel": _named_block("name", "description", numbers=("emission_lambda",)),
+        "ImagingPlane": _named_block("name", "description", "location", "indicator", numbers=("excitation_lambda",)),
+        "PlaneSegmentation": _named_block("name", "description"),
+        "RoiResponseSeries": _named_block("name", "description"),
+    },
+}
+
+CELL_ATTACHED_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "Device": DEVICE_SCHEMA,
+        "IntracellularElectrode": _named_block("name", "description", "location", "cell_id", "seal", "filtering"),
+        "RawSeries": _named_block("name", "description"),
+        "BaselineSubtractedSeries": _named_block("name", "description"),
+    },
+}
+
+
+def indicator_of(genotype: str) -> str | None:
+    """The GCaMP variant its reporter line expresses (Ai94 → GCaMP6s, Ai93 → GCaMP6f); None for another reporter."""
+    for part in re.split(r"\s*;\s*", genotype):
+        if part in INDICATOR_BY_REPORTER:
+            return INDICATOR_BY_REPORTER[part]
+    return None
+
+
+def describe_genotype(genotype: str) -> str:
+    """Say what the genotype's parts are: the Cre line, the tTA line and the reporter (with its indicator)."""
+    parts = [part for part in re.split(r"\s*;\s*", genotype) if part]
+    roles = []
+    for part in parts:
+        if "Cre" in part:
+            roles.append(f"Cre line {part}")
+        elif "tTA" in part:
+            roles.append(f"tTA line {part}")
+        elif part in INDICATOR_BY_REPORTER:
+            roles.append(f"reporter {part} ({INDICATOR_BY_REPORTER[part]})")
+        else:
+            roles.append(part)
+    return f"transgenic mouse {genotype}: " + ", ".join(roles)
+
+
+class AllenOephysRecordingInterface(BaseDataInterface):
+    """One Allen Dataset II recording (``<recording_id>.h5``): ΔF/F, cell-attached voltage, spikes, genotype.
+
+    Parameters
+    ----------
+    file_path : str or Path
+        The recording's HDF5 file; read and checked at once (the arrays are small enough to hold in memory).
+    """
+
+    display_name = "Allen Dataset II recording (HDF5)"
+    keywords = ("calcium imaging", "cell-attached", "ground truth", "GCaMP6")
+    associated_suffixes = (".h5",)
+    info = "Simultaneous GCaMP6 ΔF/F and cell-attached voltage of one neuron (Ledochowitsch et al. 2019)."
+
+    def __init__(self, file_path: str | Path, verbose: bool = False):
+        self.recording = read_oephys_recording(file_path)
+        super().__init__(verbose=verbose, file_path=str(file_path))
+
+    def get_metadata_schema(self) -> dict:
+        """Add the ``CalciumImaging``, ``CellAttached`` and ``GroundTruthUnit`` blocks to NeuroConv's base schema."""
+        schema = super().get_metadata_schema()
+        schema["properties"]["CalciumImaging"] = CALCIUM_IMAGING_SCHEMA
+        schema["properties"]["CellAttached"] = CELL_ATTACHED_SCHEMA
+        schema["properties"]["GroundTruthUnit"] = GROUND_TRUTH_UNIT_SCHEMA
+        return schema
+
+    def get_metadata(self) -> dict:
+        """Return what the file records (session id, genotype, threshold, indicator) and the objects' defaults."""
+        recording = self.recording
+        subject = {"genotype": recording.genotype, "description": describe_genotype(recording.genotype)}
+        return deep_update(
+            super().get_metadata(),
+            {
+                "NWBFile": {"session_id": recording.recording_id},
+                "Subject": subject,
+                "CalciumImaging": {
+                    "Device": {"name": "TwoPhotonMicroscope", "description": "two-photon microscope"},
+                    "OpticalChannel": {"name": "OpticalChannel", "description": "GCaMP6 fluorescence"},
+                    "ImagingPlane": {
+                        "name": "ImagingPlane",
+                        "description": "two-photon imaging of the recorded neuron",
+                        "location": RECORDED_AREA,
+                        "indicator": indicator_of(recording.genotype) or "not documented",
+                    },
+                    "PlaneSegmentation": {"name": "PlaneSegmentation", "description": "the recorded neuron"},
+                    "RoiResponseSeries": {"name": "RoiResponseSeries", "description": "ΔF/F0 (dff), dimensionless"},
+                },
+                "CellAttached": {
+                    "Device": {"name": "CellAttachedAmplifier", "description": "amplifier of the pipette"},
+                    "IntracellularElectrode": {
+                        "name": "CellAttachedPipette",
+                        "description": f"cell-attached pipette on the imaged neuron. {CELL_ID_NOTE}",
+                        "location": RECORDED_AREA,
+                        "cell_id": recording.recording_id,
+                    },
+                    "RawSeries": {
+                        "name": "CellAttachedVoltageRaw",
+                        "description": "cell-attached membrane voltage (ephys_raw), volts",
+                    },
+                    "BaselineSubtractedSeries": {
+                        "name": "CellAttachedVoltageBaselineSubtracted",
+                        "description": "cell-attached membrane voltage - baseline (ephys_baseline_subtracted), volts",
+                    },
+                },
+                "GroundTruthUnit": {
+                    "description": "spikes of the recorded neuron, detected on the baseline-subtracted voltage",
+                    "columns": {
+                        "spike_detection_threshold": {
+                            "description": (
+                                f"spike detection threshold in volts applied to the baseline-subtracted cell-attached "
+                                f"voltage (source key '{recording.threshold_key}')"
+                            ),
+                            "value": recording.spike_threshold,
+                        }
+                    },
+                },
+            },
+        )
+
+    def consistency_notes(self) -> list[str]:
+        """What is suspicious but valid in the recording (spikes outside the trace or far from the threshold)."""
+        notes = consistency_notes(self.recording)
+        if indicator_of(self.recording.genotype) is None:
+            notes.append(
+                f"{self.recording.file_path}: genotype {self.recording.genotype!r} names neither Ai93 nor Ai94, so "
+                "the indicator is written as 'not documented'; supply it with --metadata "
+                "(CalciumImaging: ImagingPlane: indicator)"
+            )
+        return notes
+
+    def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:
+        """Add the ΔF/F series with its placeholder ROI, both voltage traces and the spikes' unit.
+
+        Parameters
+        ----------
+        nwbfile : NWBFile
+        metadata : dict
+            Uses ``CalciumImaging``, ``CellAttached`` and ``GroundTruthUnit``.
+        stub_test : bool, default: False
+            Write only the first few seconds of each stream.
+        """
+        metadata = deep_update(self.get_metadata(), metadata or {})
+        self._add_dff(nwbfile, metadata["CalciumImaging"], stub_test=stub_test)
+        self._add_cell_attached_voltage(nwbfile, metadata["CellAttached"], stub_test=stub_test)
+        spike_times = self.recording.spike_times
+        if stub_test:
+            spike_times = spike_times[spike_times < STUB_SECONDS]
+        add_ground_truth_unit(nwbfile, spike_times, metadata["GroundTruthUnit"], resolution=self.recording.ephys_period)
+
+    def _add_dff(self, nwbfile: NWBFile, imaging: dict, *, stub_test: bool) -> None:
+        """Add the imaging plane, the one-ROI plane segmentation and the ΔF/F series to ``processing/ophys``."""
+        recording = self.recording
+        device = get_or_create_device(nwbfile, imaging["Device"])
+        channel = dict(imaging["OpticalChannel"])
+        channel["emission_lambda"], channel["description"] = _wavelength(channel, "emission_lambda")
+        plane = dict(imaging["ImagingPlane"])
+        plane["excitation_lambda"], plane["description"] = _wavelength(plane, "excitation_lambda")
+        imaging_plane = nwbfile.create_imaging_plane(
+            optical_channel=OpticalChannel(**channel), device=device, imaging_rate=recording.ophys_rate, **plane
+        )
+        ophys = _processing_module(nwbfile, "ophys", "optical physiology: ΔF/F of the recorded neuron")
+        segmentation = ImageSegmentation(name="ImageSegmentation")
+        ophys.add(segmentation)
+        segment = dict(imaging["PlaneSegmentation"])
+        plane_segmentation = segmentation.create_plane_segmentation(
+            name=segment["name"],
+            description=_sentences(segment["description"], MASK_PLACEHOLDER_NOTE),
+            imaging_plane=imaging_plane,
+        )
+        plane_segmentation.add_roi(image_mask=PLACEHOLDER_IMAGE_MASK)
+        df_over_f = DfOverF(name="DfOverF")
+        ophys.add(df_over_f)
+        dff = recording.dff[: int(STUB_SECONDS * recording.ophys_rate)] if stub_test else recording.dff
+        series = dict(imaging["RoiResponseSeries"])
+        df_over_f.create_roi_response_series(
+            name=series.pop("name"),
+            description=series.pop("description"),
+            data=dff.reshape(-1, 1),
+            rois=plane_segmentation.create_roi_table_region(region=[0], description="the recorded neuron"),
+            unit="n.a.",
+            rate=recording.ophys_rate,
+            starting_time=0.0,
+        )
+
+    def _add_cell_attached_voltage(self, nwbfile: NWBFile, cell_attached: dict, *, stub_test: bool) -> None:
+        """Add the pipette, the raw voltage to ``acquisition`` and the baseline-subtracted one to ``processing``."""
+        recording = self.recording
+        device = get_or_create_device(nwbfile, cell_attached["Device"])
+        electrode = nwbfile.create_icephys_electrode(device=device, **cell_attached["IntracellularElectrode"])
+        length = int(STUB_SECONDS * recording.ephys_rate) if stub_test else None
+
+        def voltage_series(trace: np.ndarray, series_metadata: dict) -> CurrentClampSeries:
+            return CurrentClampSeries(
+                name=series_metadata["name"],
+                description=series_metadata["description"],
+                data=trace[:length],
+                electrode=electrode,
+                stimulus_description="N/A: no stimulus is documented",
+                rate=recording.ephys_rate,
+                starting_time=0.0,
+            )
+
+        nwbfile.add_acquisition(voltage_series(recording.ephys_raw, cell_attached["RawSeries"]))
+        icephys = _processing_module(nwbfile, "icephys", "processed cell-attached voltage")
+        icephys.add(voltage_series(recording.ephys_baseline_subtracted, cell_attached["BaselineSubtractedSeries"]))
+
+
+def _wavelength(block: dict, field: str) -> tuple[float, str]:
+    """Return a block's wavelength (nm) and description; NaN and a description that says so when it is not given."""
+    value = block.pop(field, None)
+    description = block.get("description", "")
+    if value is None or math.isnan(value):
+        note = NOT_DOCUMENTED_WAVELENGTH.format(field=field)
+        return math.nan, _sentences(description, note)
+    return float(value), description
+
+
+def _sentences(*parts: str) -> str:
+    """Join text parts as sentences: each ends with one period, empty parts are left out."""
+    return " ".join(part.strip().rstrip(".") + "." for part in parts if part and part.strip())
+
+
+def _processing_module(nwbfile: NWBFile, name: str, description: str):
+    """Return the processing module ``name``, creating it if the file lacks it."""
+    if name in nwbfile.processing:
+        return nwbfile.processing[name]
+    return nwbfile.create_processing_module(name=name, description=description)
