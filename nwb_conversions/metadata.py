@@ -106,7 +106,7 @@ def missing_dandi_subject_fields(metadata: dict) -> list[str]:
 def subject_snippet(missing: list[str]) -> str:
     """Return the ``--metadata`` YAML that supplies the missing subject fields, with example values to replace."""
     examples = {
-        "subject_id": ("rat01", "the lab's animal id"),
+        "subject_id": ("animal01", "the lab's animal id"),
         "species": ("Rattus norvegicus", "Latin binomial"),
         "sex": ("U", "M, F, U (unknown) or O"),
         "age": ("P60D", "ISO 8601 duration; or give date_of_birth"),

@@ -60,6 +60,6 @@ class Dataset:
 
 def registered_datasets() -> dict[str, Dataset]:
     """Return the datasets by key, in the order they are offered."""
-    from . import allen_oephys, spe1
+    from . import allen_oephys, spe1, spe2
 
-    return {dataset.key: dataset for dataset in (spe1.DATASET, allen_oephys.DATASET)}
+    return {dataset.key: dataset for dataset in (spe1.DATASET, spe2.DATASET, allen_oephys.DATASET)}

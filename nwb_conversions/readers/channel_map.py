@@ -37,13 +37,22 @@ def read_kilosort_channel_map(file_path: str | Path, *, num_channels: int) -> np
     return positions
 
 
-def read_channel_map_csv(file_path: str | Path, *, num_channels: int) -> np.ndarray:
+def read_channel_map_csv(file_path: str | Path, *, num_channels: int, allow_missing: bool = False) -> np.ndarray:
     """Read a headerless ``channel,x,y`` CSV (0-based channels, µm) into a ``(num_channels, 2)`` array.
+
+    Parameters
+    ----------
+    file_path : str or Path
+        The CSV file.
+    num_channels : int
+        Channels of the recording; rows must lie in ``0..num_channels - 1``.
+    allow_missing : bool, default: False
+        Accept channels without a row (a probe's site with no known position); their x/y are NaN.
 
     Raises
     ------
     SourceFormatError
-        If rows are malformed, channels are missing or repeated.
+        If rows are malformed, channels are repeated, or (unless ``allow_missing``) channels are missing.
     """
     expected = f"{num_channels} rows 'channel,x,y' covering channels 0..{num_channels - 1}"
     positions = np.full((num_channels, 2), np.nan)
@@ -58,6 +67,6 @@ def read_channel_map_csv(file_path: str | Path, *, num_channels: int) -> np.ndar
                 positions[channel] = (x, y)
     except (OSError, ValueError, IndexError) as exc:
         raise SourceFormatError(file_path, f"unreadable channel map ({exc})", expected)
-    if np.isnan(positions).any():
+    if np.isnan(positions).any() and not allow_missing:
         raise SourceFormatError(file_path, f"{int(np.isnan(positions[:, 0]).sum())} channels missing", expected)
     return positions

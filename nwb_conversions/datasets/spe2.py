@@ -1,0 +1,292 @@
+"""SPE-2 (Neto et al. 2016): one pair folder ``YYYY_MM_DD_Pair_N_M/`` of a polytrode + juxtacellular recording.
+
+Files (copies may carry ``-002``-style suffixes): ``amplifier<YYYY-MM-DDTHH_MM_SS>.bin`` (the 32- or 128-channel
+polytrode), ``adc<YYYY-MM-DDTHH_MM_SS>.bin`` (the Intan auxiliary ADC inputs, the juxtacellular amplifier on one of
+them) and ``READ ME.docx`` (dtypes, channel counts, scaling; see :mod:`nwb_conversions.readers.readme_docx`).
+Without a ``READ ME.docx`` the common format is assumed (:data:`COMMON_FORMAT`) and the channel count is the one of
+32 or 128 that makes the amplifier's sample count equal the ADC's; the file's notes say so.
+
+Both files come from the same Intan board, so they share the sample clock: the ADC must hold as many samples as the
+amplifier. The spike times of the juxtacellular cell are not in the release; they are detected on the ADC trace
+(:mod:`nwb_conversions.spike_detection`) and written as one ``units`` row marked as this tool's.
+
+Session start: the amplifier file's timestamp (the lab's "cell capture time", the acquisition software's clock),
+taken as Lisbon time (the Kampff lab recorded at the Champalimaud Centre, Lisbon) **[I]**.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from neuroconv import NWBConverter
+
+from ..errors import SourceFormatError
+from ..interfaces.intan_amplifier_binary import PROBE_LAYOUTS, IntanAmplifierBinaryInterface
+from ..interfaces.juxtacellular_spikes import JuxtacellularSpikeDetectionInterface
+from ..interfaces.juxtacellular_trace import JuxtacellularTraceInterface
+from ..metadata import deep_update, load_dataset_metadata
+from ..readers.readme_docx import RecordingParameters, read_readme_docx
+from ..readers.session_files import find_session_file
+from . import Conversion, Dataset
+
+#: The timestamp in the binaries' names, e.g. ``2014-11-25T23_00_08``.
+TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}"
+
+#: ``2014_11_25_Pair_3_0``: date, cell, sub-recording.
+PAIR_FOLDER_PATTERN = re.compile(r"^(\d{4}_\d{2}_\d{2})_Pair_(\d+)_(\d+)$")
+
+#: The Kampff lab recorded SPE-2 at the Champalimaud Centre in Lisbon (2014-2015) [I]; file names hold local time.
+LAB_TIMEZONE = ZoneInfo("Europe/Lisbon")
+
+#: The format of the 2014-11 and 2015 recordings, assumed when a pair folder has no ``READ ME.docx``
+#: (``amplifier_channels`` is then taken from the file sizes).
+COMMON_FORMAT = RecordingParameters(
+    amplifier_channels=0,
+    sampling_frequency=30_000.0,
+    amplifier_dtype=np.dtype("<u2"),
+    amplifier_volts_per_count=0.195e-6,
+    amplifier_zero_count=32768,
+    adc_channels=8,
+    adc_dtype=np.dtype("<u2"),
+    juxta_channel=0,
+    juxta_gain=100.0,
+    juxta_digitization=65536,
+    juxta_range_volts=10.0,
+)
+
+#: Volts per stored value of a float amplifier file: 2014_03_26_Pair_2_0 stores µV (Barnett; paired_32ch.py) [C].
+FLOAT_AMPLIFIER_VOLTS_PER_UNIT = 1e-6
+
+
+class SPE2Converter(NWBConverter):
+    """Polytrode recording, juxtacellular trace and detected ground-truth spikes of one SPE-2 pair."""
+
+    data_interface_classes = dict(
+        Recording=IntanAmplifierBinaryInterface,
+        Juxta=JuxtacellularTraceInterface,
+        GroundTruth=JuxtacellularSpikeDetectionInterface,
+    )
+
+
+def find_pair_files(pair_dir: Path) -> dict[str, Path | None]:
+    """Locate a pair's amplifier and ADC binaries (required) and its ``READ ME.docx`` (optional)."""
+    if not pair_dir.is_dir():
+        raise SourceFormatError(
+            pair_dir, "not a folder", "an SPE-2 pair folder such as 2014_11_25_Pair_3_0/ holding amplifier*.bin"
+        )
+    return dict(
+        amplifier=find_session_file(pair_dir, rf"amplifier{TIMESTAMP_PATTERN}", ".bin"),
+        adc=find_session_file(pair_dir, rf"adc{TIMESTAMP_PATTERN}", ".bin"),
+        readme=find_session_file(pair_dir, r"READ ME", ".docx", required=False),
+    )
+
+
+def infer_common_format(files: dict) -> RecordingParameters:
+    """Without a ``READ ME.docx``: the common format, with 32 or 128 channels as the file sizes require.
+
+    Raises
+    ------
+    SourceFormatError
+        If the ADC file is not whole samples of 8 uint16 channels, or neither 32 nor 128 uint16 channels give the
+        amplifier the ADC's sample count.
+    """
+    adc_frame = COMMON_FORMAT.adc_channels * COMMON_FORMAT.adc_dtype.itemsize
+    adc_size = files["adc"].stat().st_size
+    if adc_size == 0 or adc_size % adc_frame:
+        raise SourceFormatError(
+            files["adc"],
+            f"no READ ME.docx, and the size {adc_size} bytes is not a whole number of 8-channel uint16 samples",
+            f"a multiple of {adc_frame} bytes (the common format), or a READ ME.docx giving Juxta_numChannels/dtype",
+        )
+    adc_samples = adc_size // adc_frame
+    amplifier_size = files["amplifier"].stat().st_size
+    itemsize = COMMON_FORMAT.amplifier_dtype.itemsize
+    matches = [count for count in PROBE_LAYOUTS if amplifier_size == adc_samples * count * itemsize]
+    if len(matches) != 1:
+        raise SourceFormatError(
+            files["amplifier"],
+            f"no READ ME.docx, and the size {amplifier_size} bytes is not the ADC's {adc_samples} samples × "
+            f"{' or '.join(str(count) for count in PROBE_LAYOUTS)} uint16 channels",
+            "a READ ME.docx giving Probe_numChannels and Probe_dtype, or a pair in the common format",
+        )
+    return dataclasses.replace(COMMON_FORMAT, amplifier_channels=matches[0])
+
+
+def amplifier_scaling(parameters: RecordingParameters) -> tuple[float, float, str]:
+    """Return ``(conversion, offset, description)`` of the amplifier's stored values."""
+    dtype = parameters.amplifier_dtype.name
+    if parameters.amplifier_dtype.kind == "f":
+        return (
+            FLOAT_AMPLIFIER_VOLTS_PER_UNIT,
+            0.0,
+            f"extracellular voltage as stored ({dtype}, in µV, as in 2014_03_26_Pair_2_0); volts = data × 1e-6",
+        )
+    step, zero = parameters.amplifier_volts_per_count, parameters.amplifier_zero_count
+    return (
+        step,
+        -zero * step,
+        f"raw extracellular voltage in Intan amplifier counts ({dtype}); volts = (data − {zero:g}) × {step:g} "
+        "(READ ME.docx Probe_y_digitization, Probe_voltage_step_size); no filtering or referencing applied",
+    )
+
+
+def juxta_scaling(parameters: RecordingParameters) -> tuple[float, float, str]:
+    """Return ``(conversion, offset, description)`` of the juxtacellular ADC channel.
+
+    conversion = Juxta_y_range / (Juxta_y_digitization × Juxta_Gain) volts at the pipette per count. The ADC's zero
+    is not documented (the lab subtracts the trace's mean): the offset puts 0 V at mid-scale, count
+    Juxta_y_digitization / 2 (32768) **[assumption]**.
+    """
+    conversion = parameters.juxta_volts_per_count
+    mid_scale = parameters.juxta_digitization / 2
+    description = (
+        f"juxtacellular amplifier output on Intan ADC channel {parameters.juxta_channel}, in ADC counts "
+        f"({parameters.adc_dtype.name}); volts at the pipette = (data − {mid_scale:g}) × {conversion:.6g} "
+        f"(= {parameters.juxta_range_volts:g} V range / ({parameters.juxta_digitization:g} levels × gain "
+        f"{parameters.juxta_gain:g}), READ ME.docx). ASSUMPTION: 0 V at mid-scale ({mid_scale:g}); the ADC's zero is "
+        "not documented and the lab subtracts the trace's mean, so treat the DC level as arbitrary"
+    )
+    return conversion, -mid_scale * conversion, description
+
+
+def session_start(amplifier_path: Path) -> datetime:
+    """The timestamp in the amplifier file's name, in Lisbon time."""
+    stamp = re.search(TIMESTAMP_PATTERN, amplifier_path.name).group(0)
+    return datetime.strptime(stamp, "%Y-%m-%dT%H_%M_%S").replace(tzinfo=LAB_TIMEZONE)
+
+
+def pair_metadata(pair_dir: Path, parameters: RecordingParameters) -> dict:
+    """Per-pair metadata: session id, scaling descriptions, the pipette's ADC channel."""
+    session_id = pair_dir.name
+    _, _, amplifier_description = amplifier_scaling(parameters)
+    _, _, juxta_description = juxta_scaling(parameters)
+    return {
+        "NWBFile": {"session_id": session_id},
+        "Extracellular": {"ElectricalSeries": {"description": amplifier_description}},
+        "Icephys": {
+            "IntracellularElectrode": {
+                "description": (
+                    f"juxtacellular pipette; its amplifier (gain {parameters.juxta_gain:g}) recorded on Intan ADC "
+                    f"channel {parameters.juxta_channel}"
+                ),
+                "cell_id": session_id,
+            },
+            "PatchClampSeries": {"description": juxta_description},
+        },
+        "GroundTruthUnit": {
+            "description": f"ground truth: the juxtacellularly recorded cell of {session_id}",
+        },
+    }
+
+
+def start_time_metadata(metadata: dict, amplifier_path: Path, pair_dir: Path) -> tuple[dict, list[str]]:
+    """Set the session start from the amplifier's timestamp, and note the assumptions made."""
+    start = session_start(amplifier_path)
+    note = (
+        f"session_start_time {start.isoformat()} is the timestamp in {amplifier_path.name} (the lab's cell capture "
+        "time), taken as Lisbon local time (the Kampff lab recorded at the Champalimaud Centre) [assumption]."
+    )
+    folder = PAIR_FOLDER_PATTERN.match(pair_dir.name)
+    if folder and folder.group(1) != start.strftime("%Y_%m_%d"):
+        note += f" The folder name's date ({folder.group(1)}) differs from the file's; the file's is used."
+    notes = metadata.get("NWBFile", {}).get("notes")
+    metadata = deep_update(
+        metadata,
+        {"NWBFile": {"session_start_time": start.isoformat(), "notes": f"{notes}\n{note}" if notes else note}},
+    )
+    return metadata, [note]
+
+
+def build_conversion(pair_dir: Path, user_metadata: dict, stub_test: bool = False) -> Conversion:
+    """Assemble the converter and metadata for one SPE-2 pair folder.
+
+    Raises
+    ------
+    SourceFormatError
+        On missing files, a bad ``READ ME.docx``, sizes that do not match the declared layout, a channel count with
+        no known probe geometry, or ADC and amplifier sample counts that disagree.
+    """
+    pair_dir = Path(pair_dir)
+    files = find_pair_files(pair_dir)
+    notes = []
+    if files["readme"] is not None:
+        parameters = read_readme_docx(files["readme"])
+    else:
+        parameters = infer_common_format(files)
+        notes.append(
+            f"{pair_dir}: no READ ME.docx, so the common SPE-2 format was assumed: amplifier uint16, "
+            f"{parameters.amplifier_channels} channels (from the file sizes), 0.195 µV per count, 0 V at 32768; ADC "
+            "uint16 × 8 channels, juxtacellular pipette on channel 0, gain 100, 10 V range, 65536 levels."
+        )
+    if parameters.amplifier_dtype.kind == "f" and parameters.amplifier_volts_per_count not in (None, 1e-6):
+        notes.append(
+            f"{files['readme']}: Probe_dtype {parameters.amplifier_dtype.name} is stored in µV (as in "
+            f"2014_03_26_Pair_2_0); Probe_voltage_step_size {parameters.amplifier_volts_per_count:g} was not applied."
+        )
+    amplifier_conversion, amplifier_offset, _ = amplifier_scaling(parameters)
+    juxta_conversion, juxta_offset, _ = juxta_scaling(parameters)
+    adc_source = dict(
+        file_path=files["adc"],
+        sampling_frequency=parameters.sampling_frequency,
+        conversion=juxta_conversion,
+        offset=juxta_offset,
+        dtype=parameters.adc_dtype.name,
+        num_channels=parameters.adc_channels,
+        channel=parameters.juxta_channel,
+    )
+    converter = SPE2Converter(
+        source_data=dict(
+            Recording=dict(
+                file_path=files["amplifier"],
+                num_channels=parameters.amplifier_channels,
+                dtype=parameters.amplifier_dtype.name,
+                sampling_frequency=parameters.sampling_frequency,
+                conversion=amplifier_conversion,
+                offset=amplifier_offset,
+            ),
+            Juxta=dict(adc_source, recording_mode="current_clamp"),
+            GroundTruth=adc_source,
+        )
+    )
+    amplifier_samples = converter.data_interface_objects["Recording"].num_samples
+    adc_samples = converter.data_interface_objects["Juxta"].num_samples
+    if adc_samples != amplifier_samples:
+        raise SourceFormatError(
+            files["adc"],
+            f"{adc_samples} samples of {parameters.adc_channels} {parameters.adc_dtype.name} channels",
+            f"{amplifier_samples} samples, as in {files['amplifier'].name} (both are recorded on the same Intan "
+            "clock); check Juxta_numChannels / Juxta_dtype in READ ME.docx",
+        )
+    metadata = converter.get_metadata()
+    metadata = deep_update(metadata, load_dataset_metadata("spe2"))
+    metadata = deep_update(metadata, pair_metadata(pair_dir, parameters))
+    if notes:
+        existing = metadata["NWBFile"].get("notes")
+        metadata["NWBFile"]["notes"] = "\n".join(([existing] if existing else []) + notes)
+    metadata = deep_update(metadata, user_metadata)
+    if not user_metadata.get("NWBFile", {}).get("session_start_time"):
+        metadata, start_notes = start_time_metadata(metadata, files["amplifier"], pair_dir)
+        notes += start_notes
+    options = {name: {"stub_test": stub_test} for name in converter.data_interface_objects}
+    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes)
+
+
+def write_sample(folder: Path) -> tuple[Path, Path]:
+    """Write a small sample SPE-2 pair folder and its sample metadata; see :mod:`nwb_conversions.samples.spe2`."""
+    from ..samples.spe2 import write_spe2_sample
+
+    return write_spe2_sample(folder)
+
+
+DATASET = Dataset(
+    key="spe2",
+    summary="SPE-2 polytrode + juxtacellular pair (Neto et al. 2016)",
+    source_help="an SPE-2 pair folder (YYYY_MM_DD_Pair_N_M/) holding amplifier*.bin, adc*.bin and READ ME.docx",
+    build=build_conversion,
+    write_sample=write_sample,
+)

@@ -1,0 +1,237 @@
+"""SPE-2 end to end: the three documented layouts, lossless round trip, scaling, geometry, detected ground truth,
+the nwbinspector gate, the no-docx fallback and every bad input through the command line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pynwb import NWBHDF5IO
+
+from nwb_conversions.conversion import convert_session
+from nwb_conversions.datasets.spe2 import DATASET
+from nwb_conversions.samples.spe2 import LAYOUTS, readme_values, write_readme_docx, write_spe2_pair
+from nwb_conversions.validation import inspect_file
+
+SUBJECT_YAML = "Subject:\n  subject_id: rat-spe2\n  sex: U\n  age: P60D\n"
+RATE = 30_000
+
+
+@pytest.fixture(scope="module")
+def subject_yaml(tmp_path_factory):
+    path = tmp_path_factory.mktemp("metadata") / "subject.yaml"
+    path.write_text(SUBJECT_YAML)
+    return path
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory, subject_yaml):
+    """Each layout written and converted once: ``{layout: (pair_dir, planted_spikes, nwb_path, result)}``."""
+    root = tmp_path_factory.mktemp("spe2")
+    out = {}
+    for layout in LAYOUTS:
+        suffix = "-002" if layout == "common128" else ""  # a Google-Drive copy's name
+        pair_dir, spikes = write_spe2_pair(root / "sources", layout=layout, copy_suffix=suffix)
+        nwb_path = root / f"{layout}.nwb"
+        result = convert_session(DATASET, pair_dir, nwb_path, metadata_path=subject_yaml)
+        out[layout] = (pair_dir, spikes, nwb_path, result)
+    return out
+
+
+def source_arrays(pair_dir, layout):
+    spec = LAYOUTS[layout]
+    (amplifier_path,) = pair_dir.glob("amplifier*.bin")
+    (adc_path,) = pair_dir.glob("adc*.bin")
+    amplifier = np.fromfile(amplifier_path, dtype=np.dtype(spec.amplifier_dtype).newbyteorder("<"))
+    adc = np.fromfile(adc_path, dtype=np.dtype(spec.adc_dtype).newbyteorder("<")).reshape(-1, 8)
+    return amplifier.reshape(-1, spec.amplifier_channels), adc[:, spec.juxta_channel]
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_both_binaries_round_trip_bit_exact_with_their_scaling(converted, layout):
+    pair_dir, _, nwb_path, _ = converted[layout]
+    amplifier, juxta = source_arrays(pair_dir, layout)
+    with NWBHDF5IO(str(nwb_path), "r") as io:
+        nwbfile = io.read()
+        series = nwbfile.acquisition["ElectricalSeries"]
+        trace = nwbfile.acquisition["JuxtacellularTrace"]
+        stored, stored_juxta = series.data[:], trace.data[:]
+        assert stored.dtype == amplifier.dtype and stored_juxta.dtype == juxta.dtype
+        np.testing.assert_array_equal(stored, amplifier)
+        np.testing.assert_array_equal(stored_juxta, juxta)
+        volts = stored * series.conversion + series.offset
+        if layout == "float32":
+            assert (series.conversion, series.offset) == (1e-6, 0.0)
+            np.testing.assert_allclose(volts, amplifier.astype(np.float64) * 1e-6, rtol=1e-12)
+        else:
+            np.testing.assert_allclose(volts * 1e6, (amplifier.astype(np.float64) - 32768) * 0.195, atol=1e-9)
+        gain = 1000 if layout == "float32" else 100
+        assert trace.conversion == pytest.approx(10 / (65536 * gain))
+        assert trace.offset == pytest.approx(-32768 * trace.conversion)
+        assert type(trace).__name__ == "CurrentClampSeries" and trace.rate == series.rate == RATE
+        assert "ASSUMPTION: 0 V at mid-scale" in trace.description
+        assert nwbfile.session_id == pair_dir.name
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_spikeinterface_reads_the_geometry(converted, layout):
+    from spikeinterface.extractors import read_nwb_recording
+
+    _, _, nwb_path, _ = converted[layout]
+    recording = read_nwb_recording(str(nwb_path), electrical_series_path="acquisition/ElectricalSeries")
+    locations = recording.get_channel_locations()
+    with NWBHDF5IO(str(nwb_path), "r") as io:
+        electrodes = io.read().electrodes.to_dataframe()
+    known = electrodes["has_known_position"].to_numpy()
+    np.testing.assert_array_equal(locations[known], electrodes[["rel_x", "rel_y"]].to_numpy()[known])
+    if LAYOUTS[layout].amplifier_channels == 128:
+        assert np.flatnonzero(~known).tolist() == [17] and np.isnan(locations[17]).all()
+    else:
+        assert known.all()
+    # the mapped channels form a valid probe
+    mapped = recording.select_channels(recording.channel_ids[known])
+    mapped.set_dummy_probe_from_locations(locations[known])
+    assert mapped.has_probe() and mapped.get_probe().get_contact_count() == known.sum()
+    if layout != "float32":
+        np.testing.assert_allclose(recording.get_channel_gains(), 0.195)
+        np.testing.assert_allclose(recording.get_channel_offsets(), -32768 * 0.195)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_detected_juxta_spikes_match_the_planted_ones(converted, layout):
+    _, planted, nwb_path, _ = converted[layout]
+    with NWBHDF5IO(str(nwb_path), "r") as io:
+        units = io.read().units
+        spike_times = units["spike_times"][0]
+        assert len(units) == 1
+        assert units["detected_by"][0].startswith("nwb_conversions")
+        assert units["detection_sign"][0] == ("negative" if LAYOUTS[layout].juxta_sign < 0 else "positive")
+        assert units["detection_threshold_k"][0] == 8.0 and units["detection_refractory_ms"][0] == 1.0
+        assert "not provided by the dataset" in units.description
+    assert len(spike_times) == len(planted)  # no extra, none missing
+    assert np.max(np.abs(spike_times - planted / RATE)) <= 0.2e-3
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_gate_is_clean_with_subject_facts(converted, layout):
+    _, _, nwb_path, result = converted[layout]
+    report = inspect_file(nwb_path)
+    assert report.by_importance("CRITICAL") == [] and report.by_importance("BEST_PRACTICE_VIOLATION") == []
+    assert result.missing_subject_fields == []
+
+
+def test_session_start_is_the_amplifier_timestamp_in_lisbon_time(converted):
+    _, _, nwb_path, result = converted["common128"]
+    with NWBHDF5IO(str(nwb_path), "r") as io:
+        nwbfile = io.read()
+        assert nwbfile.session_start_time.isoformat() == "2015-09-03T21:18:47+01:00"  # WEST in September
+        assert "Lisbon" in nwbfile.notes
+        assert nwbfile.subject.species == "Rattus norvegicus"
+        assert nwbfile.devices["NeuroSeeker128Probe"].manufacturer == "imec"
+    assert any("Lisbon" in note for note in result.notes)
+
+
+def test_example_command_converts_the_sample(tmp_path, run_cli):
+    code, out, err = run_cli("example", "spe2", "--output-dir", tmp_path)
+    assert code == 0, err
+    assert "0 CRITICAL, 0 BEST_PRACTICE_VIOLATION" in out
+    assert (tmp_path / "spe2_2014_11_25_Pair_3_0.nwb").is_file()
+
+
+@pytest.mark.parametrize("layout, channels", [("common32", 32), ("common128", 128)])
+def test_without_readme_the_common_format_is_inferred_and_noted(tmp_path, run_cli, subject_yaml, layout, channels):
+    pair_dir, _ = write_spe2_pair(tmp_path, layout=layout, duration_s=0.5, with_readme=False)
+    output = tmp_path / "out.nwb"
+    code, _, err = run_cli("spe2", pair_dir, output, "--metadata", subject_yaml)
+    assert code == 0, err
+    assert f"no READ ME.docx, so the common SPE-2 format was assumed: amplifier uint16, {channels} channels" in err
+    with NWBHDF5IO(str(output), "r") as io:
+        nwbfile = io.read()
+        assert nwbfile.acquisition["ElectricalSeries"].data.shape == (15_000, channels)
+        assert "no READ ME.docx" in nwbfile.notes
+
+
+def test_detection_parameters_come_from_the_metadata(tmp_path, run_cli):
+    pair_dir, planted = write_spe2_pair(tmp_path, layout="common32", duration_s=0.5)
+    metadata = tmp_path / "detect.yaml"
+    metadata.write_text(SUBJECT_YAML + "JuxtaSpikeDetection:\n  sign: positive\n  threshold_volts: 0.0005\n")
+    output = tmp_path / "out.nwb"
+    assert run_cli("spe2", pair_dir, output, "--metadata", metadata)[0] == 0
+    with NWBHDF5IO(str(output), "r") as io:
+        units = io.read().units
+        assert units["detection_threshold_volts"][0] == 0.0005 and np.isnan(units["detection_threshold_k"][0])
+        assert len(units["spike_times"][0]) == len(planted)
+
+
+def test_stub_writes_the_first_seconds(tmp_path, run_cli, subject_yaml):
+    pair_dir, planted = write_spe2_pair(tmp_path, layout="common32", duration_s=3.0)
+    output = tmp_path / "out.nwb"
+    assert run_cli("spe2", pair_dir, output, "--metadata", subject_yaml, "--stub")[0] == 0
+    with NWBHDF5IO(str(output), "r") as io:
+        nwbfile = io.read()
+        assert nwbfile.acquisition["ElectricalSeries"].data.shape[0] == 2 * RATE
+        assert nwbfile.acquisition["JuxtacellularTrace"].data.shape[0] == 2 * RATE
+        assert len(nwbfile.units["spike_times"][0]) == (planted < 2 * RATE).sum()
+
+
+# ---- bad input: one `error:` line, exit 1, no output ----------------------------------------------------------------
+
+
+def expect_error(run_cli, pair_dir, tmp_path, fragment):
+    output = tmp_path / "out.nwb"
+    code, out, err = run_cli("spe2", pair_dir, output)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert fragment in lines[0], lines[0]
+    assert not output.exists() and not list(tmp_path.glob(".out.partial*"))
+
+
+def test_no_amplifier_file(tmp_path, run_cli):
+    pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
+    next(pair_dir.glob("amplifier*.bin")).unlink()
+    expect_error(run_cli, pair_dir, tmp_path, "no file named like amplifier")
+
+
+def test_amplifier_size_not_a_whole_number_of_samples(tmp_path, run_cli):
+    pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
+    with open(next(pair_dir.glob("amplifier*.bin")), "ab") as stream:
+        stream.write(b"\x00\x00\x00")
+    expect_error(run_cli, pair_dir, tmp_path, "is not a whole number of samples")
+
+
+def test_adc_sample_count_disagrees_with_the_amplifier(tmp_path, run_cli):
+    pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
+    adc_path = next(pair_dir.glob("adc*.bin"))
+    adc_path.write_bytes(adc_path.read_bytes()[: -16 * 100])  # 100 samples of 8 uint16 channels fewer
+    expect_error(run_cli, pair_dir, tmp_path, "5900 samples of 8 uint16 channels; expected 6000 samples")
+
+
+def test_readme_missing_keys(tmp_path, run_cli):
+    pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
+    values = readme_values(LAYOUTS["common32"])
+    del values["Juxta_dtype"]
+    write_readme_docx(pair_dir / "READ ME.docx", values)
+    expect_error(run_cli, pair_dir, tmp_path, "missing key(s) Juxta_dtype")
+
+
+def test_readme_unparseable_value(tmp_path, run_cli):
+    pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
+    write_readme_docx(pair_dir / "READ ME.docx", {**readme_values(LAYOUTS["common32"]), "Sampling_frequency": "30 kHz"})
+    expect_error(run_cli, pair_dir, tmp_path, "Sampling_frequency = '30 kHz' is not a number")
+
+
+def test_channel_count_without_probe_geometry(tmp_path, run_cli):
+    pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
+    write_readme_docx(pair_dir / "READ ME.docx", {**readme_values(LAYOUTS["common32"]), "Probe_numChannels": "64"})
+    expect_error(run_cli, pair_dir, tmp_path, "64 amplifier channels, for which no probe geometry is known")
+
+
+def test_without_readme_a_size_matching_neither_probe(tmp_path, run_cli):
+    pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2, with_readme=False)
+    amplifier_path = next(pair_dir.glob("amplifier*.bin"))
+    amplifier_path.write_bytes(amplifier_path.read_bytes()[: -64 * 10])
+    expect_error(run_cli, pair_dir, tmp_path, "no READ ME.docx, and the size")
+
+
+def test_not_a_folder(tmp_path, run_cli):
+    expect_error(run_cli, tmp_path / "missing", tmp_path, "not a folder")
