@@ -13,7 +13,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -26,15 +25,30 @@ from nwb_conversions.samples.spe1 import write_spe1_release
 TARGET_PEAK_MB = 500
 
 
+def peak_resident_mb(pid: int) -> float | None:
+    """The process's resident-memory high-water mark (``VmHWM``) in MB, or None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def run_measured(command: list[str]) -> tuple[float, float]:
-    """Run ``command``; return (wall seconds, peak RSS in MB) of that child alone."""
+    """Run ``command``; return (wall seconds, peak RSS in MB) of that child alone, polling its ``VmHWM``."""
     start = time.perf_counter()
     process = subprocess.Popen(command)
-    _, status, usage = os.wait4(process.pid, 0)
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, peak_resident_mb(process.pid) or 0.0)
+        time.sleep(0.02)
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
+    if process.returncode != 0:
         raise SystemExit(f"conversion failed: {' '.join(command)}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, peak
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 from hdmf.backends.hdf5 import H5DataIO
-from pynwb import NWBFile, NWBHDF5IO
+from pynwb import NWBHDF5IO, NWBFile
 
 from .errors import OutputExistsError
 
@@ -70,9 +70,17 @@ def default_chunk_shape(shape: tuple[int, ...], *, rows_per_chunk: int = 30_000)
 
 
 def h5py_filter_options(compression: str) -> dict:
-    """Return the h5py dataset options (filters) for a ``--compression`` choice."""
+    """Return the h5py dataset options (filters) for a ``--compression`` choice.
+
+    ``gzip`` and ``max`` declare the standard shuffle + gzip filters; the chunks are then compressed by
+    :mod:`nwb_conversions.chunk_writer` with a faster deflate encoder, and the declared level is that encoder's
+    (capped at 9, gzip's highest; decoders ignore it).
+    """
     if compression in ("gzip", "max"):
-        return dict(compression="gzip", compression_opts=9 if compression == "max" else 4, shuffle=True)
+        from .chunk_writer import select_deflate_encoder
+
+        declared_level = select_deflate_encoder(compression).level
+        return dict(compression="gzip", compression_opts=declared_level, shuffle=True)
     if compression == "zstd":
         try:
             import hdf5plugin
