@@ -7,6 +7,8 @@ Exit status 0 on success. A user's mistake (bad source, bad metadata, existing o
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -126,14 +128,24 @@ def _inspect(args) -> int:
         print(report.summary())
         for message in report.messages:
             print(f"  {describe(message)}")
-        worst = max(worst, 1 if report.by_importance("CRITICAL") else 0)
+        worst = max(worst, 1 if report.blocking else 0)
     return worst
+
+
+#: Set to 1 to see the traceback of an unexpected error.
+TRACEBACK_ENVIRONMENT_VARIABLE = "NWB_CONVERSIONS_TRACEBACK"
+
+
+def _interrupt(signal_number, frame):
+    """Turn SIGTERM into KeyboardInterrupt, so an interrupted conversion cleans up like Ctrl-C."""
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     handlers = {"convert": _convert, "example": _example, "inspect": _inspect}
+    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return handlers[args.command](args)
     except ConversionError as error:
@@ -142,6 +154,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; no output file was left behind", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug, not the user's mistake: still one line, the traceback on request
+        if os.environ.get(TRACEBACK_ENVIRONMENT_VARIABLE):
+            raise
+        problem = " ".join(str(error).split())
+        print(
+            f"error: unexpected {type(error).__name__}: {problem}; expected none: please report it "
+            f"(set {TRACEBACK_ENVIRONMENT_VARIABLE}=1 to see the traceback); no output file was left behind",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
 
 
 if __name__ == "__main__":

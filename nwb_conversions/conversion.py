@@ -8,8 +8,8 @@ from pathlib import Path
 from jsonschema.exceptions import ValidationError
 
 from .datasets import Dataset
-from .errors import MetadataError, OutputExistsError
-from .metadata import load_yaml_mapping, missing_dandi_subject_fields, normalize_for_schema
+from .errors import ConversionError, MetadataError, OutputExistsError
+from .metadata import check_user_metadata, load_yaml_mapping, missing_dandi_subject_fields, normalize_for_schema
 from .validation import InspectionReport, gate
 from .writing import write_nwbfile
 
@@ -39,6 +39,25 @@ def schema_error_line(error: ValidationError) -> str:
     """Say where in the metadata a JSON-schema error is, and what is wrong, in one line."""
     where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
     return f"metadata {where}: {' '.join(error.message.split())}"
+
+
+def check_output_path(output_path: Path, source_path: Path, *, overwrite: bool) -> None:
+    """Refuse an output that exists (without ``overwrite``), is a folder, or would replace a source file.
+
+    Raises
+    ------
+    ConversionError
+    """
+    if output_path.is_dir():
+        raise ConversionError(f"{output_path}: is a folder; expected the path of the .nwb file to write")
+    if output_path.exists() and not overwrite:
+        raise OutputExistsError(output_path)
+    output, source = output_path.resolve(), source_path.resolve()
+    if output == source or (output.exists() and source.is_dir() and source in output.parents):
+        raise ConversionError(
+            f"{output_path}: is one of the source files; expected an output path outside the source, "
+            "which is never overwritten"
+        )
 
 
 def convert_session(
@@ -80,11 +99,11 @@ def convert_session(
     ConversionError
         On bad sources, bad metadata, an existing output or a failed gate; no output file is left behind.
     """
-    output_path = Path(output_path)
-    if output_path.exists() and not overwrite:
-        raise OutputExistsError(output_path)
+    output_path, source_path = Path(output_path), Path(source_path)
+    check_output_path(output_path, source_path, overwrite=overwrite)
     user_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
-    conversion = dataset.build(Path(source_path), user_metadata, stub_test)
+    check_user_metadata(user_metadata, metadata_path)
+    conversion = dataset.build(source_path, user_metadata, stub_test)
     metadata = normalize_for_schema(conversion.metadata)
     try:
         conversion.converter.validate_metadata(metadata)
@@ -95,7 +114,16 @@ def convert_session(
     conversion.converter.temporally_align_data_interfaces(
         metadata=metadata, conversion_options=conversion.conversion_options
     )
-    nwbfile = conversion.converter.create_nwbfile(metadata=metadata, conversion_options=conversion.conversion_options)
+    try:
+        nwbfile = conversion.converter.create_nwbfile(
+            metadata=metadata, conversion_options=conversion.conversion_options
+        )
+    except (TypeError, ValueError) as error:  # pynwb refusing a value the schema let through
+        raise MetadataError(
+            metadata_path or source_path,
+            f"pynwb refused the metadata ({' '.join(str(error).split())})",
+            "names without '/', no two objects with the same name, values of the documented types",
+        )
     missing = missing_dandi_subject_fields(metadata)
     if not metadata.get("Subject"):
         missing = ["subject"] + missing

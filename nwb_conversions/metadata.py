@@ -65,6 +65,41 @@ def load_dataset_metadata(dataset_key: str) -> dict:
     return load_yaml_mapping(shipped_metadata_dir() / f"{dataset_key.replace('-', '_')}.yaml")
 
 
+#: Metadata fields that hold a moment in time: an ISO 8601 date-time with a time zone.
+DATE_TIME_FIELDS = (("NWBFile", "session_start_time"), ("Subject", "date_of_birth"))
+
+
+def check_user_metadata(metadata: dict, file_path: str | Path) -> None:
+    """Check the shape of the user's metadata before anything uses it (the schema check comes after merging).
+
+    Every top-level entry must be a mapping, and the date-time fields must be ISO 8601 date-times with a time zone.
+
+    Raises
+    ------
+    MetadataError
+        Naming the entry at fault.
+    """
+    for key, value in metadata.items():
+        if not isinstance(value, dict):
+            raise MetadataError(
+                file_path, f"'{key}' holds a {type(value).__name__}, not a mapping", f"'{key}:' followed by indented keys"
+            )
+    for block, field in DATE_TIME_FIELDS:
+        value = metadata.get(block, {}).get(field)
+        if value is None:
+            continue
+        try:
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise MetadataError(
+                file_path,
+                f"{block}/{field} is {str(value)!r}, not a date-time with a time zone",
+                "an ISO 8601 date-time with a time zone, such as 2017-11-28T14:30:00+00:00",
+            )
+
+
 def deep_update(base: dict, update: dict) -> dict:
     """Return a copy of ``base`` with ``update`` merged in: mappings merge recursively, anything else replaces."""
     merged = copy.deepcopy(base)

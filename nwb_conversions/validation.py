@@ -1,8 +1,9 @@
 """The nwbinspector gate (DANDI configuration) and its report.
 
 ``nwbinspector path --config dandi`` exits 0 even on errors, so the gate uses the Python API and counts importance
-levels itself. A CRITICAL message fails the gate, except those that only say DANDI subject facts are missing: the
-release does not document them, so the file is written and the user is told exactly what to supply.
+levels itself. A CRITICAL message fails the gate, and so do ERROR (a check or pynwb could not read the file) and
+PYNWB_VALIDATION, except the CRITICAL messages that only say DANDI subject facts are missing: the release does not
+document them, so the file is written and the user is told exactly what to supply.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pathlib import Path
 from .errors import InspectionError
 
 #: The nwbinspector checks that fire when a DANDI subject field is absent, by the field they ask for.
+#: Importance levels that make a file unfit for DANDI.
+BLOCKING_LEVELS = ("ERROR", "PYNWB_VALIDATION", "CRITICAL")
+
 SUBJECT_FIELD_CHECKS = {
     "subject": ("check_subject_exists",),
     "subject_id": ("check_subject_id_exists",),
@@ -47,13 +51,12 @@ class InspectionReport:
 
     @property
     def blocking(self) -> list:
-        """CRITICAL messages other than missing subject facts: these fail the gate."""
-        return [m for m in self.by_importance("CRITICAL") if m.check_function_name not in self.tolerated_checks]
-
-    @property
-    def missing_subject_messages(self) -> list:
-        """CRITICAL messages that only say DANDI subject facts are missing."""
-        return [m for m in self.by_importance("CRITICAL") if m.check_function_name in self.tolerated_checks]
+        """ERROR, PYNWB_VALIDATION and CRITICAL messages other than missing subject facts: these fail the gate."""
+        return [
+            message
+            for message in self.messages
+            if message.importance.name in BLOCKING_LEVELS and message.check_function_name not in self.tolerated_checks
+        ]
 
     def counts(self) -> Counter:
         """Count the messages per importance level."""
@@ -63,7 +66,10 @@ class InspectionReport:
         """One line: the file and the message count per importance level."""
         counts = self.counts()
         levels = ("CRITICAL", "BEST_PRACTICE_VIOLATION", "BEST_PRACTICE_SUGGESTION")
-        return f"{self.path}: " + ", ".join(f"{counts.get(level, 0)} {level}" for level in levels)
+        errors = sum(counts.get(level, 0) for level in ("ERROR", "PYNWB_VALIDATION"))
+        return f"{self.path}: " + ", ".join(
+            [f"{counts.get(level, 0)} {level}" for level in levels] + ([f"{errors} ERROR"] if errors else [])
+        )
 
 
 def inspect_file(nwbfile_path: str | Path, *, missing_subject_fields: tuple[str, ...] | list[str] = ()) -> InspectionReport:
@@ -105,7 +111,7 @@ def gate(nwbfile_path: str | Path, *, missing_subject_fields=(), shown_path: str
     Raises
     ------
     InspectionError
-        If any CRITICAL message other than the tolerated missing-subject ones is found.
+        If any ERROR, PYNWB_VALIDATION or CRITICAL message other than the tolerated missing-subject ones is found.
     """
     report = inspect_file(nwbfile_path, missing_subject_fields=missing_subject_fields)
     blocking = report.blocking
@@ -113,7 +119,7 @@ def gate(nwbfile_path: str | Path, *, missing_subject_fields=(), shown_path: str
         details = " | ".join(describe(message) for message in blocking[:3])
         more = f" (and {len(blocking) - 3} more)" if len(blocking) > 3 else ""
         raise InspectionError(
-            f"{shown_path or nwbfile_path}: nwbinspector (dandi config) found {len(blocking)} CRITICAL problem(s): "
+            f"{shown_path or nwbfile_path}: nwbinspector (dandi config) found {len(blocking)} blocking problem(s): "
             f"{details}{more}; expected none (use --no-inspect to keep the file anyway)"
         )
     return report

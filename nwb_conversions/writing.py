@@ -22,7 +22,7 @@ import numpy as np
 from hdmf.backends.hdf5 import H5DataIO
 from pynwb import NWBHDF5IO, NWBFile
 
-from .errors import OutputExistsError
+from .errors import ConversionError, OutputExistsError
 
 #: The ``--compression`` choices. ``gzip`` and ``max`` use only the standard HDF5 shuffle + gzip filters, so every
 #: HDF5 reader opens the file without plugins; ``zstd`` needs hdf5plugin to read; ``none`` stores raw chunks.
@@ -44,8 +44,9 @@ class StreamedArray(H5DataIO):
     Parameters
     ----------
     source : array-like
-        Anything with ``shape``, ``dtype`` and slicing along the first axis, e.g. a ``numpy.memmap`` or a strided
-        view of one. Read one chunk row at a time.
+        Anything with ``shape``, ``dtype`` and slicing along the first axis that reads lazily, e.g. a
+        :class:`~nwb_conversions.readers.binary.InterleavedBinary` or one of its channels. Read one chunk row at a
+        time.
     chunk_shape : tuple of int, optional
         The HDF5 chunk shape. Default: ``rows_per_chunk`` rows × up to 64 channels for 2-D arrays
         (about 1 s × 64 channels for ephys), 256 k samples for 1-D arrays.
@@ -121,21 +122,37 @@ def _configure_small_datasets(nwbfile: NWBFile, compression: str) -> None:
 def atomic_output(output_path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``output_path``; rename it to ``output_path`` only if the block succeeds.
 
+    Folders created for the output are removed again if the block fails.
+
     Raises
     ------
     OutputExistsError
         If ``output_path`` exists and ``overwrite`` is false (checked before any work is done).
+    ConversionError
+        If the file cannot be written (an ``OSError`` from the file system).
     """
     output_path = Path(output_path)
     if output_path.exists() and not overwrite:
         raise OutputExistsError(output_path)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
+    new_folders = [folder for folder in (output_path.parent, *output_path.parent.parents) if not folder.exists()]
     temporary_path = output_path.with_name(f".{output_path.stem}.partial-{os.getpid()}{output_path.suffix}")
+    succeeded = False
     try:
+        output_path.parent.mkdir(parents=True, exist_ok=True)
         yield temporary_path
         os.replace(temporary_path, output_path)
+        succeeded = True
+    except OSError as error:
+        raise ConversionError(
+            f"{output_path}: could not be written ({error.strerror or error}); expected a writable location "
+            "with free space, and readable source files"
+        ) from error
     finally:
         temporary_path.unlink(missing_ok=True)
+        if not succeeded:
+            for folder in new_folders:  # deepest first: remove only the folders this call made, if left empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
 
 
 def write_nwbfile(

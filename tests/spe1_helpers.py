@@ -20,3 +20,15 @@ def read_npx(cell_dir: Path, cell_id: str = "c14") -> np.ndarray:
     """The Neuropixels samples as written, ``(samples, 384)`` int16."""
     (path,) = cell_dir.glob(f"{cell_id}_npx_raw*.bin")
     return np.fromfile(path, dtype="<i2").reshape(-1, 384)
+
+
+def assert_one_line_error(result, output: Path, *fragments: str, code: int = 1) -> None:
+    """The command failed with one ``error:`` line holding ``fragments`` and left no output or partial file."""
+    exit_code, _, err = result
+    assert exit_code == code
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert not output.exists()
+    assert not list(output.parent.glob(f".{output.stem}.partial*"))

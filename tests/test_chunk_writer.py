@@ -15,6 +15,7 @@ from pynwb import NWBHDF5IO, NWBFile, TimeSeries
 
 from nwb_conversions import chunk_writer
 from nwb_conversions.chunk_writer import byte_shuffle, fill_dataset, select_deflate_encoder
+from nwb_conversions.errors import ConversionError
 from nwb_conversions.writing import StreamedArray, default_chunk_shape, h5py_filter_options, write_nwbfile
 
 DIRECT_MODES = ("gzip", "max", "none")
@@ -219,7 +220,7 @@ def assert_no_output(directory):
 def test_failing_source_read_aborts_cleanly(tmp_path):
     source = FailingSource(recording_like((10_000, 70), "int16"), rows_per_chunk=1000)
     nwbfile = make_nwbfile(StreamedArray(source, rows_per_chunk=1000))
-    with pytest.raises(OSError, match="the disk went away"):
+    with pytest.raises(ConversionError, match=r"out.nwb: could not be written \(the disk went away\)"):
         write_nwbfile(nwbfile, tmp_path / "out.nwb", progress=False)
     assert_no_output(tmp_path)
 

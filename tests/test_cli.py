@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 
-from .spe1_helpers import SUBJECT_YAML, sample_release
+from .spe1_helpers import SUBJECT_YAML, assert_one_line_error, sample_release
 
 
 def test_example_writes_sources_and_clean_nwb_files(tmp_path, run_cli):
@@ -54,3 +58,105 @@ def test_help_lists_the_dataset_commands(run_cli, capsys):
     out = capsys.readouterr().out
     for command in ("spe1", "example", "inspect"):
         assert command in out
+
+
+# --- robustness: every user mistake is one line, never a traceback; nothing is left behind -----------------
+
+
+@pytest.mark.parametrize(
+    "yaml_text, fragment",
+    [
+        ("NWBFile: {session_start_time: 2017-01-01}\n", "NWBFile/session_start_time"),
+        ("NWBFile: {session_start_time: notadate}\n", "not a date-time with a time zone"),
+        ("Cell: hello\n", "'Cell' holds a str, not a mapping"),
+        ("NWBFile: [1, 2]\n", "'NWBFile' holds a list"),
+        ("Cell: {patch_type: 'Juxta, VC', date: yesterday}\n", "Cell/date"),
+        ("Extracellular: {Device: {name: X, bogus: 1}}\n", "Extracellular/Device"),
+        ("Icephys: {Device: {name: Amp, description: 5}}\n", "Icephys/Device/description"),
+        ("Extracellular: {ElectricalSeries: {name: a/b}}\n", "pynwb refused the metadata"),
+        ("Icephys: {PatchClampSeries: {name: SyncPatch}}\n", "pynwb refused the metadata"),
+    ],
+)
+def test_metadata_mistakes_are_one_line(tmp_path, run_cli, yaml_text, fragment):
+    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
+    metadata = tmp_path / "user.yaml"
+    metadata.write_text(yaml_text)
+    output = tmp_path / "out.nwb"
+    assert_one_line_error(run_cli("spe1", cell_dir, output, "--metadata", metadata), output, "user.yaml", fragment)
+
+
+def test_the_output_never_replaces_a_source_file(tmp_path, run_cli):
+    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
+    raw = cell_dir / "c14_npx_raw.bin"
+    before = raw.read_bytes()
+    code, _, err = run_cli("spe1", cell_dir, raw, "--overwrite")
+    assert code == 1 and err.count("\n") == 1 and "is one of the source files" in err
+    assert raw.read_bytes() == before
+
+
+def test_unusable_output_paths_are_one_line(tmp_path, run_cli):
+    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
+    folder = tmp_path / "a_folder.nwb"
+    folder.mkdir()
+    code, _, err = run_cli("spe1", cell_dir, folder, "--overwrite")
+    assert code == 1 and err.strip() == f"error: {folder}: is a folder; expected the path of the .nwb file to write"
+    unwritable = Path("/proc/nwb_conversions_test/out.nwb")
+    assert_one_line_error(run_cli("spe1", cell_dir, unwritable, "--no-inspect"), unwritable, "could not be written")
+
+
+def test_a_failed_conversion_removes_the_folders_it_made(tmp_path, run_cli):
+    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
+    metadata = tmp_path / "slash.yaml"
+    metadata.write_text("Subject:\n  subject_id: rat/07\n  sex: U\n  age: P60D\n")
+    output = tmp_path / "new" / "deeper" / "out.nwb"
+    assert_one_line_error(run_cli("spe1", cell_dir, output, "--metadata", metadata), output, "no_slashes")
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda cell: (cell / "c14_wc_spike_samples.npy").write_bytes(b""), "c14_wc_spike_samples.npy"),
+        (lambda cell: (cell / "c14_expt_meta.csv").write_text('npx,patch\n"{[]: 1}","[1, \'float64\']"\n'), "expt_meta"),
+    ],
+)
+def test_damaged_small_files_are_one_line(tmp_path, run_cli, damage, fragment):
+    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
+    damage(cell_dir)
+    output = tmp_path / "out.nwb"
+    assert_one_line_error(run_cli("spe1", cell_dir, output), output, fragment)
+
+
+def test_inspect_refuses_a_file_pynwb_cannot_read(tmp_path, run_cli):
+    fake = tmp_path / "fake.nwb"
+    fake.write_text("not an NWB file")
+    code, out, _ = run_cli("inspect", fake)
+    assert code == 1 and "ERROR" in out
+
+
+def test_sigterm_during_the_write_leaves_no_file(tmp_path, run_cli, monkeypatch):
+    import nwb_conversions.chunk_writer as chunk_writer
+
+    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
+    real_fill = chunk_writer.fill_dataset
+
+    def fill_then_terminate(*args, **kwargs):
+        real_fill(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(chunk_writer, "fill_dataset", fill_then_terminate)
+    output = tmp_path / "out.nwb"
+    assert_one_line_error(run_cli("spe1", cell_dir, output), output, "interrupted", code=130)
+
+
+def test_an_unexpected_error_is_one_line_too(tmp_path, run_cli, monkeypatch):
+    import nwb_conversions.chunk_writer as chunk_writer
+
+    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(chunk_writer, "fill_dataset", broken)
+    output = tmp_path / "out.nwb"
+    assert_one_line_error(run_cli("spe1", cell_dir, output), output, "unexpected RuntimeError: a bug", code=2)

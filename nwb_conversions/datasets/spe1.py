@@ -12,9 +12,8 @@ which equals the Data Summary's "Patch Samp. Freq." column.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from neuroconv import NWBConverter
 
@@ -39,8 +38,8 @@ PATCH_TYPES = {
     ("wc", "ic"): ("current_clamp", 1e-3, "whole-cell pipette, current clamp; trace in mV"),
 }
 
-#: The recordings were made in the Kampff lab in Lisbon; the Data Summary gives the date only.
-LAB_TIMEZONE = ZoneInfo("Europe/Lisbon")
+#: Neither the time of day nor the time zone is documented: the Data Summary gives the date only.
+PLACEHOLDER_TIMEZONE = timezone.utc
 
 CELL_KEYS = (
     "patch_type",
@@ -62,7 +61,7 @@ CELL_SCHEMA = {
         "chan_predicted": {"type": "integer", "minimum": 0, "maximum": NUM_CHANNELS - 1},
         "chan_highest": {"type": "integer", "minimum": 0, "maximum": NUM_CHANNELS - 1},
         "distance_um": {"type": "number", "minimum": 0},
-        "date": {"type": "string"},
+        "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
         "patch_sampling_frequency": {"type": "number"},
     },
 }
@@ -129,7 +128,7 @@ def data_summary_path(cell_dir: Path) -> Path:
 def channel_map_path(cell_dir: Path) -> Path:
     """The release's ``chanMap.mat`` beside the cell folder, else the project's copy of the same map."""
     candidate = cell_dir.parent / "chanMap.mat"
-    return candidate if candidate.is_file() else shipped_metadata_dir() / "spe1_channel_map.csv"
+    return candidate if candidate.exists() else shipped_metadata_dir() / "spe1_channel_map.csv"
 
 
 def read_cell_facts(summary_path: Path, cell_id: str) -> dict:
@@ -154,6 +153,14 @@ def read_cell_facts(summary_path: Path, cell_id: str) -> dict:
     except (TypeError, ValueError) as exc:
         raise SourceFormatError(summary_path, f"unreadable row for {cell_id} ({exc})", "numbers in numeric columns")
     return facts
+
+
+def recording_date(text: str) -> datetime | None:
+    """Parse the cell's recording date (``YYYY-MM-DD``); None if it is not one (the schema check then says so)."""
+    try:
+        return datetime.fromisoformat(str(text).strip()[:10])
+    except ValueError:
+        return None
 
 
 def parse_patch_type(patch_type: str, source: Path) -> tuple[str, float, str]:
@@ -281,15 +288,16 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
     metadata = deep_update(metadata, {key: value for key, value in user_metadata.items() if key != "Cell"})
     metadata["Cell"] = {key: facts[key] for key in CELL_KEYS if facts.get(key) is not None}
     if not metadata.get("NWBFile", {}).get("session_start_time"):
-        if facts.get("date"):
-            start = datetime.fromisoformat(facts["date"]).replace(tzinfo=LAB_TIMEZONE)
+        if recording_date(facts.get("date", "")):
+            start = recording_date(facts["date"]).replace(tzinfo=PLACEHOLDER_TIMEZONE)
             note = (
                 f"The Data Summary gives the recording date only: session_start_time {start.isoformat()} has a "
-                "placeholder time of day (00:00, Lisbon). Supply the real one with --metadata (NWBFile: session_start_time)."
+                "placeholder time of day and time zone (00:00 UTC). Supply the real one with --metadata "
+                "(NWBFile: session_start_time)."
             )
             metadata = placeholder_start_time(metadata, start, note=note)
         else:
-            metadata = placeholder_start_time(metadata, datetime(1900, 1, 1, tzinfo=LAB_TIMEZONE))
+            metadata = placeholder_start_time(metadata, datetime(1900, 1, 1, tzinfo=PLACEHOLDER_TIMEZONE))
         notes.append(metadata["NWBFile"]["notes"].splitlines()[-1])
     options = {name: {"stub_test": stub_test} for name in converter.data_interface_objects}
     return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes)

@@ -41,7 +41,7 @@ from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel
 from ..metadata import deep_update
 from ..readers.allen_oephys_h5 import consistency_notes, read_oephys_recording
 from .binary_recording import STUB_SECONDS
-from .electrodes import get_or_create_device
+from .electrodes import DEVICE_SCHEMA, get_or_create_device
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
 #: Reporter line → calcium indicator, per the Dataset II page's genotype table.
@@ -66,14 +66,12 @@ PLACEHOLDER_IMAGE_MASK = np.zeros((1, 1))
 
 
 def _named_block(*properties: str, numbers: tuple[str, ...] = ()) -> dict:
-    """JSON schema of a metadata block with string ``properties`` and numeric ``numbers``, nothing else."""
+    """JSON schema of a metadata block with string ``properties`` and positive numeric ``numbers``, nothing else."""
     schema = {"type": "object", "additionalProperties": False, "properties": {}}
     schema["properties"].update({name: {"type": "string"} for name in properties})
-    schema["properties"].update({name: {"type": "number"} for name in numbers})
+    schema["properties"].update({name: {"type": "number", "exclusiveMinimum": 0} for name in numbers})
     return schema
 
-
-DEVICE_SCHEMA = {"type": "object", "required": ["name"], "additionalProperties": True}
 
 CALCIUM_IMAGING_SCHEMA = {
     "type": "object",

@@ -17,7 +17,7 @@ from pynwb.ecephys import ElectricalSeries
 from ..metadata import deep_update
 from ..readers.binary import open_interleaved_binary
 from ..writing import StreamedArray
-from .electrodes import add_probe_electrodes
+from .electrodes import DEVICE_SCHEMA, add_probe_electrodes
 
 #: Seconds of data written by ``stub_test``.
 STUB_SECONDS = 2.0
@@ -26,7 +26,7 @@ EXTRACELLULAR_METADATA_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "Device": {"type": "object", "required": ["name"], "additionalProperties": True},
+        "Device": DEVICE_SCHEMA,
         "ElectrodeGroup": {
             "type": "object",
             "required": ["name", "description", "location"],

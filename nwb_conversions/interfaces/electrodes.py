@@ -7,6 +7,18 @@ from pynwb import NWBFile
 from pynwb.core import DynamicTableRegion
 from pynwb.device import Device
 
+#: JSON schema of a ``Device`` metadata block: the arguments of ``pynwb.device.Device`` this project writes.
+DEVICE_SCHEMA = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": "^[^/]+$"},
+        "description": {"type": "string"},
+        "manufacturer": {"type": "string"},
+    },
+}
+
 
 def get_or_create_device(nwbfile: NWBFile, device_metadata: dict) -> Device:
     """Return the device named in ``device_metadata``, creating it from the metadata if the file lacks it."""

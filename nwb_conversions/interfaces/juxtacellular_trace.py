@@ -17,7 +17,7 @@ from ..metadata import deep_update
 from ..readers.binary import open_interleaved_binary
 from ..writing import StreamedArray
 from .binary_recording import STUB_SECONDS
-from .electrodes import get_or_create_device
+from .electrodes import DEVICE_SCHEMA, get_or_create_device
 
 SERIES_TYPES = {"voltage_clamp": VoltageClampSeries, "current_clamp": CurrentClampSeries}
 
@@ -25,7 +25,7 @@ ICEPHYS_METADATA_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "Device": {"type": "object", "required": ["name"], "additionalProperties": True},
+        "Device": DEVICE_SCHEMA,
         "IntracellularElectrode": {
             "type": "object",
             "additionalProperties": False,

@@ -43,7 +43,7 @@ class SpikeSamplesInterface(BaseDataInterface):
         expected = f"a 1-D integer .npy of sample indices in [0, {num_clock_samples})"
         try:
             samples = np.load(file_path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError) as exc:
             raise SourceFormatError(file_path, f"unreadable .npy ({' '.join(str(exc).split())})", expected)
         if samples.ndim != 1 or not np.issubdtype(samples.dtype, np.integer):
             raise SourceFormatError(file_path, f"a {samples.ndim}-D {samples.dtype} array", expected)

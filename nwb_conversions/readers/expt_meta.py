@@ -43,7 +43,7 @@ class ExptMeta:
 def _parse_literal(text: str, file_path: Path):
     try:
         return ast.literal_eval(re.sub(r"(?<=\d)[lL]\b", "", text))
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         raise SourceFormatError(file_path, f"cannot parse {text!r} as a [shape, dtype] literal", EXPECTED_LAYOUT)
 
 

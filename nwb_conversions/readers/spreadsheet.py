@@ -26,10 +26,10 @@ def read_table_rows(file_path: str | Path, *, required_columns: tuple[str, ...] 
             import openpyxl
 
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops
+                warnings.simplefilter("ignore")  # openpyxl warns about the workbook extensions it drops
                 workbook = openpyxl.load_workbook(file_path, read_only=True, data_only=True)
-            rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-            workbook.close()
+                rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+                workbook.close()
         else:
             with open(file_path, newline="", encoding="utf-8") as stream:
                 rows = list(csv.reader(stream))

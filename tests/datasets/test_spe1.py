@@ -13,7 +13,7 @@ from pynwb import NWBHDF5IO
 
 from nwb_conversions.validation import inspect_file
 
-from ..spe1_helpers import SUBJECT_YAML, sample_release
+from ..spe1_helpers import SUBJECT_YAML, assert_one_line_error, sample_release
 
 
 def convert(run_cli, cell_dir: Path, output: Path, *extra):
@@ -137,17 +137,6 @@ def test_dandi_validate_passes_after_organize(tmp_path, run_cli, subject_yaml):
 
 
 # --- bad input: one line, exit 1, no output file -------------------------------------------------------------
-
-
-def assert_one_line_error(result, output: Path, *fragments: str):
-    code, out, err = result
-    assert code == 1
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0]
-    assert not output.exists()
-    assert not list(output.parent.glob(f".{output.stem}.partial*"))
 
 
 def test_missing_npx_file(tmp_path, run_cli):

@@ -1,0 +1,33 @@
+"""The real SPE-1 ``Data Summary.xlsx`` reads like the project's CSV copy of it, silently."""
+
+import warnings
+from pathlib import Path
+
+from nwb_conversions.datasets.spe1 import read_cell_facts
+from nwb_conversions.metadata import shipped_metadata_dir
+from nwb_conversions.readers.spreadsheet import read_table_rows
+
+REAL_DATA_SUMMARY = Path(__file__).parent.parent / "data" / "spe1_Data Summary.xlsx"
+
+
+def test_the_real_workbook_has_the_43_cells_and_27_columns_quietly():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = read_table_rows(REAL_DATA_SUMMARY)
+    assert len(rows) == 43 and len(rows[0]) == 27
+    assert [row["Cell"] for row in rows][:3] == ["c1", "c2", "c3"] and rows[-1]["Cell"] == "c46"
+
+
+def test_the_real_workbook_and_the_shipped_csv_give_the_same_cell_facts():
+    shipped = shipped_metadata_dir() / "spe1_data_summary.csv"
+    for cell in ("c1", "c5", "c14", "c27", "c45", "c46"):
+        assert read_cell_facts(REAL_DATA_SUMMARY, cell) == read_cell_facts(shipped, cell)
+    facts = read_cell_facts(REAL_DATA_SUMMARY, "c14")
+    assert (facts["patch_type"], facts["chan_predicted"], facts["chan_highest"], facts["cell_type"]) == (
+        "Juxta, VC",
+        159,
+        161,
+        "PC",
+    )
+    assert facts["date"] == "2017-11-28" and round(facts["distance_um"], 2) == 44.78
+    assert read_cell_facts(REAL_DATA_SUMMARY, "c9") == {}
