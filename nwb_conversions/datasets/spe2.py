@@ -4,23 +4,25 @@ Files (copies may carry ``-002``-style suffixes): ``amplifier<YYYY-MM-DDTHH_MM_S
 polytrode), ``adc<YYYY-MM-DDTHH_MM_SS>.bin`` (the Intan auxiliary ADC inputs, the juxtacellular amplifier on one of
 them) and ``READ ME.docx`` (dtypes, channel counts, scaling; see :mod:`nwb_conversions.readers.readme_docx`).
 Without a ``READ ME.docx`` the common format is assumed (:data:`COMMON_FORMAT`) and the channel count is the one of
-32 or 128 that makes the amplifier's sample count equal the ADC's; the file's notes say so.
+32 or 128 that makes the amplifier's sample count equal the ADC's; the file's notes say so. Because other layouts
+can have the same sizes (float32 × 32 channels with a uint32 ADC is byte for byte uint16 × 32 channels at twice the
+samples), the amplifier's first second must also look like Intan counts: most values near the zero count 32768.
 
 Both files come from the same Intan board, so they share the sample clock: the ADC must hold as many samples as the
 amplifier. The spike times of the juxtacellular cell are not in the release; they are detected on the ADC trace
 (:mod:`nwb_conversions.spike_detection`) and written as one ``units`` row marked as this tool's.
 
-Session start: the amplifier file's timestamp (the lab's "cell capture time", the acquisition software's clock),
-taken as Lisbon time (the Kampff lab recorded at the Champalimaud Centre, Lisbon) **[I]**.
+Session start: the amplifier file's timestamp (the lab's "cell capture time", the acquisition software's clock).
+The release does not document the time zone, so the clock time is stored labelled UTC **[assumption]**, and the
+file's notes say so.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from neuroconv import NWBConverter
@@ -30,6 +32,7 @@ from ..interfaces.intan_amplifier_binary import PROBE_LAYOUTS, IntanAmplifierBin
 from ..interfaces.juxtacellular_spikes import JuxtacellularSpikeDetectionInterface
 from ..interfaces.juxtacellular_trace import JuxtacellularTraceInterface
 from ..metadata import deep_update, load_dataset_metadata
+from ..readers.binary import open_interleaved_binary
 from ..readers.readme_docx import RecordingParameters, read_readme_docx
 from ..readers.session_files import find_session_file
 from . import Conversion, Dataset
@@ -40,8 +43,11 @@ TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}"
 #: ``2014_11_25_Pair_3_0``: date, cell, sub-recording.
 PAIR_FOLDER_PATTERN = re.compile(r"^(\d{4}_\d{2}_\d{2})_Pair_(\d+)_(\d+)$")
 
-#: The Kampff lab recorded SPE-2 at the Champalimaud Centre in Lisbon (2014-2015) [I]; file names hold local time.
-LAB_TIMEZONE = ZoneInfo("Europe/Lisbon")
+#: A readable form of the binaries' names, for error messages.
+TIMESTAMP_EXAMPLE = "YYYY-MM-DDTHH_MM_SS"
+
+#: The release does not document the time zone of the file names' clock: the clock time is stored labelled UTC.
+CLOCK_TIMEZONE = timezone.utc
 
 #: The format of the 2014-11 and 2015 recordings, assumed when a pair folder has no ``READ ME.docx``
 #: (``amplifier_channels`` is then taken from the file sizes).
@@ -58,6 +64,13 @@ COMMON_FORMAT = RecordingParameters(
     juxta_digitization=65536,
     juxta_range_volts=10.0,
 )
+
+#: Without a ``READ ME.docx``: the seconds read from the start to check that the amplifier holds Intan counts ...
+CENTRE_CHECK_SECONDS = 1.0
+
+#: ... and the share of them that must lie within :data:`CENTRE_TOLERANCE_COUNTS` of the zero count 32768.
+CENTRE_MIN_FRACTION = 0.9
+CENTRE_TOLERANCE_COUNTS = 8192
 
 #: Volts per stored value of a float amplifier file: 2014_03_26_Pair_2_0 stores µV (Barnett; paired_32ch.py) [C].
 FLOAT_AMPLIFIER_VOLTS_PER_UNIT = 1e-6
@@ -80,8 +93,10 @@ def find_pair_files(pair_dir: Path) -> dict[str, Path | None]:
             pair_dir, "not a folder", "an SPE-2 pair folder such as 2014_11_25_Pair_3_0/ holding amplifier*.bin"
         )
     return dict(
-        amplifier=find_session_file(pair_dir, rf"amplifier{TIMESTAMP_PATTERN}", ".bin"),
-        adc=find_session_file(pair_dir, rf"adc{TIMESTAMP_PATTERN}", ".bin"),
+        amplifier=find_session_file(
+            pair_dir, rf"amplifier{TIMESTAMP_PATTERN}", ".bin", example=f"amplifier{TIMESTAMP_EXAMPLE}.bin"
+        ),
+        adc=find_session_file(pair_dir, rf"adc{TIMESTAMP_PATTERN}", ".bin", example=f"adc{TIMESTAMP_EXAMPLE}.bin"),
         readme=find_session_file(pair_dir, r"READ ME", ".docx", required=False),
     )
 
@@ -92,8 +107,9 @@ def infer_common_format(files: dict) -> RecordingParameters:
     Raises
     ------
     SourceFormatError
-        If the ADC file is not whole samples of 8 uint16 channels, or neither 32 nor 128 uint16 channels give the
-        amplifier the ADC's sample count.
+        If the ADC file is not whole samples of 8 uint16 channels, neither 32 nor 128 uint16 channels give the
+        amplifier the ADC's sample count, or the amplifier's values are not centred on 32768 (see
+        :func:`check_centred_counts`).
     """
     adc_frame = COMMON_FORMAT.adc_channels * COMMON_FORMAT.adc_dtype.itemsize
     adc_size = files["adc"].stat().st_size
@@ -114,7 +130,36 @@ def infer_common_format(files: dict) -> RecordingParameters:
             f"{' or '.join(str(count) for count in PROBE_LAYOUTS)} uint16 channels",
             "a READ ME.docx giving Probe_numChannels and Probe_dtype, or a pair in the common format",
         )
-    return dataclasses.replace(COMMON_FORMAT, amplifier_channels=matches[0])
+    parameters = dataclasses.replace(COMMON_FORMAT, amplifier_channels=matches[0])
+    check_centred_counts(files["amplifier"], parameters)
+    return parameters
+
+
+def check_centred_counts(amplifier_path: Path, parameters: RecordingParameters) -> None:
+    """Check that the amplifier's first second, read as ``parameters`` say, looks like Intan counts around 32768.
+
+    File sizes alone cannot tell the common format from others of the same byte count (the float32 layout of
+    2014_03_26_Pair_2_0 is exactly uint16 × 32 channels at twice the samples); common-format recordings sit around
+    the zero count 32768, and extracellular signals seldom leave ±8192 counts (±1.6 mV).
+
+    Raises
+    ------
+    SourceFormatError
+        If fewer than :data:`CENTRE_MIN_FRACTION` of the values lie within :data:`CENTRE_TOLERANCE_COUNTS` of
+        ``parameters.amplifier_zero_count``.
+    """
+    recording = open_interleaved_binary(
+        amplifier_path, num_channels=parameters.amplifier_channels, dtype=parameters.amplifier_dtype
+    )
+    block = recording[0 : int(CENTRE_CHECK_SECONDS * parameters.sampling_frequency)].astype(np.int64)
+    fraction = np.mean(np.abs(block - int(parameters.amplifier_zero_count)) <= CENTRE_TOLERANCE_COUNTS)
+    if fraction < CENTRE_MIN_FRACTION:
+        raise SourceFormatError(
+            amplifier_path,
+            f"no READ ME.docx, and the values are not centred on {parameters.amplifier_zero_count:g} as the common "
+            f"uint16 format is (only {100 * fraction:.0f} % within ±{CENTRE_TOLERANCE_COUNTS} counts)",
+            "a READ ME.docx giving Probe_dtype / Probe_numChannels (e.g. the float32 layout of 2014_03_26_Pair_2_0)",
+        )
 
 
 def amplifier_scaling(parameters: RecordingParameters) -> tuple[float, float, str]:
@@ -155,9 +200,9 @@ def juxta_scaling(parameters: RecordingParameters) -> tuple[float, float, str]:
 
 
 def session_start(amplifier_path: Path) -> datetime:
-    """The timestamp in the amplifier file's name, in Lisbon time."""
+    """The timestamp in the amplifier file's name: the acquisition clock's time, labelled UTC (zone undocumented)."""
     stamp = re.search(TIMESTAMP_PATTERN, amplifier_path.name).group(0)
-    return datetime.strptime(stamp, "%Y-%m-%dT%H_%M_%S").replace(tzinfo=LAB_TIMEZONE)
+    return datetime.strptime(stamp, "%Y-%m-%dT%H_%M_%S").replace(tzinfo=CLOCK_TIMEZONE)
 
 
 def pair_metadata(pair_dir: Path, parameters: RecordingParameters) -> dict:
@@ -189,7 +234,7 @@ def start_time_metadata(metadata: dict, amplifier_path: Path, pair_dir: Path) ->
     start = session_start(amplifier_path)
     note = (
         f"session_start_time {start.isoformat()} is the timestamp in {amplifier_path.name} (the lab's cell capture "
-        "time), taken as Lisbon local time (the Kampff lab recorded at the Champalimaud Centre) [assumption]."
+        "time); the release does not document the time zone, so the clock time is stored as UTC [assumption]."
     )
     folder = PAIR_FOLDER_PATTERN.match(pair_dir.name)
     if folder and folder.group(1) != start.strftime("%Y_%m_%d"):

@@ -52,6 +52,21 @@ REQUIRED_KEYS = (
 #: Keys required only when the amplifier stores integer counts (they give the volts per count and the zero count).
 INTEGER_AMPLIFIER_KEYS = ("Probe_voltage_step_size", "Probe_y_digitization")
 
+#: What each key's value should look like, for error messages.
+EXPECTED_VALUES = {
+    "Probe_numChannels": "a whole number of channels such as 32",
+    "Sampling_frequency": "a number in Hz such as 30 000",
+    "Probe_dtype": "a dtype such as np.uint16",
+    "Probe_voltage_step_size": "a number in volts such as 0.195e-6",
+    "Probe_y_digitization": "a number of counts such as 32768",
+    "Juxta_numChannels": "a whole number of channels such as 8",
+    "Juxta_dtype": "a dtype such as np.uint16",
+    "Juxta_ADC_used_channel": "a whole-number, 0-based channel index such as 0",
+    "Juxta_Gain": "a number (the amplifier's gain) such as 100",
+    "Juxta_y_digitization": "a number of ADC levels such as 65536",
+    "Juxta_y_range": "a number in volts such as 10",
+}
+
 EXPECTED = "a READ ME.docx with 'key = value' lines for " + ", ".join(REQUIRED_KEYS + INTEGER_AMPLIFIER_KEYS)
 
 _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$")
@@ -142,14 +157,14 @@ def _number(text: str, key: str, file_path: Path) -> float:
     except ValueError:
         value = float("nan")
     if not np.isfinite(value):
-        raise SourceFormatError(file_path, f"{key} = {text!r} is not a number", f"a number for {key}, e.g. 30 000")
+        raise SourceFormatError(file_path, f"{key} = {text!r} is not a number", f"{EXPECTED_VALUES[key]} for {key}")
     return value
 
 
 def _count(text: str, key: str, file_path: Path, *, minimum: int) -> int:
     value = _number(text, key, file_path)
     if value != int(value) or value < minimum:
-        raise SourceFormatError(file_path, f"{key} = {text!r}", f"a whole number ≥ {minimum} for {key}")
+        raise SourceFormatError(file_path, f"{key} = {text!r}", f"{EXPECTED_VALUES[key]} for {key} (≥ {minimum})")
     return int(value)
 
 
@@ -164,7 +179,11 @@ def _dtype(text: str, key: str, file_path: Path, allowed: tuple[str, ...]) -> np
     """Parse ``np.uint16`` / ``numpy.uint16`` / ``uint16`` into a little-endian dtype among ``allowed``."""
     name = re.sub(r"^(?:np|numpy)\.", "", text.strip().strip("'\""))
     if name not in allowed:
-        raise SourceFormatError(file_path, f"{key} = {text!r}", f"one of {', '.join('np.' + a for a in allowed)}")
+        raise SourceFormatError(
+            file_path,
+            f"{key} = {text!r}",
+            f"{EXPECTED_VALUES[key]} for {key}, one of {', '.join('np.' + name for name in allowed)}",
+        )
     return np.dtype(name).newbyteorder("<")
 
 

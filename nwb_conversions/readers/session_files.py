@@ -11,7 +11,9 @@ from ..errors import SourceFormatError
 COPY_SUFFIX = r"(?:-\d{1,3})?"
 
 
-def find_session_file(folder: str | Path, stem_pattern: str, extension: str, *, required: bool = True) -> Path | None:
+def find_session_file(
+    folder: str | Path, stem_pattern: str, extension: str, *, required: bool = True, example: str | None = None
+) -> Path | None:
     """Return the one file in ``folder`` whose name is ``<stem_pattern>[-NNN]<extension>``.
 
     Parameters
@@ -24,6 +26,9 @@ def find_session_file(folder: str | Path, stem_pattern: str, extension: str, *, 
         The extension with its dot, e.g. ``".bin"``.
     required : bool, default: True
         Raise if no file matches; otherwise return None.
+    example : str, optional
+        A readable file name for the error messages, e.g. ``"amplifierYYYY-MM-DDTHH_MM_SS.bin"``; by default one is
+        made from ``stem_pattern`` (``\\d+`` → ``NN``, ``\\d`` → ``N``), which suits simple patterns only.
 
     Raises
     ------
@@ -33,7 +38,7 @@ def find_session_file(folder: str | Path, stem_pattern: str, extension: str, *, 
     folder = Path(folder)
     pattern = re.compile(rf"^{stem_pattern}{COPY_SUFFIX}{re.escape(extension)}$")
     matches = sorted(path for path in folder.iterdir() if path.is_file() and pattern.match(path.name))
-    example = f"{stem_pattern.replace(chr(92) + 'd+', 'NN').replace(chr(92) + 'd', 'N')}{extension}"
+    example = example or f"{stem_pattern.replace(chr(92) + 'd+', 'NN').replace(chr(92) + 'd', 'N')}{extension}"
     if not matches:
         if required:
             raise SourceFormatError(folder, f"no file named like {example}", f"a file {example} in this folder")

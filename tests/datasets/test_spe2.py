@@ -3,12 +3,15 @@ the nwbinspector gate, the no-docx fallback and every bad input through the comm
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from pynwb import NWBHDF5IO
 
 from nwb_conversions.conversion import convert_session
 from nwb_conversions.datasets.spe2 import DATASET
+from nwb_conversions.metadata import shipped_metadata_dir
 from nwb_conversions.samples.spe2 import LAYOUTS, readme_values, write_readme_docx, write_spe2_pair
 from nwb_conversions.validation import inspect_file
 
@@ -72,25 +75,35 @@ def test_both_binaries_round_trip_bit_exact_with_their_scaling(converted, layout
         assert nwbfile.session_id == pair_dir.name
 
 
+def shipped_positions(num_channels):
+    """The shipped geometry table as ``(channels, 2)`` µm, NaN for a channel it leaves out (17 of the 128)."""
+    table = np.loadtxt(shipped_metadata_dir() / f"spe2_probe_{num_channels}ch.csv", delimiter=",", ndmin=2)
+    positions = np.full((num_channels, 2), np.nan)
+    positions[table[:, 0].astype(int)] = table[:, 1:]
+    return positions
+
+
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_spikeinterface_reads_the_geometry(converted, layout):
     from spikeinterface.extractors import read_nwb_recording
 
     _, _, nwb_path, _ = converted[layout]
     recording = read_nwb_recording(str(nwb_path), electrical_series_path="acquisition/ElectricalSeries")
+    expected = shipped_positions(LAYOUTS[layout].amplifier_channels)
     locations = recording.get_channel_locations()
+    np.testing.assert_array_equal(locations, expected)  # exact; NaN matches NaN (channel 17 of the 128)
+    known = ~np.isnan(expected).any(axis=1)
+    assert np.flatnonzero(~known).tolist() == ([17] if LAYOUTS[layout].amplifier_channels == 128 else [])
     with NWBHDF5IO(str(nwb_path), "r") as io:
-        electrodes = io.read().electrodes.to_dataframe()
-    known = electrodes["has_known_position"].to_numpy()
-    np.testing.assert_array_equal(locations[known], electrodes[["rel_x", "rel_y"]].to_numpy()[known])
-    if LAYOUTS[layout].amplifier_channels == 128:
-        assert np.flatnonzero(~known).tolist() == [17] and np.isnan(locations[17]).all()
-    else:
-        assert known.all()
-    # the mapped channels form a valid probe
-    mapped = recording.select_channels(recording.channel_ids[known])
-    mapped.set_dummy_probe_from_locations(locations[known])
-    assert mapped.has_probe() and mapped.get_probe().get_contact_count() == known.sum()
+        assert io.read().electrodes["has_known_position"][:].tolist() == known.tolist()
+    # The file stores no probeinterface probe, so SpikeInterface builds one from the electrodes' positions (with a
+    # warning saying so); channel 17's NaN position does not stop it, so both probes are checked.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="There is no Probe attached")
+        probe = recording.get_probe()
+    assert probe.get_contact_count() == len(expected)
+    contact_positions = probe.contact_positions[np.argsort(probe.device_channel_indices)]
+    np.testing.assert_array_equal(contact_positions[known], expected[known])
     if layout != "float32":
         np.testing.assert_allclose(recording.get_channel_gains(), 0.195)
         np.testing.assert_allclose(recording.get_channel_offsets(), -32768 * 0.195)
@@ -119,15 +132,17 @@ def test_gate_is_clean_with_subject_facts(converted, layout):
     assert result.missing_subject_fields == []
 
 
-def test_session_start_is_the_amplifier_timestamp_in_lisbon_time(converted):
+def test_session_start_is_the_amplifier_clock_time_labelled_utc(converted):
     _, _, nwb_path, result = converted["common128"]
+    statement = "the release does not document the time zone, so the clock time is stored as UTC [assumption]"
     with NWBHDF5IO(str(nwb_path), "r") as io:
         nwbfile = io.read()
-        assert nwbfile.session_start_time.isoformat() == "2015-09-03T21:18:47+01:00"  # WEST in September
-        assert "Lisbon" in nwbfile.notes
+        assert nwbfile.session_start_time.isoformat() == "2015-09-03T21:18:47+00:00"  # the file name's clock time
+        assert "is the timestamp in amplifier2015-09-03T21_18_47-002.bin" in nwbfile.notes
+        assert statement in nwbfile.notes
         assert nwbfile.subject.species == "Rattus norvegicus"
         assert nwbfile.devices["NeuroSeeker128Probe"].manufacturer == "imec"
-    assert any("Lisbon" in note for note in result.notes)
+    assert any(statement in note for note in result.notes)
 
 
 def test_example_command_converts_the_sample(tmp_path, run_cli):
@@ -135,6 +150,15 @@ def test_example_command_converts_the_sample(tmp_path, run_cli):
     assert code == 0, err
     assert "0 CRITICAL, 0 BEST_PRACTICE_VIOLATION" in out
     assert (tmp_path / "spe2_2014_11_25_Pair_3_0.nwb").is_file()
+
+
+@pytest.mark.parametrize("setting", ["threshold_k: -1", "sign: sideways", "refractory_ms: -3"])
+def test_bad_detection_parameters_are_metadata_errors(tmp_path, run_cli, setting):
+    pair_dir, _ = write_spe2_pair(tmp_path, layout="common32", duration_s=0.2)
+    metadata = tmp_path / "detect.yaml"
+    metadata.write_text(f"{SUBJECT_YAML}JuxtaSpikeDetection:\n  {setting}\n")
+    name = setting.split(":")[0]
+    expect_error(run_cli, pair_dir, tmp_path, f"metadata JuxtaSpikeDetection/{name}: ", "--metadata", metadata)
 
 
 @pytest.mark.parametrize("layout, channels", [("common32", 32), ("common128", 128)])
@@ -148,6 +172,19 @@ def test_without_readme_the_common_format_is_inferred_and_noted(tmp_path, run_cl
         nwbfile = io.read()
         assert nwbfile.acquisition["ElectricalSeries"].data.shape == (15_000, channels)
         assert "no READ ME.docx" in nwbfile.notes
+
+
+def test_without_readme_the_float32_layout_is_refused(tmp_path, run_cli, subject_yaml):
+    """Its sizes are those of uint16 × 32 channels at twice the samples; its values are not Intan counts."""
+    pair_dir, _ = write_spe2_pair(tmp_path, layout="float32", duration_s=0.5, with_readme=False)
+    expect_error(
+        run_cli,
+        pair_dir,
+        tmp_path,
+        "no READ ME.docx, and the values are not centred on 32768 as the common uint16 format is (only ",
+        "--metadata",
+        subject_yaml,
+    )
 
 
 def test_detection_parameters_come_from_the_metadata(tmp_path, run_cli):
@@ -176,9 +213,9 @@ def test_stub_writes_the_first_seconds(tmp_path, run_cli, subject_yaml):
 # ---- bad input: one `error:` line, exit 1, no output ----------------------------------------------------------------
 
 
-def expect_error(run_cli, pair_dir, tmp_path, fragment):
+def expect_error(run_cli, pair_dir, tmp_path, fragment, *options):
     output = tmp_path / "out.nwb"
-    code, out, err = run_cli("spe2", pair_dir, output)
+    code, out, err = run_cli("spe2", pair_dir, output, *options)
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
@@ -189,7 +226,18 @@ def expect_error(run_cli, pair_dir, tmp_path, fragment):
 def test_no_amplifier_file(tmp_path, run_cli):
     pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
     next(pair_dir.glob("amplifier*.bin")).unlink()
-    expect_error(run_cli, pair_dir, tmp_path, "no file named like amplifier")
+    expect_error(
+        run_cli,
+        pair_dir,
+        tmp_path,
+        "no file named like amplifierYYYY-MM-DDTHH_MM_SS.bin; expected a file amplifierYYYY-MM-DDTHH_MM_SS.bin in",
+    )
+
+
+def test_no_adc_file(tmp_path, run_cli):
+    pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
+    next(pair_dir.glob("adc*.bin")).unlink()
+    expect_error(run_cli, pair_dir, tmp_path, "no file named like adcYYYY-MM-DDTHH_MM_SS.bin;")
 
 
 def test_amplifier_size_not_a_whole_number_of_samples(tmp_path, run_cli):

@@ -83,3 +83,22 @@ def test_not_a_word_document(tmp_path):
     path.write_text("Probe_numChannels = 32\n")
     with pytest.raises(SourceFormatError, match="not a readable Word document"):
         read_readme_docx(path)
+
+
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("Sampling_frequency", "fast", "expected a number in Hz such as 30 000 for Sampling_frequency"),
+        ("Probe_voltage_step_size", "small", "expected a number in volts such as 0.195e-6 for Probe_voltage_step_size"),
+        ("Juxta_Gain", "high", "expected a number (the amplifier's gain) such as 100 for Juxta_Gain"),
+        ("Juxta_dtype", "int", "expected a dtype such as np.uint16 for Juxta_dtype, one of np.uint16, np.uint32"),
+        ("Probe_numChannels", "many", "expected a whole number of channels such as 32 for Probe_numChannels"),
+        ("Juxta_ADC_used_channel", "one", "a whole-number, 0-based channel index such as 0 for Juxta_ADC"),
+    ],
+)
+def test_unparseable_values_say_what_the_key_expects(tmp_path, key, value, expected):
+    path = write(tmp_path, readme_values(LAYOUTS["common32"]), **{key: value})
+    with pytest.raises(SourceFormatError) as raised:
+        read_readme_docx(path)
+    assert expected in str(raised.value)
+    assert key == "Sampling_frequency" or "30 000" not in str(raised.value)

@@ -20,3 +20,13 @@ def test_missing_and_ambiguous_files_are_errors(tmp_path):
     (tmp_path / "c1_npx_raw-002.bin").touch()
     with pytest.raises(SourceFormatError, match="several files match"):
         find_session_file(tmp_path, r"c\d+_npx_raw", ".bin")
+
+
+def test_a_given_example_names_the_file_in_the_errors(tmp_path):
+    pattern, example = r"amplifier\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}", "amplifierYYYY-MM-DDTHH_MM_SS.bin"
+    with pytest.raises(SourceFormatError, match=r"no file named like amplifierYYYY-MM-DDTHH_MM_SS\.bin; expected a"):
+        find_session_file(tmp_path, pattern, ".bin", example=example)
+    (tmp_path / "amplifier2014-11-25T23_00_08.bin").touch()
+    (tmp_path / "amplifier2014-11-25T23_00_08-002.bin").touch()
+    with pytest.raises(SourceFormatError, match=r"several files match amplifierYYYY-MM-DDTHH_MM_SS\.bin \("):
+        find_session_file(tmp_path, pattern, ".bin", example=example)
