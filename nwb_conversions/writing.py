@@ -78,7 +78,7 @@ def h5py_filter_options(compression: str) -> dict:
     (capped at 9, gzip's highest; decoders ignore it).
     """
     if compression in ("gzip", "max"):
-        from .chunk_writer import select_deflate_encoder
+        from .chunk_encoding import select_deflate_encoder
 
         declared_level = select_deflate_encoder(compression).level
         return dict(compression="gzip", compression_opts=declared_level, shuffle=True)

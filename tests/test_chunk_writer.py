@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from pynwb import NWBHDF5IO, NWBFile, TimeSeries
 
-from nwb_conversions import chunk_writer
-from nwb_conversions.chunk_writer import byte_shuffle, fill_dataset, select_deflate_encoder
+from nwb_conversions import chunk_encoding, chunk_writer
+from nwb_conversions.chunk_encoding import byte_shuffle, select_deflate_encoder
+from nwb_conversions.chunk_writer import fill_dataset
 from nwb_conversions.errors import ConversionError
 from nwb_conversions.writing import StreamedArray, default_chunk_shape, h5py_filter_options, write_nwbfile
 
@@ -136,7 +137,7 @@ def test_split_plane_stream_matches_zlib_for_every_item_size():
     for dtype in ("int8", "<i2", ">i2", "<f4", "<f8"):
         block = recording_like((999, 5), dtype)
         planes = byte_shuffle(block)
-        stream = encoder.compress_planes(planes, low_order_first=chunk_writer._is_little_endian(block.dtype))
+        stream = encoder.compress_planes(planes, low_order_first=chunk_encoding._is_little_endian(block.dtype))
         assert zlib.decompress(stream) == planes.tobytes()
 
 
@@ -234,8 +235,8 @@ def test_failing_worker_aborts_cleanly(tmp_path, monkeypatch):
             raise RuntimeError("encoder crashed")
         return zlib.compress(buffer, 1)
 
-    broken = chunk_writer.ZlibEncoder(name="broken", level=1, compress=failing_compress)
-    monkeypatch.setattr(chunk_writer, "select_deflate_encoder", lambda compression: broken)
+    broken = chunk_encoding.ZlibEncoder(name="broken", level=1, compress=failing_compress)
+    monkeypatch.setattr(chunk_encoding, "select_deflate_encoder", lambda compression: broken)
     nwbfile = make_nwbfile(StreamedArray(recording_like((20_000, 70), "int16"), rows_per_chunk=1000))
     with pytest.raises(RuntimeError, match="encoder crashed"):
         write_nwbfile(nwbfile, tmp_path / "out.nwb", progress=False)
