@@ -63,28 +63,6 @@ def test_help_lists_the_dataset_commands(run_cli, capsys):
 # --- robustness: every user mistake is one line, never a traceback; nothing is left behind -----------------
 
 
-@pytest.mark.parametrize(
-    "yaml_text, fragment",
-    [
-        ("NWBFile: {session_start_time: 2017-01-01}\n", "NWBFile/session_start_time"),
-        ("NWBFile: {session_start_time: notadate}\n", "not a date-time with a time zone"),
-        ("Cell: hello\n", "'Cell' holds a str, not a mapping"),
-        ("NWBFile: [1, 2]\n", "'NWBFile' holds a list"),
-        ("Cell: {patch_type: 'Juxta, VC', date: yesterday}\n", "Cell/date"),
-        ("Extracellular: {Device: {name: X, bogus: 1}}\n", "Extracellular/Device"),
-        ("Icephys: {Device: {name: Amp, description: 5}}\n", "Icephys/Device/description"),
-        ("Extracellular: {ElectricalSeries: {name: a/b}}\n", "pynwb refused the metadata"),
-        ("Icephys: {PatchClampSeries: {name: SyncPatch}}\n", "pynwb refused the metadata"),
-    ],
-)
-def test_metadata_mistakes_are_one_line(tmp_path, run_cli, yaml_text, fragment):
-    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
-    metadata = tmp_path / "user.yaml"
-    metadata.write_text(yaml_text)
-    output = tmp_path / "out.nwb"
-    assert_one_line_error(run_cli("spe1", cell_dir, output, "--metadata", metadata), output, "user.yaml", fragment)
-
-
 def test_the_output_never_replaces_a_source_file(tmp_path, run_cli):
     cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
     raw = cell_dir / "c14_npx_raw.bin"

@@ -280,6 +280,11 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
         )
     else:
         notes.append(f"{cell_dir}: no cNN_wc_spike_samples.npy, so the file has no ground-truth unit")
+    if files["expt_meta"] is None and find_session_file(cell_dir, r"c\d+_expt_meta", ".npy", required=False):
+        notes.append(
+            f"{cell_dir}: cNN_expt_meta.npy (an early, pickled version) is not read, as loading pickles is unsafe; "
+            "the binaries' shapes were not cross-checked against it"
+        )
     converter.temporally_align_data_interfaces()
     rate = converter.patch_sampling_frequency()
     metadata = converter.get_metadata()

@@ -217,6 +217,15 @@ def test_existing_output_without_overwrite(tmp_path, run_cli, subject_yaml):
         ("NWBFile: {sesion_description: typo}\n", "NWBFile"),
         ("Cell: {chan_predicted: 999}\n", "Cell/chan_predicted"),
         ("Subject: [unclosed\n", "not valid YAML"),
+        ("NWBFile: {session_start_time: 2017-01-01}\n", "NWBFile/session_start_time"),
+        ("NWBFile: {session_start_time: notadate}\n", "not a date-time with a time zone"),
+        ("Cell: hello\n", "'Cell' holds a str, not a mapping"),
+        ("NWBFile: [1, 2]\n", "'NWBFile' holds a list"),
+        ("Cell: {patch_type: 'Juxta, VC', date: yesterday}\n", "Cell/date"),
+        ("Extracellular: {Device: {name: X, bogus: 1}}\n", "Extracellular/Device"),
+        ("Icephys: {Device: {name: Amp, description: 5}}\n", "Icephys/Device/description"),
+        ("Extracellular: {ElectricalSeries: {name: a/b}}\n", "pynwb refused the metadata"),
+        ("Icephys: {PatchClampSeries: {name: SyncPatch}}\n", "pynwb refused the metadata"),
     ],
 )
 def test_metadata_that_is_not_a_mapping_or_fails_the_schema(tmp_path, run_cli, yaml_text, fragment):
@@ -239,3 +248,12 @@ def test_the_release_root_tables_are_optional(tmp_path, run_cli, subject_yaml):
         nwbfile = io.read()
         assert nwbfile.units["chan_predicted"][0] == 159
         assert nwbfile.electrodes["rel_y"][383] == 3840.0
+
+
+def test_a_pickled_expt_meta_is_not_loaded_but_noted(tmp_path, run_cli, subject_yaml):
+    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
+    (cell_dir / "c14_expt_meta.csv").unlink()
+    (cell_dir / "c14_expt_meta.npy").write_bytes(b"\x93NUMPY pickled dict")
+    code, _, err = convert(run_cli, cell_dir, tmp_path / "out.nwb", "--metadata", subject_yaml)
+    assert code == 0, err
+    assert "cNN_expt_meta.npy (an early, pickled version) is not read" in err
