@@ -293,8 +293,9 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
     metadata = deep_update(metadata, {key: value for key, value in user_metadata.items() if key != "Cell"})
     metadata["Cell"] = {key: facts[key] for key in CELL_KEYS if facts.get(key) is not None}
     if not metadata.get("NWBFile", {}).get("session_start_time"):
-        if recording_date(facts.get("date", "")):
-            start = recording_date(facts["date"]).replace(tzinfo=PLACEHOLDER_TIMEZONE)
+        date = recording_date(facts.get("date", ""))
+        if date:
+            start = date.replace(tzinfo=PLACEHOLDER_TIMEZONE)
             note = (
                 f"The Data Summary gives the recording date only: session_start_time {start.isoformat()} has a "
                 "placeholder time of day and time zone (00:00 UTC). Supply the real one with --metadata "

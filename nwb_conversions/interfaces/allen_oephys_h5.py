@@ -40,7 +40,7 @@ from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel
 
 from ..metadata import deep_update
 from ..readers.allen_oephys_h5 import consistency_notes, read_oephys_recording
-from .binary_recording import STUB_SECONDS
+from .binary_recording import STUB_SECONDS, first_seconds
 from .electrodes import DEVICE_SCHEMA, get_or_create_device
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
@@ -253,7 +253,7 @@ class AllenOephysRecordingInterface(BaseDataInterface):
         plane_segmentation.add_roi(image_mask=PLACEHOLDER_IMAGE_MASK)
         df_over_f = DfOverF(name="DfOverF")
         ophys.add(df_over_f)
-        dff = recording.dff[: int(STUB_SECONDS * recording.ophys_rate)] if stub_test else recording.dff
+        dff = first_seconds(recording.dff, recording.ophys_rate, stub_test=stub_test)
         series = dict(imaging["RoiResponseSeries"])
         df_over_f.create_roi_response_series(
             name=series.pop("name"),
@@ -270,13 +270,12 @@ class AllenOephysRecordingInterface(BaseDataInterface):
         recording = self.recording
         device = get_or_create_device(nwbfile, cell_attached["Device"])
         electrode = nwbfile.create_icephys_electrode(device=device, **cell_attached["IntracellularElectrode"])
-        length = int(STUB_SECONDS * recording.ephys_rate) if stub_test else None
 
         def voltage_series(trace: np.ndarray, series_metadata: dict) -> CurrentClampSeries:
             return CurrentClampSeries(
                 name=series_metadata["name"],
                 description=series_metadata["description"],
-                data=trace[:length],
+                data=first_seconds(trace, recording.ephys_rate, stub_test=stub_test),
                 electrode=electrode,
                 stimulus_description="N/A: no stimulus is documented",
                 rate=recording.ephys_rate,

@@ -22,6 +22,17 @@ from .electrodes import DEVICE_SCHEMA, add_probe_electrodes
 #: Seconds of data written by ``stub_test``.
 STUB_SECONDS = 2.0
 
+
+def first_seconds(samples, sampling_frequency: float, *, stub_test: bool):
+    """Return the first :data:`STUB_SECONDS` of ``samples`` with ``stub_test``, else all of them.
+
+    A lazy reader (anything with ``head``, e.g. ``InterleavedBinary``) stays lazy; an array is sliced.
+    """
+    if not stub_test:
+        return samples
+    count = int(STUB_SECONDS * sampling_frequency)
+    return samples.head(count) if hasattr(samples, "head") else samples[:count]
+
 EXTRACELLULAR_METADATA_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -132,7 +143,7 @@ class InterleavedBinaryRecordingInterface(BaseDataInterface):
             electrode_location=extracellular.get("electrode_location", "unknown"),
             extra_columns=self.electrode_columns(),
         )
-        samples = self.samples.head(int(STUB_SECONDS * self.sampling_frequency)) if stub_test else self.samples
+        samples = first_seconds(self.samples, self.sampling_frequency, stub_test=stub_test)
         series_metadata = extracellular.get("ElectricalSeries", {})
         nwbfile.add_acquisition(
             ElectricalSeries(

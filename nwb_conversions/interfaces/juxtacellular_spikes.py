@@ -16,7 +16,7 @@ from .. import __version__
 from ..metadata import deep_update
 from ..readers.binary import open_interleaved_binary
 from ..spike_detection import DetectionParameters, DetectionResult, detect_spikes
-from .binary_recording import STUB_SECONDS
+from .binary_recording import first_seconds
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
 #: Named in the unit's description and ``detected_by`` column.
@@ -133,7 +133,7 @@ class JuxtacellularSpikeDetectionInterface(BaseDataInterface):
 
     def detect(self, parameters: DetectionParameters, *, stub_test: bool = False) -> DetectionResult:
         """Run the detection on the trace (its first seconds only with ``stub_test``); keep and return the result."""
-        trace = self.trace.head(int(STUB_SECONDS * self.sampling_frequency)) if stub_test else self.trace
+        trace = first_seconds(self.trace, self.sampling_frequency, stub_test=stub_test)
         self.result = detect_spikes(
             trace,
             sampling_frequency=self.sampling_frequency,

@@ -16,7 +16,7 @@ from pynwb.icephys import CurrentClampSeries, VoltageClampSeries
 from ..metadata import deep_update
 from ..readers.binary import open_interleaved_binary
 from ..writing import StreamedArray
-from .binary_recording import STUB_SECONDS
+from .binary_recording import first_seconds
 from .electrodes import DEVICE_SCHEMA, get_or_create_device
 
 SERIES_TYPES = {"voltage_clamp": VoltageClampSeries, "current_clamp": CurrentClampSeries}
@@ -140,7 +140,7 @@ class JuxtacellularTraceInterface(BaseDataInterface):
         icephys = metadata["Icephys"]
         device = get_or_create_device(nwbfile, icephys["Device"])
         electrode = nwbfile.create_icephys_electrode(device=device, **icephys["IntracellularElectrode"])
-        trace = self.trace.head(int(STUB_SECONDS * self.sampling_frequency)) if stub_test else self.trace
+        trace = first_seconds(self.trace, self.sampling_frequency, stub_test=stub_test)
         series_metadata = dict(icephys["PatchClampSeries"])
         series_type = SERIES_TYPES[self.recording_mode]
         nwbfile.add_acquisition(

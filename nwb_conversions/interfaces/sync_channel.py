@@ -12,7 +12,7 @@ from pynwb import NWBFile, TimeSeries
 
 from ..readers.binary import open_interleaved_binary
 from ..writing import StreamedArray
-from .binary_recording import STUB_SECONDS
+from .binary_recording import first_seconds
 
 
 class SyncChannelInterface(BaseDataInterface):
@@ -59,7 +59,7 @@ class SyncChannelInterface(BaseDataInterface):
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:
         """Add the trace to ``acquisition`` (stored values, unit ``a.u.``)."""
-        trace = self.trace.head(int(STUB_SECONDS * self.sampling_frequency)) if stub_test else self.trace
+        trace = first_seconds(self.trace, self.sampling_frequency, stub_test=stub_test)
         nwbfile.add_acquisition(
             TimeSeries(
                 name=self.series_name,
