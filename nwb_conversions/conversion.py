@@ -41,8 +41,15 @@ def schema_error_line(error: ValidationError) -> str:
     return f"metadata {where}: {' '.join(error.message.split())}"
 
 
-def check_output_path(output_path: Path, source_path: Path, *, overwrite: bool) -> None:
-    """Refuse an output that exists (without ``overwrite``), is a folder, or would replace a source file.
+def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool) -> None:
+    """Refuse an output that exists (without ``overwrite``), is a folder, is one of the sources, or lies inside a
+    source folder.
+
+    Parameters
+    ----------
+    output_path : Path
+    sources : list of Path
+        Every file and folder the conversion reads (the session, release tables, the user's metadata file).
 
     Raises
     ------
@@ -50,14 +57,21 @@ def check_output_path(output_path: Path, source_path: Path, *, overwrite: bool) 
     """
     if output_path.is_dir():
         raise ConversionError(f"{output_path}: is a folder; expected the path of the .nwb file to write")
-    if output_path.exists() and not overwrite:
+    output = output_path.resolve()
+    for source in sources:
+        source = Path(source).resolve()
+        if output == source:
+            raise ConversionError(
+                f"{output_path}: is a source file of this conversion ({source.name}); expected an output path that "
+                "is not read by the conversion: sources are never replaced, even with --overwrite"
+            )
+        if source.is_dir() and source in output.parents:
+            raise ConversionError(
+                f"{output_path}: lies inside the source folder {source}; expected an output path outside the "
+                "session's folder"
+            )
+    if (output_path.exists() or output_path.is_symlink()) and not overwrite:
         raise OutputExistsError(output_path)
-    output, source = output_path.resolve(), source_path.resolve()
-    if output == source or (output.exists() and source.is_dir() and source in output.parents):
-        raise ConversionError(
-            f"{output_path}: is one of the source files; expected an output path outside the source, "
-            "which is never overwritten"
-        )
 
 
 def convert_session(
@@ -71,6 +85,7 @@ def convert_session(
     compression: str = "gzip",
     inspect: bool = True,
     progress: bool | None = None,
+    workers: int | None = None,
 ) -> ConversionResult:
     """Convert one session of ``dataset`` to ``output_path``.
 
@@ -93,6 +108,8 @@ def convert_session(
         Run the nwbinspector gate; a CRITICAL problem (other than missing subject facts) fails the conversion.
     progress : bool, optional
         Progress bars; default: when stderr is a terminal.
+    workers : int, optional
+        Compression threads; default: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores.
 
     Raises
     ------
@@ -100,10 +117,12 @@ def convert_session(
         On bad sources, bad metadata, an existing output or a failed gate; no output file is left behind.
     """
     output_path, source_path = Path(output_path), Path(source_path)
-    check_output_path(output_path, source_path, overwrite=overwrite)
+    user_sources = [source_path] + ([Path(metadata_path)] if metadata_path else [])
+    check_output_path(output_path, user_sources, overwrite=overwrite)
     user_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
     check_user_metadata(user_metadata, metadata_path)
     conversion = dataset.build(source_path, user_metadata, stub_test)
+    check_output_path(output_path, user_sources + list(conversion.sources), overwrite=overwrite)
     metadata = normalize_for_schema(conversion.metadata)
     try:
         conversion.converter.validate_metadata(metadata)
@@ -139,6 +158,8 @@ def convert_session(
         compression=compression,
         check=run_gate if inspect else None,
         progress=progress,
+        workers=workers,
+        sources=user_sources + list(conversion.sources),
     )
     return ConversionResult(
         output_path=output_path,

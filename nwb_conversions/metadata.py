@@ -6,6 +6,7 @@ Precedence, lowest first: what the source records, ``metadata/<dataset>.yaml``, 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -15,12 +16,6 @@ from .errors import MetadataError
 
 #: Subject fields DANDI requires; ``age`` may be replaced by ``date_of_birth``.
 DANDI_SUBJECT_FIELDS = ("subject_id", "species", "sex", "age")
-
-#: Stated in a file's notes when the source has no session start time and the user gave none.
-PLACEHOLDER_START_TIME_NOTE = (
-    "The source does not record the session start time: session_start_time is a placeholder ({value}). "
-    "Supply the real one with --metadata (NWBFile: session_start_time)."
-)
 
 
 def shipped_metadata_dir() -> Path:
@@ -100,14 +95,25 @@ def check_user_metadata(metadata: dict, file_path: str | Path) -> None:
             )
 
 
-def deep_update(base: dict, update: dict) -> dict:
-    """Return a copy of ``base`` with ``update`` merged in: mappings merge recursively, anything else replaces."""
-    merged = copy.deepcopy(base)
+def plain(value):
+    """Return a deep copy of ``value`` with every mapping a plain ``dict`` (NeuroConv hands out auto-vivifying
+    ``DeepDict`` objects, which invent empty blocks on lookup and cannot be hashed or passed on safely)."""
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(item) for item in value)
+    return copy.deepcopy(value)
+
+
+def deep_update(base: Mapping, update: Mapping) -> dict:
+    """Return a plain-dict copy of ``base`` with ``update`` merged in: mappings merge recursively, anything else
+    replaces. Neither argument is modified."""
+    merged = plain(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
             merged[key] = deep_update(merged[key], value)
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = plain(value)
     return merged
 
 
@@ -152,23 +158,60 @@ def subject_snippet(missing: list[str]) -> str:
     return "\n".join(lines)
 
 
-def placeholder_start_time(metadata: dict, placeholder: datetime, *, note: str | None = None) -> dict:
-    """Give the metadata a session start time when it has none, and say in the file's notes that it is a placeholder.
+def assemble_metadata(
+    source_metadata: Mapping,
+    dataset_key: str,
+    *,
+    session: Mapping | None = None,
+    user: Mapping | None = None,
+    notes: list[str] | tuple[str, ...] = (),
+    default_start_time: tuple[datetime, str] | None = None,
+) -> tuple[dict, list[str]]:
+    """Assemble a session's metadata, the one recipe every dataset uses.
+
+    Precedence, lowest first: what the source records (``source_metadata``, e.g. ``converter.get_metadata()``) →
+    ``metadata/<dataset_key>.yaml`` → per-session tables (``session``) → the user's ``--metadata`` file (``user``).
+    Then, when nobody gave ``NWBFile.session_start_time``, ``default_start_time`` (the source's own clock, or a
+    documented placeholder) with its note. Last, the notes are appended to ``NWBFile.notes`` after whatever the
+    dataset YAML or the user wrote there, so none is lost.
 
     Parameters
     ----------
+    source_metadata : Mapping
+        The interfaces' metadata.
+    dataset_key : str
+        Selects ``metadata/<dataset_key>.yaml`` (``-`` read as ``_``).
+    session, user : Mapping, optional
+        Per-session facts and the user's metadata.
+    notes : sequence of str
+        Assumptions made and facts missing, for the file's notes and the terminal.
+    default_start_time : (datetime, str), optional
+        A timezone-aware start time and the note that says where it comes from.
+
+    Returns
+    -------
     metadata : dict
-        The assembled metadata; not modified.
-    placeholder : datetime
-        A timezone-aware datetime to use, chosen by the dataset module (e.g. the documented date at midnight).
-    note : str, optional
-        What the file's notes say about it; default :data:`PLACEHOLDER_START_TIME_NOTE`.
+        Plain dicts, dates as ISO 8601 strings (what NeuroConv's schema expects).
+    notes : list of str
+        ``notes`` plus the start-time note when the default was used.
     """
-    if metadata.get("NWBFile", {}).get("session_start_time"):
-        return metadata
-    note = note or PLACEHOLDER_START_TIME_NOTE.format(value=placeholder.isoformat())
-    notes = metadata.get("NWBFile", {}).get("notes")
-    return deep_update(
-        metadata,
-        {"NWBFile": {"session_start_time": placeholder.isoformat(), "notes": f"{notes}\n{note}" if notes else note}},
+    metadata = deep_update(source_metadata, load_dataset_metadata(dataset_key))
+    metadata = deep_update(metadata, session or {})
+    metadata = deep_update(metadata, user or {})
+    notes = list(notes)
+    nwbfile = metadata.setdefault("NWBFile", {})
+    if not nwbfile.get("session_start_time") and default_start_time is not None:
+        start, note = default_start_time
+        nwbfile["session_start_time"] = start.isoformat()
+        notes.append(note)
+    if notes:
+        nwbfile["notes"] = "\n".join(([nwbfile["notes"]] if nwbfile.get("notes") else []) + notes)
+    return normalize_for_schema(metadata), notes
+
+
+def placeholder_note(value: datetime, reason: str = "The source does not record the session start time") -> str:
+    """The note that says a session start time is a placeholder, and how to give the real one."""
+    return (
+        f"{reason}: session_start_time {value.isoformat()} is a placeholder. Supply the real one with --metadata "
+        "(NWBFile: session_start_time)."
     )

@@ -5,8 +5,11 @@ the scaled trace, the spike at the extremum of each threshold crossing, and a mi
 module adds is a robust default threshold and streaming:
 
 1. Baseline and noise are estimated on up to ``noise_blocks`` one-second blocks spread evenly over the trace:
-   baseline = median, noise σ = median absolute deviation / 0.6745 (Quiroga et al. 2004). With ``sign="auto"`` the
-   polarity is that of the larger excursion from the baseline in those blocks.
+   baseline = median, noise σ = median absolute deviation / 0.6745 (Quiroga et al. 2004). On a quiet, quantized
+   trace half or more of the samples can equal the median, making that σ 0, so the threshold 0 and every spike
+   missed; σ then falls back to the mean absolute deviation / 0.7979, and never below one stored step
+   (``conversion``). With ``sign="auto"`` the polarity is that of the larger excursion from the baseline in
+   those blocks.
 2. The trace is read in blocks of ``block_samples`` and centred (and flipped for negative spikes). Each run of samples
    at or beyond the threshold gives one candidate at its extremum; a run that reaches the end of a block is carried
    into the next, so a spike on a block boundary is found once.
@@ -27,6 +30,9 @@ import numpy as np
 
 #: MAD of unit-variance Gaussian noise: σ = MAD / 0.6745.
 MAD_PER_SIGMA = 0.6745
+
+#: Mean absolute deviation of unit-variance Gaussian noise, √(2/π): the fallback when the MAD is 0.
+MEAN_ABSOLUTE_DEVIATION_PER_SIGMA = 0.7979
 
 #: A run above threshold longer than this many seconds is closed at the block end (a DC step, not a spike).
 MAX_RUN_SECONDS = 1.0
@@ -118,7 +124,10 @@ def estimate_baseline_and_noise(
         starts = np.linspace(0, length - block_samples, num_blocks).astype(np.int64)
         sample = np.concatenate([scaled_block(trace, s, s + block_samples, conversion, offset) for s in starts])
     baseline = float(np.median(sample))
-    noise = float(np.median(np.abs(sample - baseline)) / MAD_PER_SIGMA)
+    deviations = np.abs(sample - baseline)
+    noise = float(np.median(deviations) / MAD_PER_SIGMA)
+    if noise == 0:  # a quantized, mostly flat trace: half or more of the samples sit on the median
+        noise = max(float(np.mean(deviations)) / MEAN_ABSOLUTE_DEVIATION_PER_SIGMA, abs(conversion))
     return baseline, noise, float(sample.max() - baseline), float(baseline - sample.min())
 
 

@@ -90,10 +90,20 @@ def inspect_file(nwbfile_path: str | Path, *, missing_subject_fields: tuple[str,
     return InspectionReport(path=Path(nwbfile_path), messages=messages, tolerated_checks=tolerated)
 
 
+#: Longest message text shown for one inspector finding (a crashed check's message holds its whole traceback).
+MESSAGE_CHARACTERS = 240
+
+
+def one_line(text: str, limit: int = MESSAGE_CHARACTERS) -> str:
+    """Fold whitespace (newlines included) and cut ``text`` to ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def describe(message) -> str:
-    """Format one inspector message as a single line."""
+    """Format one inspector message as a single line: importance, check, location and message."""
     location = f" at {message.location}" if message.location else ""
-    return f"{message.importance.name} {message.check_function_name}{location}: {message.message}"
+    return f"{message.importance.name} {message.check_function_name}{location}: {one_line(message.message)}"
 
 
 def gate(nwbfile_path: str | Path, *, missing_subject_fields=(), shown_path: str | Path | None = None) -> InspectionReport:

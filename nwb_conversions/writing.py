@@ -1,12 +1,16 @@
 """Everything written to disk goes through here: backend configuration, compression, streamed arrays, atomic output.
 
-Interfaces never write bytes. They wrap each large source array in a :class:`StreamedArray` (an empty, chunked HDF5
-dataset of the final shape and dtype) and small arrays stay in memory. :func:`write_nwbfile` then
+Interfaces never write bytes. They wrap each large source array in a :class:`StreamedArray`, a genuine hdmf
+``GenericDataChunkIterator`` over the lazy source, so any writer streams it with bounded memory: NeuroConv's
+``run_conversion`` / ``configure_and_write_nwbfile``, plain ``NWBHDF5IO.write``, or ours. Small arrays stay in
+memory. :func:`write_nwbfile` is the fast path on top of that; it
 
-1. sets the compression chosen by the user on every dataset,
+1. finds every :class:`StreamedArray` in the file (``nwbfile.all_children()``) and stands in for it an empty,
+   chunked dataset of the final shape and dtype with the filters chosen by the user,
 2. writes the NWB structure with pynwb to a temporary file beside the target,
-3. fills each streamed dataset chunk by chunk from its source (:mod:`nwb_conversions.chunk_writer`), never holding
-   more than a few chunks in memory,
+3. fills each of those datasets chunk by chunk from the iterator's source, compressing chunks in parallel
+   (:mod:`nwb_conversions.chunk_writer`), never holding more than a few chunks in memory, and fails loudly if
+   one was left unfilled,
 4. runs an optional check on the finished temporary file (the nwbinspector gate), and
 5. renames it to the target. Any failure on the way removes the temporary file, so no partial output is left.
 """
@@ -14,12 +18,16 @@ dataset of the final shape and dtype) and small arrays stay in memory. :func:`wr
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 from hdmf.backends.hdf5 import H5DataIO
+from hdmf.data_utils import GenericDataChunkIterator
 from pynwb import NWBHDF5IO, NWBFile
 
 from .errors import ConversionError, OutputExistsError
@@ -35,18 +43,19 @@ DEFAULT_VECTOR_CHUNK_LENGTH = 262_144
 DEFAULT_CHANNELS_PER_CHUNK = 64
 
 
-class StreamedArray(H5DataIO):
-    """A large source array written chunk by chunk after pynwb has laid out the file.
+class StreamedArray(GenericDataChunkIterator):
+    """A large source array, streamed chunk by chunk by whichever writer writes the file.
 
-    To pynwb it is an empty chunked dataset of the final shape and dtype; :func:`write_nwbfile` fills it from
-    ``source`` afterwards, so the array is never loaded whole.
+    An hdmf ``GenericDataChunkIterator`` whose buffer is one chunk row (e.g. 1 s × all channels), so NeuroConv's
+    writer and plain pynwb stream it with bounded memory; :func:`write_nwbfile` recognizes it and fills the dataset
+    from :attr:`source` with its parallel direct-chunk writer instead.
 
     Parameters
     ----------
     source : array-like
-        Anything with ``shape``, ``dtype`` and slicing along the first axis that reads lazily, e.g. a
-        :class:`~nwb_conversions.readers.binary.InterleavedBinary` or one of its channels. Read one chunk row at a
-        time.
+        Anything with ``shape``, ``dtype`` and slicing along the first axis that reads lazily (returning a numpy
+        array), e.g. a :class:`~nwb_conversions.readers.binary.InterleavedBinary`, one of its channels, or an
+        ``h5py.Dataset``. Read one chunk row at a time.
     chunk_shape : tuple of int, optional
         The HDF5 chunk shape. Default: ``rows_per_chunk`` rows × up to 64 channels for 2-D arrays
         (about 1 s × 64 channels for ephys), 256 k samples for 1-D arrays.
@@ -55,11 +64,23 @@ class StreamedArray(H5DataIO):
     """
 
     def __init__(self, source, *, chunk_shape: tuple[int, ...] | None = None, rows_per_chunk: int = 30_000):
-        shape = tuple(int(n) for n in source.shape)
-        if chunk_shape is None:
-            chunk_shape = default_chunk_shape(shape, rows_per_chunk=rows_per_chunk)
-        super().__init__(shape=shape, dtype=np.dtype(source.dtype), chunks=tuple(chunk_shape))
         self.source = source
+        shape = tuple(int(n) for n in source.shape)
+        if not shape or min(shape) < 1:
+            raise ValueError(f"a streamed array needs at least one element along every axis, not shape {shape}")
+        chunk_shape = tuple(chunk_shape or default_chunk_shape(shape, rows_per_chunk=rows_per_chunk))
+        buffer_shape = (chunk_shape[0],) + shape[1:]
+        super().__init__(chunk_shape=chunk_shape, buffer_shape=buffer_shape, display_progress=False)
+
+    def _get_data(self, selection: tuple[slice, ...]) -> np.ndarray:
+        rows = np.asarray(self.source[selection[0]], dtype=self._get_dtype())
+        return rows[(slice(None),) + tuple(selection[1:])] if len(selection) > 1 else rows
+
+    def _get_dtype(self) -> np.dtype:
+        return np.dtype(self.source.dtype)
+
+    def _get_maxshape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.source.shape)
 
 
 def default_chunk_shape(shape: tuple[int, ...], *, rows_per_chunk: int = 30_000) -> tuple[int, ...]:
@@ -97,14 +118,69 @@ def h5py_filter_options(compression: str) -> dict:
     raise ValueError(f"unknown compression {compression!r}; expected one of {COMPRESSION_CHOICES}")
 
 
-def streamed_arrays(nwbfile: NWBFile) -> list[StreamedArray]:
-    """Find every :class:`StreamedArray` among the file's datasets (data, timestamps and table columns)."""
+@dataclass
+class StreamedDataset:
+    """One :class:`StreamedArray` found in a file: the object and field holding it, and its stand-in while writing.
+
+    Attributes
+    ----------
+    owner : hdmf Container
+        The object whose field holds the array (e.g. an ``ElectricalSeries``).
+    field_name : str
+        ``"data"``, ``"timestamps"``, ...
+    array : StreamedArray
+    placeholder : H5DataIO or None
+        The empty chunked dataset written in its place by :func:`write_nwbfile`.
+    """
+
+    owner: object
+    field_name: str
+    array: StreamedArray
+    placeholder: H5DataIO | None = None
+
+    @property
+    def location(self) -> str:
+        """``ElectricalSeries/data``-style name for messages."""
+        return f"{getattr(self.owner, 'name', type(self.owner).__name__)}/{self.field_name}"
+
+
+def streamed_datasets(nwbfile: NWBFile) -> list[StreamedDataset]:
+    """Find every :class:`StreamedArray` in the file's objects' fields (data, timestamps, ...).
+
+    Walks ``nwbfile.all_children()``: the cached ``nwbfile.objects`` misses objects added after it was first read.
+    """
     found = []
-    for neurodata_object in nwbfile.objects.values():
-        for field_value in getattr(neurodata_object, "fields", {}).values():
+    for neurodata_object in nwbfile.all_children():
+        for field_name, field_value in list(getattr(neurodata_object, "fields", {}).items()):
             if isinstance(field_value, StreamedArray):
-                found.append(field_value)
+                found.append(StreamedDataset(neurodata_object, field_name, field_value))
     return found
+
+
+def streamed_arrays(nwbfile: NWBFile) -> list[StreamedArray]:
+    """Every :class:`StreamedArray` in the file (see :func:`streamed_datasets`)."""
+    return [found.array for found in streamed_datasets(nwbfile)]
+
+
+@contextlib.contextmanager
+def empty_datasets_in_place_of(streamed: list[StreamedDataset], filter_options: dict) -> Iterator[None]:
+    """Stand in for each streamed array an empty chunked dataset of its shape and dtype while the file is written.
+
+    The iterators are put back afterwards, so the in-memory file is left as it was.
+    """
+    for found in streamed:
+        found.placeholder = H5DataIO(
+            shape=found.array.maxshape,
+            dtype=found.array.dtype,
+            chunks=tuple(found.array.chunk_shape),
+            **filter_options,
+        )
+        found.owner.fields[found.field_name] = found.placeholder
+    try:
+        yield
+    finally:
+        for found in streamed:
+            found.owner.fields[found.field_name] = found.array
 
 
 def _configure_small_datasets(nwbfile: NWBFile, compression: str) -> None:
@@ -118,21 +194,74 @@ def _configure_small_datasets(nwbfile: NWBFile, compression: str) -> None:
     configure_backend(nwbfile=nwbfile, backend_configuration=backend_configuration)
 
 
-@contextlib.contextmanager
-def atomic_output(output_path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``output_path``; rename it to ``output_path`` only if the block succeeds.
+def publish(temporary_path: Path, output_path: Path, *, overwrite: bool, sources: tuple[Path, ...] = ()) -> None:
+    """Move the finished temporary file to ``output_path``, checking the target again at the last moment.
 
-    Folders created for the output are removed again if the block fails.
+    Without ``overwrite`` the move is exclusive: a hard link that fails if anything (a file another run wrote
+    meanwhile, a dangling symlink) has appeared at the path; on a file system without hard links, an exclusive
+    create reserves the name first. With ``overwrite`` only a regular file or a symlink is replaced, never a
+    folder, FIFO or device, and never one of ``sources``.
 
     Raises
     ------
     OutputExistsError
-        If ``output_path`` exists and ``overwrite`` is false (checked before any work is done).
+        If the target appeared during the run and ``overwrite`` is false.
+    ConversionError
+        If the target is not a regular file, or is a source.
+    """
+    if overwrite:
+        try:
+            mode = os.lstat(output_path).st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            raise ConversionError(
+                f"{output_path}: is not a regular file (a folder, FIFO, socket or device); expected a path to a "
+                "new or an existing .nwb file"
+            )
+        resolved = output_path.resolve()
+        if any(resolved == Path(source).resolve() for source in sources):
+            raise ConversionError(
+                f"{output_path}: now resolves to a source file of this conversion; expected an output path that "
+                "is not read by the conversion"
+            )
+        os.replace(temporary_path, output_path)
+        return
+    try:
+        os.link(temporary_path, output_path)
+    except FileExistsError:
+        raise OutputExistsError(output_path) from None
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+        try:  # no hard links here: reserve the name exclusively, then move the file onto the reservation
+            os.close(os.open(output_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            raise OutputExistsError(output_path) from None
+        os.replace(temporary_path, output_path)
+        return
+    os.unlink(temporary_path)
+
+
+@contextlib.contextmanager
+def atomic_output(
+    output_path: str | Path, *, overwrite: bool = False, sources: tuple[Path, ...] | list[Path] = ()
+) -> Iterator[Path]:
+    """Yield a temporary path beside ``output_path``; move it to ``output_path`` only if the block succeeds.
+
+    The existence of ``output_path`` is checked before any work and again at the end (:func:`publish`), so two
+    runs onto one new path cannot both succeed. Folders created for the output are removed again if the block
+    fails.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``output_path`` exists (before or after the work) and ``overwrite`` is false.
     ConversionError
         If the file cannot be written (an ``OSError`` from the file system).
     """
     output_path = Path(output_path)
-    if output_path.exists() and not overwrite:
+    if (output_path.exists() or output_path.is_symlink()) and not overwrite:
         raise OutputExistsError(output_path)
     new_folders = [folder for folder in (output_path.parent, *output_path.parent.parents) if not folder.exists()]
     temporary_path = output_path.with_name(f".{output_path.stem}.partial-{os.getpid()}{output_path.suffix}")
@@ -140,15 +269,16 @@ def atomic_output(output_path: str | Path, *, overwrite: bool = False) -> Iterat
     try:
         output_path.parent.mkdir(parents=True, exist_ok=True)
         yield temporary_path
-        os.replace(temporary_path, output_path)
+        publish(temporary_path, output_path, overwrite=overwrite, sources=tuple(sources))
         succeeded = True
     except OSError as error:
         raise ConversionError(
             f"{output_path}: could not be written ({error.strerror or error}); expected a writable location "
-            "with free space, and readable source files"
+            "with free space"
         ) from error
     finally:
-        temporary_path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary_path.unlink(missing_ok=True)
         if not succeeded:
             for folder in new_folders:  # deepest first: remove only the folders this call made, if left empty
                 with contextlib.suppress(OSError):
@@ -163,8 +293,10 @@ def write_nwbfile(
     compression: str = "gzip",
     check: Callable[[Path], None] | None = None,
     progress: bool | None = None,
+    workers: int | None = None,
+    sources: tuple[Path, ...] | list[Path] = (),
 ) -> Path:
-    """Write an in-memory NWB file atomically, streaming its large arrays chunk by chunk.
+    """Write an in-memory NWB file atomically, streaming its large arrays chunk by chunk in parallel.
 
     Parameters
     ----------
@@ -180,25 +312,40 @@ def write_nwbfile(
         Called with the path of the finished temporary file before it is renamed; raising aborts the write.
     progress : bool, optional
         Show a progress bar while streaming; default: when stderr is a terminal.
+    workers : int, optional
+        Compression threads; default: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores.
+    sources : sequence of Path
+        Files the conversion read: never replaced, even with ``overwrite``.
 
     Returns
     -------
     Path
         ``output_path``.
+
+    Raises
+    ------
+    RuntimeError
+        If a streamed dataset was not written (a bug: the file would hold fill values).
     """
     from .chunk_writer import fill_dataset
 
     filter_options = h5py_filter_options(compression)
-    arrays = streamed_arrays(nwbfile)
-    for array in arrays:
-        array.io_settings.update(filter_options)
-    _configure_small_datasets(nwbfile, compression)
-
-    with atomic_output(output_path, overwrite=overwrite) as temporary_path:
-        with NWBHDF5IO(str(temporary_path), mode="w") as io:
-            io.write(nwbfile)
-            for array in arrays:
-                fill_dataset(array.dataset, array.source, compression=compression, progress=progress)
-        if check is not None:
-            check(temporary_path)
+    streamed = streamed_datasets(nwbfile)
+    with empty_datasets_in_place_of(streamed, filter_options):
+        _configure_small_datasets(nwbfile, compression)
+        with atomic_output(output_path, overwrite=overwrite, sources=sources) as temporary_path:
+            with NWBHDF5IO(str(temporary_path), mode="w") as io:
+                io.write(nwbfile)
+                for found in streamed:
+                    if found.placeholder.dataset is None:
+                        raise RuntimeError(f"{found.location}: the streamed dataset was not laid out in the file")
+                    fill_dataset(
+                        found.placeholder.dataset,
+                        found.array.source,
+                        compression=compression,
+                        progress=progress,
+                        workers=workers,
+                    )
+            if check is not None:
+                check(temporary_path)
     return Path(output_path)

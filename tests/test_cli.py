@@ -63,13 +63,24 @@ def test_help_lists_the_dataset_commands(run_cli, capsys):
 # --- robustness: every user mistake is one line, never a traceback; nothing is left behind -----------------
 
 
-def test_the_output_never_replaces_a_source_file(tmp_path, run_cli):
-    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
-    raw = cell_dir / "c14_npx_raw.bin"
-    before = raw.read_bytes()
-    code, _, err = run_cli("spe1", cell_dir, raw, "--overwrite")
-    assert code == 1 and err.count("\n") == 1 and "is one of the source files" in err
-    assert raw.read_bytes() == before
+@pytest.mark.parametrize(
+    "target, fragment",
+    [
+        ("c14/c14_npx_raw.bin", "lies inside the source folder"),
+        ("c14/new.nwb", "lies inside the source folder"),
+        ("Data Summary.xlsx", "is a source file of this conversion"),
+        ("chanMap.mat", "is a source file of this conversion"),
+        ("sample_metadata.yaml", "is a source file of this conversion"),
+    ],
+)
+def test_overwrite_never_replaces_a_source_file(tmp_path, run_cli, target, fragment):
+    cell_dir, metadata = sample_release(tmp_path, duration_s=0.2)
+    release = cell_dir.parent
+    before = {path: path.read_bytes() for path in release.rglob("*") if path.is_file()}
+    output = release / target
+    code, _, err = run_cli("spe1", cell_dir, output, "--overwrite", "--metadata", metadata)
+    assert code == 1 and err.count("\n") == 1 and fragment in err, err
+    assert {path: path.read_bytes() for path in release.rglob("*") if path.is_file()} == before
 
 
 def test_unusable_output_paths_are_one_line(tmp_path, run_cli):

@@ -17,14 +17,14 @@ from pathlib import Path
 from neuroconv import NWBConverter
 
 from ..interfaces.allen_oephys_h5 import AllenOephysRecordingInterface
-from ..metadata import PLACEHOLDER_START_TIME_NOTE, deep_update, load_dataset_metadata, placeholder_start_time
-from . import Conversion, Dataset
+from ..metadata import assemble_metadata, placeholder_note
+from . import Conversion, Dataset, natural_key, release_root_folder
 
 #: The placeholder session start time (the release has none); DANDI:000048 used the same date.
 PLACEHOLDER_START_TIME = datetime(1900, 1, 1, tzinfo=timezone.utc)
 
 PLACEHOLDER_NOTE = (
-    PLACEHOLDER_START_TIME_NOTE.format(value=PLACEHOLDER_START_TIME.isoformat())
+    placeholder_note(PLACEHOLDER_START_TIME)
     + " The same placeholder date was used by CatalystNeuro's conversion of this lab's data (DANDI:000048)."
 )
 
@@ -48,15 +48,24 @@ def build_conversion(h5_path: Path, user_metadata: dict, stub_test: bool = False
     """
     converter = AllenOephysConverter(source_data=dict(Recording=dict(file_path=Path(h5_path))))
     interface = converter.data_interface_objects["Recording"]
-    metadata = converter.get_metadata()
-    metadata = deep_update(metadata, load_dataset_metadata("allen-oephys"))
-    metadata = deep_update(metadata, user_metadata)
-    notes = interface.consistency_notes()
-    if not metadata.get("NWBFile", {}).get("session_start_time"):
-        metadata = placeholder_start_time(metadata, PLACEHOLDER_START_TIME, note=PLACEHOLDER_NOTE)
-        notes.append(PLACEHOLDER_NOTE)
+    metadata, notes = assemble_metadata(
+        converter.get_metadata(),
+        "allen-oephys",
+        user=user_metadata,
+        notes=interface.consistency_notes(),
+        default_start_time=(PLACEHOLDER_START_TIME, PLACEHOLDER_NOTE),
+    )
     options = {"Recording": {"stub_test": stub_test}}
-    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes)
+    return Conversion(
+        converter=converter, metadata=metadata, conversion_options=options, notes=notes, sources=[Path(h5_path)]
+    )
+
+
+def find_sessions(release_root: Path) -> list[Path]:
+    """The recording files ``<recording_id>.h5`` (a numeric stem) under the release root."""
+    release_root = release_root_folder(release_root)
+    recordings = [path for path in release_root.rglob("*.h5") if path.is_file() and path.stem.isdigit()]
+    return sorted(recordings, key=natural_key)
 
 
 def write_sample(folder: Path) -> tuple[Path, Path]:
@@ -66,10 +75,19 @@ def write_sample(folder: Path) -> tuple[Path, Path]:
     return write_allen_oephys_sample(folder)
 
 
+def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
+    """Write a sample release of ``num_sessions`` recordings; see :mod:`nwb_conversions.samples.allen_oephys`."""
+    from ..samples.allen_oephys import write_sample_release as write_allen_oephys_release
+
+    return write_allen_oephys_release(folder, num_sessions)
+
+
 DATASET = Dataset(
     key="allen-oephys",
     summary="Allen Dataset II: GCaMP6 ΔF/F + cell-attached ephys of one neuron (Ledochowitsch et al. 2019)",
     source_help="a Dataset II recording file <recording_id>.h5 (keys dff, dte, dto, ephys_raw, sptimes, ...)",
     build=build_conversion,
     write_sample=write_sample,
+    find_sessions=find_sessions,
+    write_sample_release=write_sample_release,
 )

@@ -5,8 +5,9 @@ Files (matched by suffix; copies may carry ``-001``): ``cNN_npx_raw.bin`` (requi
 The release root (the cell folder's parent) may hold ``Data Summary.xlsx`` and ``chanMap.mat``; without them the
 project's copies in ``metadata/`` are used.
 
-The two streams are pre-aligned and cropped to the same span, so the patch rate is 30 kHz × len(patch)/len(npx),
-which equals the Data Summary's "Patch Samp. Freq." column.
+The two streams are pre-aligned and cropped to the same span, so the patch rate is 30 kHz × len(patch)/len(npx).
+That must agree with the Data Summary's "Patch Samp. Freq." (within :data:`PATCH_RATE_TOLERANCE`): a patch file cut
+short, or a typo in the sheet, would otherwise scale every spike time silently.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from ..interfaces import (
     SyncChannelInterface,
 )
 from ..interfaces.neuropixels_binary import NUM_CHANNELS, SAMPLING_FREQUENCY
-from ..metadata import deep_update, load_dataset_metadata, placeholder_start_time, shipped_metadata_dir
+from ..metadata import assemble_metadata, deep_update, placeholder_note, shipped_metadata_dir
+from ..readers.data_summary import CELL_KEYS, PATCH_RATE_COLUMN, data_summary_path, read_cell_facts
 from ..readers.expt_meta import read_expt_meta
 from ..readers.session_files import find_session_file
-from ..readers.spreadsheet import read_table_rows
-from . import Conversion, Dataset
+from . import Conversion, Dataset, natural_key, release_root_folder
 
 #: The Data Summary's ``Patch Type`` values → (recording mode, SI units per stored value, pipette description).
 PATCH_TYPES = {
@@ -41,15 +42,9 @@ PATCH_TYPES = {
 #: Neither the time of day nor the time zone is documented: the Data Summary gives the date only.
 PLACEHOLDER_TIMEZONE = timezone.utc
 
-CELL_KEYS = (
-    "patch_type",
-    "cell_type",
-    "chan_predicted",
-    "chan_highest",
-    "distance_um",
-    "date",
-    "patch_sampling_frequency",
-)
+#: Largest relative difference allowed between the length-ratio patch rate and the Data Summary's (0.1 %: whole
+#: sample cropping of a 1 s recording stays far below it; a patch file cut to half its length does not).
+PATCH_RATE_TOLERANCE = 1e-3
 
 #: Schema of the ``Cell`` block: per-cell facts from the Data Summary, or from the user for a cell absent from it.
 CELL_SCHEMA = {
@@ -62,7 +57,7 @@ CELL_SCHEMA = {
         "chan_highest": {"type": "integer", "minimum": 0, "maximum": NUM_CHANNELS - 1},
         "distance_um": {"type": "number", "minimum": 0},
         "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-        "patch_sampling_frequency": {"type": "number"},
+        "patch_sampling_frequency": {"type": "number", "minimum": 1000, "maximum": 1e6},
     },
 }
 
@@ -116,43 +111,10 @@ def cell_id_of(npx_path: Path) -> str:
     return re.match(r"(c\d+)_", npx_path.name).group(1)
 
 
-def data_summary_path(cell_dir: Path) -> Path:
-    """The release's ``Data Summary.xlsx`` beside the cell folder, else the project's copy."""
-    for name in ("Data Summary.xlsx", "Data Summary.csv"):
-        candidate = cell_dir.parent / name
-        if candidate.is_file():
-            return candidate
-    return shipped_metadata_dir() / "spe1_data_summary.csv"
-
-
 def channel_map_path(cell_dir: Path) -> Path:
     """The release's ``chanMap.mat`` beside the cell folder, else the project's copy of the same map."""
     candidate = cell_dir.parent / "chanMap.mat"
     return candidate if candidate.exists() else shipped_metadata_dir() / "spe1_channel_map.csv"
-
-
-def read_cell_facts(summary_path: Path, cell_id: str) -> dict:
-    """Return the Data Summary's facts for one cell, under ``CELL_KEYS`` names; empty if the cell is absent."""
-    required = ("Cell", "Patch Type", "chan_predicted", "chan_highest", "Distance", "Cell Type", "Date")
-    rows = read_table_rows(summary_path, required_columns=required)
-    row = next((row for row in rows if str(row["Cell"]).strip() == cell_id), None)
-    if row is None:
-        return {}
-    date = row["Date"]
-    try:
-        facts = dict(
-            patch_type=str(row["Patch Type"]).strip(),
-            cell_type=str(row["Cell Type"]).strip(),
-            chan_predicted=int(float(row["chan_predicted"])),
-            chan_highest=int(float(row["chan_highest"])),
-            distance_um=float(row["Distance"]),
-            date=date.date().isoformat() if isinstance(date, datetime) else str(date).strip()[:10],
-        )
-        if row.get("Patch Samp. Freq. (Hz)") not in (None, ""):
-            facts["patch_sampling_frequency"] = float(row["Patch Samp. Freq. (Hz)"])
-    except (TypeError, ValueError) as exc:
-        raise SourceFormatError(summary_path, f"unreadable row for {cell_id} ({exc})", "numbers in numeric columns")
-    return facts
 
 
 def recording_date(text: str) -> datetime | None:
@@ -220,32 +182,41 @@ def cell_metadata(cell_id: str, facts: dict, pipette: str, rate: float) -> dict:
     }
 
 
-def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = False) -> Conversion:
-    """Assemble the converter and metadata for one SPE-1 cell folder.
+def check_patch_rate(rate: float, facts: dict, summary: Path, files: dict) -> None:
+    """Refuse a length-ratio patch rate that disagrees with the Data Summary's "Patch Samp. Freq." (or the user's).
 
     Raises
     ------
     SourceFormatError
-        On missing or inconsistent files.
-    MetadataError
-        If the cell is absent from the Data Summary and the user's metadata gives no ``Cell: patch_type``.
+        Naming both sources and both rates.
     """
-    cell_dir = Path(cell_dir)
-    files = find_cell_files(cell_dir)
-    cell_id = cell_id_of(files["npx"])
-    summary = data_summary_path(cell_dir)
-    facts = deep_update(read_cell_facts(summary, cell_id), user_metadata.get("Cell") or {})
-    if not facts.get("patch_type"):
-        raise MetadataError(
-            summary,
-            f"cell {cell_id} is not in the Data Summary and no patch type was given",
-            "a row for the cell, or --metadata with 'Cell: {patch_type: \"Juxta, VC\"}' (or 'Juxta, IC', 'WC, IC')",
-        )
-    recording_mode, conversion, pipette = parse_patch_type(facts["patch_type"], summary)
-    source_data = dict(
-        Recording=dict(file_path=files["npx"], channel_map_path=channel_map_path(cell_dir)),
-        Patch=dict(file_path=files["patch"], recording_mode=recording_mode, conversion=conversion),
+    documented = facts.get("patch_sampling_frequency")
+    if documented is None or abs(rate - documented) <= PATCH_RATE_TOLERANCE * documented:
+        return
+    raise SourceFormatError(
+        files["patch"],
+        f"30 kHz × len(patch)/len(npx) gives a patch rate of {rate:.4f} Hz, but {summary.name} ({PATCH_RATE_COLUMN}) "
+        f"says {documented:.4f} Hz",
+        f"rates within {PATCH_RATE_TOLERANCE:.1%}: whole, untruncated {files['patch'].name} and "
+        f"{files['npx'].name}, and the cell's row of the Data Summary",
     )
+
+
+def start_time_default(facts: dict) -> tuple[datetime, str]:
+    """The recording date at 00:00 UTC (time of day and zone undocumented), or 1900-01-01 without a date."""
+    date = recording_date(facts.get("date", ""))
+    if date:
+        start = date.replace(tzinfo=PLACEHOLDER_TIMEZONE)
+        return start, placeholder_note(
+            start, "The Data Summary gives the recording date only (time of day and time zone are not documented)"
+        )
+    start = datetime(1900, 1, 1, tzinfo=PLACEHOLDER_TIMEZONE)
+    return start, placeholder_note(start)
+
+
+def sync_source_data(files: dict) -> dict:
+    """The sync channels present in the cell folder, as converter source data."""
+    source_data = {}
     if files["npx_sync"]:
         source_data["SyncNeuropixels"] = dict(
             file_path=files["npx_sync"],
@@ -261,23 +232,58 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
             series_name="SyncPatch",
             description="patch-rig sync channel (periodic digital pulses shared with Neuropixels), stored values",
         )
+    return source_data
+
+
+def check_sync_lengths(converter: SPE1Converter, files: dict, npx_samples: int, patch_samples: int) -> None:
+    """Each sync channel has one value per sample of the stream it belongs to."""
+    for name, key, expected in (("SyncNeuropixels", "npx_sync", npx_samples), ("SyncPatch", "patch_sync", patch_samples)):
+        interface = converter.data_interface_objects.get(name)
+        if interface is not None and interface.num_samples != expected:
+            raise SourceFormatError(
+                files[key], f"{interface.num_samples} samples", f"{expected}, one per sample of the stream it belongs to"
+            )
+
+
+def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = False) -> Conversion:
+    """Assemble the converter and metadata for one SPE-1 cell folder.
+
+    Raises
+    ------
+    SourceFormatError
+        On missing or inconsistent files, or a patch rate that disagrees with the Data Summary.
+    MetadataError
+        If the cell is absent from the Data Summary and the user's metadata gives no ``Cell: patch_type``.
+    """
+    cell_dir = Path(cell_dir)
+    files = find_cell_files(cell_dir)
+    cell_id = cell_id_of(files["npx"])
+    summary = data_summary_path(cell_dir.parent)
+    facts = deep_update(read_cell_facts(summary, cell_id), user_metadata.get("Cell") or {})
+    if not facts.get("patch_type"):
+        raise MetadataError(
+            summary,
+            f"cell {cell_id} is not in the Data Summary and no patch type was given",
+            "a row for the cell, or --metadata with 'Cell: {patch_type: \"Juxta, VC\"}' (or 'Juxta, IC', 'WC, IC')",
+        )
+    recording_mode, conversion, pipette = parse_patch_type(facts["patch_type"], summary)
+    channel_map = channel_map_path(cell_dir)
+    source_data = dict(
+        Recording=dict(file_path=files["npx"], channel_map_path=channel_map),
+        Patch=dict(file_path=files["patch"], recording_mode=recording_mode, conversion=conversion),
+        **sync_source_data(files),
+    )
     converter = SPE1Converter(source_data=source_data)
     npx_samples = converter.data_interface_objects["Recording"].num_samples
     patch_samples = converter.data_interface_objects["Patch"].num_samples
     check_against_expt_meta(files, npx_samples, patch_samples)
-    for name, expected in (("SyncNeuropixels", npx_samples), ("SyncPatch", patch_samples)):
-        interface = converter.data_interface_objects.get(name)
-        if interface is not None and interface.num_samples != expected:
-            raise SourceFormatError(
-                files["npx_sync" if name == "SyncNeuropixels" else "patch_sync"],
-                f"{interface.num_samples} samples",
-                f"{expected}, one per sample of the stream it belongs to",
-            )
+    check_sync_lengths(converter, files, npx_samples, patch_samples)
     notes = []
     if files["spikes"]:  # added once the patch length is known: every spike sample must fall inside the trace
         converter.data_interface_objects["GroundTruth"] = SpikeSamplesInterface(
             file_path=files["spikes"], num_clock_samples=patch_samples
         )
+        notes += converter.data_interface_objects["GroundTruth"].notes
     else:
         notes.append(f"{cell_dir}: no cNN_wc_spike_samples.npy, so the file has no ground-truth unit")
     if files["expt_meta"] is None and find_session_file(cell_dir, r"c\d+_expt_meta", ".npy", required=False):
@@ -287,26 +293,32 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
         )
     converter.temporally_align_data_interfaces()
     rate = converter.patch_sampling_frequency()
-    metadata = converter.get_metadata()
-    metadata = deep_update(metadata, load_dataset_metadata("spe1"))
-    metadata = deep_update(metadata, cell_metadata(cell_id, facts, pipette, rate))
-    metadata = deep_update(metadata, {key: value for key, value in user_metadata.items() if key != "Cell"})
+    check_patch_rate(rate, facts, summary, files)
+    metadata, notes = assemble_metadata(
+        converter.get_metadata(),
+        "spe1",
+        session=cell_metadata(cell_id, facts, pipette, rate),
+        user={key: value for key, value in user_metadata.items() if key != "Cell"},
+        notes=notes,
+        default_start_time=start_time_default(facts),
+    )
     metadata["Cell"] = {key: facts[key] for key in CELL_KEYS if facts.get(key) is not None}
-    if not metadata.get("NWBFile", {}).get("session_start_time"):
-        date = recording_date(facts.get("date", ""))
-        if date:
-            start = date.replace(tzinfo=PLACEHOLDER_TIMEZONE)
-            note = (
-                f"The Data Summary gives the recording date only: session_start_time {start.isoformat()} has a "
-                "placeholder time of day and time zone (00:00 UTC). Supply the real one with --metadata "
-                "(NWBFile: session_start_time)."
-            )
-            metadata = placeholder_start_time(metadata, start, note=note)
-        else:
-            metadata = placeholder_start_time(metadata, datetime(1900, 1, 1, tzinfo=PLACEHOLDER_TIMEZONE))
-        notes.append(metadata["NWBFile"]["notes"].splitlines()[-1])
     options = {name: {"stub_test": stub_test} for name in converter.data_interface_objects}
-    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes)
+    sources = [cell_dir, summary, channel_map]
+    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes, sources=sources)
+
+
+def find_sessions(release_root: Path) -> list[Path]:
+    """The cell folders ``cNN/`` of a release (each holding a ``cNN_npx_raw.bin``), in cell order."""
+    release_root = release_root_folder(release_root)
+    cells = [
+        folder
+        for folder in release_root.iterdir()
+        if folder.is_dir()
+        and re.fullmatch(r"c\d+", folder.name)
+        and find_session_file(folder, r"c\d+_npx_raw", ".bin", required=False)
+    ]
+    return sorted(cells, key=natural_key)
 
 
 def write_sample(folder: Path) -> tuple[Path, Path]:
@@ -316,10 +328,19 @@ def write_sample(folder: Path) -> tuple[Path, Path]:
     return write_spe1_release(folder)
 
 
+def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
+    """Write a sample release of ``num_sessions`` cells; see :mod:`nwb_conversions.samples.spe1`."""
+    from ..samples.spe1 import write_spe1_sample_release
+
+    return write_spe1_sample_release(folder, num_sessions)
+
+
 DATASET = Dataset(
     key="spe1",
     summary="SPE-1 Neuropixels + patch-clamp cell (Marques-Smith et al. 2018)",
     source_help="an SPE-1 cell folder (cNN/) holding cNN_npx_raw.bin and cNN_patch_ch1.bin",
     build=build_conversion,
     write_sample=write_sample,
+    find_sessions=find_sessions,
+    write_sample_release=write_sample_release,
 )

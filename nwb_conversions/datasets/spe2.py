@@ -3,10 +3,8 @@
 Files (copies may carry ``-002``-style suffixes): ``amplifier<YYYY-MM-DDTHH_MM_SS>.bin`` (the 32- or 128-channel
 polytrode), ``adc<YYYY-MM-DDTHH_MM_SS>.bin`` (the Intan auxiliary ADC inputs, the juxtacellular amplifier on one of
 them) and ``READ ME.docx`` (dtypes, channel counts, scaling; see :mod:`nwb_conversions.readers.readme_docx`).
-Without a ``READ ME.docx`` the common format is assumed (:data:`COMMON_FORMAT`) and the channel count is the one of
-32 or 128 that makes the amplifier's sample count equal the ADC's; the file's notes say so. Because other layouts
-can have the same sizes (float32 × 32 channels with a uint32 ADC is byte for byte uint16 × 32 channels at twice the
-samples), the amplifier's first second must also look like Intan counts: most values near the zero count 32768.
+Without a ``READ ME.docx`` the common format is assumed and the channel count taken from the file sizes
+(:mod:`nwb_conversions.readers.spe2_layout`); the file's notes say so.
 
 Both files come from the same Intan board, so they share the sample clock: the ADC must hold as many samples as the
 amplifier. The spike times of the juxtacellular cell are not in the release; they are detected on the ADC trace
@@ -19,23 +17,23 @@ file's notes say so.
 
 from __future__ import annotations
 
-import dataclasses
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 from neuroconv import NWBConverter
 
 from ..errors import SourceFormatError
-from ..interfaces.intan_amplifier_binary import PROBE_LAYOUTS, IntanAmplifierBinaryInterface
+from ..interfaces.intan_amplifier_binary import IntanAmplifierBinaryInterface
 from ..interfaces.juxtacellular_spikes import JuxtacellularSpikeDetectionInterface
 from ..interfaces.juxtacellular_trace import JuxtacellularTraceInterface
-from ..metadata import deep_update, load_dataset_metadata
-from ..readers.binary import open_interleaved_binary
+from ..metadata import assemble_metadata
 from ..readers.readme_docx import RecordingParameters, read_readme_docx
 from ..readers.session_files import find_session_file
-from . import Conversion, Dataset
+from ..readers.spe2_layout import infer_common_format
+from ..spike_detection import DetectionParameters
+from . import Conversion, Dataset, natural_key, release_root_folder
 
 #: The timestamp in the binaries' names, e.g. ``2014-11-25T23_00_08``.
 TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}"
@@ -48,29 +46,6 @@ TIMESTAMP_EXAMPLE = "YYYY-MM-DDTHH_MM_SS"
 
 #: The release does not document the time zone of the file names' clock: the clock time is stored labelled UTC.
 CLOCK_TIMEZONE = timezone.utc
-
-#: The format of the 2014-11 and 2015 recordings, assumed when a pair folder has no ``READ ME.docx``
-#: (``amplifier_channels`` is then taken from the file sizes).
-COMMON_FORMAT = RecordingParameters(
-    amplifier_channels=0,
-    sampling_frequency=30_000.0,
-    amplifier_dtype=np.dtype("<u2"),
-    amplifier_volts_per_count=0.195e-6,
-    amplifier_zero_count=32768,
-    adc_channels=8,
-    adc_dtype=np.dtype("<u2"),
-    juxta_channel=0,
-    juxta_gain=100.0,
-    juxta_digitization=65536,
-    juxta_range_volts=10.0,
-)
-
-#: Without a ``READ ME.docx``: the seconds read from the start to check that the amplifier holds Intan counts ...
-CENTRE_CHECK_SECONDS = 1.0
-
-#: ... and the share of them that must lie within :data:`CENTRE_TOLERANCE_COUNTS` of the zero count 32768.
-CENTRE_MIN_FRACTION = 0.9
-CENTRE_TOLERANCE_COUNTS = 8192
 
 #: Volts per stored value of a float amplifier file: 2014_03_26_Pair_2_0 stores µV (Barnett; paired_32ch.py) [C].
 FLOAT_AMPLIFIER_VOLTS_PER_UNIT = 1e-6
@@ -99,67 +74,6 @@ def find_pair_files(pair_dir: Path) -> dict[str, Path | None]:
         adc=find_session_file(pair_dir, rf"adc{TIMESTAMP_PATTERN}", ".bin", example=f"adc{TIMESTAMP_EXAMPLE}.bin"),
         readme=find_session_file(pair_dir, r"READ ME", ".docx", required=False),
     )
-
-
-def infer_common_format(files: dict) -> RecordingParameters:
-    """Without a ``READ ME.docx``: the common format, with 32 or 128 channels as the file sizes require.
-
-    Raises
-    ------
-    SourceFormatError
-        If the ADC file is not whole samples of 8 uint16 channels, neither 32 nor 128 uint16 channels give the
-        amplifier the ADC's sample count, or the amplifier's values are not centred on 32768 (see
-        :func:`check_centred_counts`).
-    """
-    adc_frame = COMMON_FORMAT.adc_channels * COMMON_FORMAT.adc_dtype.itemsize
-    adc_size = files["adc"].stat().st_size
-    if adc_size == 0 or adc_size % adc_frame:
-        raise SourceFormatError(
-            files["adc"],
-            f"no READ ME.docx, and the size {adc_size} bytes is not a whole number of 8-channel uint16 samples",
-            f"a multiple of {adc_frame} bytes (the common format), or a READ ME.docx giving Juxta_numChannels/dtype",
-        )
-    adc_samples = adc_size // adc_frame
-    amplifier_size = files["amplifier"].stat().st_size
-    itemsize = COMMON_FORMAT.amplifier_dtype.itemsize
-    matches = [count for count in PROBE_LAYOUTS if amplifier_size == adc_samples * count * itemsize]
-    if len(matches) != 1:
-        raise SourceFormatError(
-            files["amplifier"],
-            f"no READ ME.docx, and the size {amplifier_size} bytes is not the ADC's {adc_samples} samples × "
-            f"{' or '.join(str(count) for count in PROBE_LAYOUTS)} uint16 channels",
-            "a READ ME.docx giving Probe_numChannels and Probe_dtype, or a pair in the common format",
-        )
-    parameters = dataclasses.replace(COMMON_FORMAT, amplifier_channels=matches[0])
-    check_centred_counts(files["amplifier"], parameters)
-    return parameters
-
-
-def check_centred_counts(amplifier_path: Path, parameters: RecordingParameters) -> None:
-    """Check that the amplifier's first second, read as ``parameters`` say, looks like Intan counts around 32768.
-
-    File sizes alone cannot tell the common format from others of the same byte count (the float32 layout of
-    2014_03_26_Pair_2_0 is exactly uint16 × 32 channels at twice the samples); common-format recordings sit around
-    the zero count 32768, and extracellular signals seldom leave ±8192 counts (±1.6 mV).
-
-    Raises
-    ------
-    SourceFormatError
-        If fewer than :data:`CENTRE_MIN_FRACTION` of the values lie within :data:`CENTRE_TOLERANCE_COUNTS` of
-        ``parameters.amplifier_zero_count``.
-    """
-    recording = open_interleaved_binary(
-        amplifier_path, num_channels=parameters.amplifier_channels, dtype=parameters.amplifier_dtype
-    )
-    block = recording[0 : int(CENTRE_CHECK_SECONDS * parameters.sampling_frequency)].astype(np.int64)
-    fraction = np.mean(np.abs(block - int(parameters.amplifier_zero_count)) <= CENTRE_TOLERANCE_COUNTS)
-    if fraction < CENTRE_MIN_FRACTION:
-        raise SourceFormatError(
-            amplifier_path,
-            f"no READ ME.docx, and the values are not centred on {parameters.amplifier_zero_count:g} as the common "
-            f"uint16 format is (only {100 * fraction:.0f} % within ±{CENTRE_TOLERANCE_COUNTS} counts)",
-            "a READ ME.docx giving Probe_dtype / Probe_numChannels (e.g. the float32 layout of 2014_03_26_Pair_2_0)",
-        )
 
 
 def amplifier_scaling(parameters: RecordingParameters) -> tuple[float, float, str]:
@@ -229,8 +143,8 @@ def pair_metadata(pair_dir: Path, parameters: RecordingParameters) -> dict:
     }
 
 
-def start_time_metadata(metadata: dict, amplifier_path: Path, pair_dir: Path) -> tuple[dict, list[str]]:
-    """Set the session start from the amplifier's timestamp, and note the assumptions made."""
+def start_time_default(amplifier_path: Path, pair_dir: Path) -> tuple[datetime, str]:
+    """The session start from the amplifier's timestamp, and the note that says what was assumed."""
     start = session_start(amplifier_path)
     note = (
         f"session_start_time {start.isoformat()} is the timestamp in {amplifier_path.name} (the lab's cell capture "
@@ -239,12 +153,7 @@ def start_time_metadata(metadata: dict, amplifier_path: Path, pair_dir: Path) ->
     folder = PAIR_FOLDER_PATTERN.match(pair_dir.name)
     if folder and folder.group(1) != start.strftime("%Y_%m_%d"):
         note += f" The folder name's date ({folder.group(1)}) differs from the file's; the file's is used."
-    notes = metadata.get("NWBFile", {}).get("notes")
-    metadata = deep_update(
-        metadata,
-        {"NWBFile": {"session_start_time": start.isoformat(), "notes": f"{notes}\n{note}" if notes else note}},
-    )
-    return metadata, [note]
+    return start, note
 
 
 def build_conversion(pair_dir: Path, user_metadata: dict, stub_test: bool = False) -> Conversion:
@@ -307,18 +216,44 @@ def build_conversion(pair_dir: Path, user_metadata: dict, stub_test: bool = Fals
             f"{amplifier_samples} samples, as in {files['amplifier'].name} (both are recorded on the same Intan "
             "clock); check Juxta_numChannels / Juxta_dtype in READ ME.docx",
         )
-    metadata = converter.get_metadata()
-    metadata = deep_update(metadata, load_dataset_metadata("spe2"))
-    metadata = deep_update(metadata, pair_metadata(pair_dir, parameters))
-    if notes:
-        existing = metadata["NWBFile"].get("notes")
-        metadata["NWBFile"]["notes"] = "\n".join(([existing] if existing else []) + notes)
-    metadata = deep_update(metadata, user_metadata)
-    if not user_metadata.get("NWBFile", {}).get("session_start_time"):
-        metadata, start_notes = start_time_metadata(metadata, files["amplifier"], pair_dir)
-        notes += start_notes
+    metadata, notes = assemble_metadata(
+        converter.get_metadata(),
+        "spe2",
+        session=pair_metadata(pair_dir, parameters),
+        user=user_metadata,
+        notes=notes,
+        default_start_time=start_time_default(files["amplifier"], pair_dir),
+    )
+    quiet = quiet_trace_note(converter.data_interface_objects["GroundTruth"], metadata, stub_test)
+    if quiet:
+        notes.append(quiet)
+        metadata["NWBFile"]["notes"] = f"{metadata['NWBFile']['notes']}\n{quiet}"
     options = {name: {"stub_test": stub_test} for name in converter.data_interface_objects}
-    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes)
+    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes, sources=[pair_dir])
+
+
+def quiet_trace_note(detector: JuxtacellularSpikeDetectionInterface, metadata: dict, stub_test: bool) -> str | None:
+    """Detect the juxtacellular spikes now (the result is reused when the file is written) and return the note
+    for a trace with none; None if spikes were found or the parameters are invalid (the schema check says so)."""
+    try:
+        parameters = DetectionParameters(**metadata.get("JuxtaSpikeDetection", {}))
+    except (TypeError, ValueError):
+        return None
+    return detector.quiet_trace_note(detector.detect(parameters, stub_test=stub_test))
+
+
+def find_sessions(release_root: Path) -> list[Path]:
+    """The pair folders ``YYYY_MM_DD_Pair_N_M/`` anywhere under the release root (each holding an amplifier file)."""
+    release_root = release_root_folder(release_root)
+    pairs = []
+    for folder, subfolders, _ in os.walk(release_root):
+        subfolders.sort()
+        folder = Path(folder)
+        if PAIR_FOLDER_PATTERN.match(folder.name) and find_session_file(
+            folder, rf"amplifier{TIMESTAMP_PATTERN}", ".bin", required=False
+        ):
+            pairs.append(folder)
+    return sorted(pairs, key=natural_key)
 
 
 def write_sample(folder: Path) -> tuple[Path, Path]:
@@ -328,10 +263,19 @@ def write_sample(folder: Path) -> tuple[Path, Path]:
     return write_spe2_sample(folder)
 
 
+def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
+    """Write a sample release of ``num_sessions`` pair folders; see :mod:`nwb_conversions.samples.spe2`."""
+    from ..samples.spe2 import write_spe2_sample_release
+
+    return write_spe2_sample_release(folder, num_sessions)
+
+
 DATASET = Dataset(
     key="spe2",
     summary="SPE-2 polytrode + juxtacellular pair (Neto et al. 2016)",
     source_help="an SPE-2 pair folder (YYYY_MM_DD_Pair_N_M/) holding amplifier*.bin, adc*.bin and READ ME.docx",
     build=build_conversion,
     write_sample=write_sample,
+    find_sessions=find_sessions,
+    write_sample_release=write_sample_release,
 )

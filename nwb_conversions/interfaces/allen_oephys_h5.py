@@ -40,8 +40,9 @@ from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel
 
 from ..metadata import deep_update
 from ..readers.allen_oephys_h5 import consistency_notes, read_oephys_recording
-from .binary_recording import STUB_SECONDS, first_seconds
-from .electrodes import DEVICE_SCHEMA, get_or_create_device
+from .electrodes import get_or_create_device
+from .schemas import DEVICE_SCHEMA, INTRACELLULAR_ELECTRODE_SCHEMA, named_block
+from .stub import STUB_SECONDS, first_seconds
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
 #: Reporter line → calcium indicator, per the Dataset II page's genotype table.
@@ -65,23 +66,15 @@ CELL_ID_NOTE = (
 PLACEHOLDER_IMAGE_MASK = np.zeros((1, 1))
 
 
-def _named_block(*properties: str, numbers: tuple[str, ...] = ()) -> dict:
-    """JSON schema of a metadata block with string ``properties`` and positive numeric ``numbers``, nothing else."""
-    schema = {"type": "object", "additionalProperties": False, "properties": {}}
-    schema["properties"].update({name: {"type": "string"} for name in properties})
-    schema["properties"].update({name: {"type": "number", "exclusiveMinimum": 0} for name in numbers})
-    return schema
-
-
 CALCIUM_IMAGING_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
         "Device": DEVICE_SCHEMA,
-        "OpticalChannel": _named_block("name", "description", numbers=("emission_lambda",)),
-        "ImagingPlane": _named_block("name", "description", "location", "indicator", numbers=("excitation_lambda",)),
-        "PlaneSegmentation": _named_block("name", "description"),
-        "RoiResponseSeries": _named_block("name", "description"),
+        "OpticalChannel": named_block("name", "description", positive_numbers=("emission_lambda",)),
+        "ImagingPlane": named_block("name", "description", "location", "indicator", positive_numbers=("excitation_lambda",)),
+        "PlaneSegmentation": named_block("name", "description"),
+        "RoiResponseSeries": named_block("name", "description"),
     },
 }
 
@@ -90,9 +83,9 @@ CELL_ATTACHED_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "Device": DEVICE_SCHEMA,
-        "IntracellularElectrode": _named_block("name", "description", "location", "cell_id", "seal", "filtering"),
-        "RawSeries": _named_block("name", "description"),
-        "BaselineSubtractedSeries": _named_block("name", "description"),
+        "IntracellularElectrode": INTRACELLULAR_ELECTRODE_SCHEMA,
+        "RawSeries": named_block("name", "description"),
+        "BaselineSubtractedSeries": named_block("name", "description"),
     },
 }
 

@@ -17,42 +17,17 @@ from pynwb.ecephys import ElectricalSeries
 from ..metadata import deep_update
 from ..readers.binary import open_interleaved_binary
 from ..writing import StreamedArray
-from .electrodes import DEVICE_SCHEMA, add_probe_electrodes
-
-#: Seconds of data written by ``stub_test``.
-STUB_SECONDS = 2.0
-
-
-def first_seconds(samples, sampling_frequency: float, *, stub_test: bool):
-    """Return the first :data:`STUB_SECONDS` of ``samples`` with ``stub_test``, else all of them.
-
-    A lazy reader (anything with ``head``, e.g. ``InterleavedBinary``) stays lazy; an array is sliced.
-    """
-    if not stub_test:
-        return samples
-    count = int(STUB_SECONDS * sampling_frequency)
-    return samples.head(count) if hasattr(samples, "head") else samples[:count]
+from .electrodes import add_probe_electrodes
+from .schemas import DEVICE_SCHEMA, ELECTRODE_GROUP_SCHEMA, named_block
+from .stub import first_seconds
 
 EXTRACELLULAR_METADATA_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
         "Device": DEVICE_SCHEMA,
-        "ElectrodeGroup": {
-            "type": "object",
-            "required": ["name", "description", "location"],
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string"},
-                "description": {"type": "string"},
-                "location": {"type": "string"},
-            },
-        },
-        "ElectricalSeries": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"name": {"type": "string"}, "description": {"type": "string"}},
-        },
+        "ElectrodeGroup": ELECTRODE_GROUP_SCHEMA,
+        "ElectricalSeries": named_block("name", "description"),
         "electrode_location": {"type": "string"},
     },
 }
@@ -116,10 +91,21 @@ class InterleavedBinaryRecordingInterface(BaseDataInterface):
         return schema
 
     def get_metadata(self) -> dict:
-        """Return the source's own facts: the series' name and the file it came from."""
+        """Return complete defaults: a probe device, its electrode group and the series' name."""
         return deep_update(
             super().get_metadata(),
-            {"Extracellular": {"ElectricalSeries": {"name": "ElectricalSeries"}, "electrode_location": "unknown"}},
+            {
+                "Extracellular": {
+                    "Device": {"name": "Probe", "description": "extracellular probe"},
+                    "ElectrodeGroup": {
+                        "name": "ProbeShank",
+                        "description": "the probe's recorded sites",
+                        "location": "unknown",
+                    },
+                    "ElectricalSeries": {"name": "ElectricalSeries"},
+                    "electrode_location": "unknown",
+                }
+            },
         )
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:

@@ -7,25 +7,31 @@ from pynwb import NWBFile
 from pynwb.core import DynamicTableRegion
 from pynwb.device import Device
 
-#: JSON schema of a ``Device`` metadata block: the arguments of ``pynwb.device.Device`` this project writes.
-DEVICE_SCHEMA = {
-    "type": "object",
-    "required": ["name"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "pattern": "^[^/]+$"},
-        "description": {"type": "string"},
-        "manufacturer": {"type": "string"},
-    },
-}
-
 
 def get_or_create_device(nwbfile: NWBFile, device_metadata: dict) -> Device:
-    """Return the device named in ``device_metadata``, creating it from the metadata if the file lacks it."""
+    """Return the device named in ``device_metadata``, creating it (and its ``DeviceModel``) if the file lacks it.
+
+    Parameters
+    ----------
+    nwbfile : NWBFile
+    device_metadata : dict
+        A ``Device`` block (:data:`~nwb_conversions.interfaces.schemas.DEVICE_SCHEMA`): ``name``, ``description``,
+        ``serial_number`` and ``model`` (``manufacturer``, ``model_number``, ``description``, ``name``; the name
+        defaults to ``<device name>Model``).
+    """
     name = device_metadata["name"]
     if name in nwbfile.devices:
         return nwbfile.devices[name]
-    return nwbfile.create_device(**device_metadata)
+    fields = {key: value for key, value in device_metadata.items() if value is not None}
+    model = fields.pop("model", None)
+    if model:
+        model = {"name": f"{name}Model", **model}
+        fields["model"] = (
+            nwbfile.device_models[model["name"]]
+            if model["name"] in nwbfile.device_models
+            else nwbfile.create_device_model(**model)
+        )
+    return nwbfile.create_device(**fields)
 
 
 def add_probe_electrodes(

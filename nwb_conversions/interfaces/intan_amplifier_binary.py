@@ -45,7 +45,7 @@ class ProbeLayout:
     geometry_file : str
         Headerless ``channel,x,y`` CSV (µm); channels without a row have no known position.
     device : dict
-        ``Device`` metadata (name, description, manufacturer).
+        ``Device`` metadata (name, description, model).
     group_description : str
         The electrode group's description.
     """
@@ -65,7 +65,7 @@ PROBE_LAYOUTS = {
                 "NeuroNexus poly32nn silicon polytrode: 32 circular sites (7.5 µm radius, about 177 µm²) in 3 "
                 "staggered columns with 25 µm vertical pitch; recorded with an Intan RHD2000 amplifier"
             ),
-            manufacturer="NeuroNexus",
+            model=dict(name="poly32nn", manufacturer="NeuroNexus"),
         ),
         group_description=(
             "the poly32nn shank; rel_x/rel_y (µm) from spyking-circus kampff_32.prb (x in {-18, 0, 18}, y from 0 at "
@@ -80,7 +80,7 @@ PROBE_LAYOUTS = {
                 "IMEC / NeuroSeeker passive 128-channel silicon probe: 4 columns × 32 rows of 20 × 20 µm square "
                 "sites at 22.5 µm pitch; recorded with an Intan RHD2000 amplifier"
             ),
-            manufacturer="imec",
+            model=dict(manufacturer="imec"),
         ),
         group_description=(
             "the 128-channel shank; rel_x/rel_y (µm) from spyking-circus kampff_128.prb (x in {0, 22.5, 45, 67.5}, "

@@ -16,7 +16,7 @@ from .. import __version__
 from ..metadata import deep_update
 from ..readers.binary import open_interleaved_binary
 from ..spike_detection import DetectionParameters, DetectionResult, detect_spikes
-from .binary_recording import first_seconds
+from .stub import first_seconds
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
 #: Named in the unit's description and ``detected_by`` column.
@@ -112,6 +112,7 @@ class JuxtacellularSpikeDetectionInterface(BaseDataInterface):
         self.conversion = float(conversion)
         self.offset = float(offset)
         self.result: DetectionResult | None = None
+        self._detected_with = None
         super().__init__(verbose=verbose, file_path=str(file_path), channel=channel)
 
     def get_metadata_schema(self) -> dict:
@@ -132,7 +133,14 @@ class JuxtacellularSpikeDetectionInterface(BaseDataInterface):
         )
 
     def detect(self, parameters: DetectionParameters, *, stub_test: bool = False) -> DetectionResult:
-        """Run the detection on the trace (its first seconds only with ``stub_test``); keep and return the result."""
+        """Run the detection on the trace (its first seconds only with ``stub_test``); keep and return the result.
+
+        The result is kept and reused while the parameters and the stub window stay the same, so a converter can
+        detect once when it builds the session (to say in the notes that a quiet cell gave no spike) and write
+        the same result.
+        """
+        if self.result is not None and self._detected_with == (parameters, stub_test):
+            return self.result
         trace = first_seconds(self.trace, self.sampling_frequency, stub_test=stub_test)
         self.result = detect_spikes(
             trace,
@@ -141,10 +149,24 @@ class JuxtacellularSpikeDetectionInterface(BaseDataInterface):
             offset=self.offset,
             parameters=parameters,
         )
+        self._detected_with = (parameters, stub_test)
         return self.result
+
+    def quiet_trace_note(self, result: DetectionResult) -> str | None:
+        """Say that no spike crossed the threshold (no unit is then written); None when spikes were found."""
+        if len(result.spike_samples):
+            return None
+        return (
+            f"{self.source_data['file_path']}: no spike of the juxtacellular trace crossed the detection threshold "
+            f"({result.sign}, {result.threshold_volts * 1e3:.4g} mV from the median; robust noise σ "
+            f"{result.noise_volts * 1e3:.4g} mV), so no ground-truth unit was written. Set JuxtaSpikeDetection "
+            "(threshold_volts or threshold_k) with --metadata to detect with another threshold."
+        )
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:
         """Detect the spikes and add the cell as one ``units`` row with the detection's parameters as columns.
+
+        A trace on which nothing crosses the threshold gives no unit (see :meth:`quiet_trace_note`).
 
         Parameters
         ----------
@@ -157,6 +179,8 @@ class JuxtacellularSpikeDetectionInterface(BaseDataInterface):
         """
         metadata = deep_update(self.get_metadata(), metadata or {})
         result = self.detect(DetectionParameters(**metadata["JuxtaSpikeDetection"]), stub_test=stub_test)
+        if not len(result.spike_samples):  # a unit with no spikes says nothing and breaks readers: none is written
+            return
         unit = metadata["GroundTruthUnit"]
         unit_metadata = {
             "description": f"{unit['description']}; {detection_summary(result)}",

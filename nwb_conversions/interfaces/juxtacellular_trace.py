@@ -16,8 +16,9 @@ from pynwb.icephys import CurrentClampSeries, VoltageClampSeries
 from ..metadata import deep_update
 from ..readers.binary import open_interleaved_binary
 from ..writing import StreamedArray
-from .binary_recording import first_seconds
-from .electrodes import DEVICE_SCHEMA, get_or_create_device
+from .electrodes import get_or_create_device
+from .schemas import DEVICE_SCHEMA, INTRACELLULAR_ELECTRODE_SCHEMA, named_block
+from .stub import first_seconds
 
 SERIES_TYPES = {"voltage_clamp": VoltageClampSeries, "current_clamp": CurrentClampSeries}
 
@@ -26,28 +27,8 @@ ICEPHYS_METADATA_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "Device": DEVICE_SCHEMA,
-        "IntracellularElectrode": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string"},
-                "description": {"type": "string"},
-                "cell_id": {"type": "string"},
-                "location": {"type": "string"},
-                "seal": {"type": "string"},
-                "resistance": {"type": "string"},
-                "filtering": {"type": "string"},
-            },
-        },
-        "PatchClampSeries": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string"},
-                "description": {"type": "string"},
-                "stimulus_description": {"type": "string"},
-            },
-        },
+        "IntracellularElectrode": INTRACELLULAR_ELECTRODE_SCHEMA,
+        "PatchClampSeries": named_block("name", "description", "stimulus_description"),
     },
 }
 
@@ -112,11 +93,12 @@ class JuxtacellularTraceInterface(BaseDataInterface):
         return schema
 
     def get_metadata(self) -> dict:
-        """Return defaults for the electrode and series names."""
+        """Return complete defaults: the amplifier, the pipette and the series' name."""
         return deep_update(
             super().get_metadata(),
             {
                 "Icephys": {
+                    "Device": {"name": "PipetteAmplifier", "description": "amplifier of the pipette"},
                     "IntracellularElectrode": {"name": "IntracellularElectrode", "description": "pipette"},
                     "PatchClampSeries": {"name": "PatchClampSeries", "stimulus_description": "N/A"},
                 }

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceFormatError
+from ..metadata import deep_update
 from ..readers.channel_map import read_channel_map_csv, read_kilosort_channel_map
 from .binary_recording import InterleavedBinaryRecordingInterface
 
@@ -54,6 +55,22 @@ class NeuropixelsBinaryInterface(InterleavedBinaryRecordingInterface):
             self.positions_um = read_channel_map_csv(channel_map_path, num_channels=NUM_CHANNELS)
         else:
             raise SourceFormatError(channel_map_path, "unknown channel map format", "a chanMap.mat or a .csv")
+
+    def get_metadata(self) -> dict:
+        """Name the probe and its shank (the release's documented device; details in ``metadata/spe1.yaml``)."""
+        return deep_update(
+            super().get_metadata(),
+            {
+                "Extracellular": {
+                    "Device": {
+                        "name": "NeuropixelsProbe",
+                        "description": "Neuropixels probe: 384 recorded sites, AP band at 30 kHz",
+                        "model": {"manufacturer": "imec"},
+                    },
+                    "ElectrodeGroup": {"name": "NeuropixelsShank", "description": "the probe's single shank"},
+                }
+            },
+        )
 
     def electrode_positions_um(self) -> np.ndarray:
         """The channel map's x/y in µm."""

@@ -10,7 +10,7 @@ from pynwb import NWBFile
 
 from ..errors import SourceFormatError
 from ..metadata import deep_update
-from .binary_recording import STUB_SECONDS
+from .stub import STUB_SECONDS
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
 
@@ -53,7 +53,16 @@ class SpikeSamplesInterface(BaseDataInterface):
                 f"spike samples span [{samples.min()}, {samples.max()}], beyond the {num_clock_samples}-sample trace",
                 expected,
             )
-        self.spike_samples = np.sort(samples.astype(np.int64))
+        samples = samples.astype(np.int64)
+        #: Contradictions that were resolved, for the user and the file's notes.
+        self.notes = []
+        if samples.size and np.any(np.diff(samples) < 0):
+            self.notes.append(f"{file_path}: spike samples are not in order; they were sorted")
+        self.spike_samples = np.unique(samples)
+        if self.spike_samples.size < samples.size:
+            self.notes.append(
+                f"{file_path}: {samples.size - self.spike_samples.size} duplicated spike sample(s) were written once"
+            )
         self.sampling_frequency = None if sampling_frequency is None else float(sampling_frequency)
         super().__init__(verbose=verbose, file_path=str(file_path), num_clock_samples=num_clock_samples)
 

@@ -12,7 +12,7 @@ from pynwb import NWBFile, TimeSeries
 
 from ..readers.binary import open_interleaved_binary
 from ..writing import StreamedArray
-from .binary_recording import first_seconds
+from .stub import first_seconds
 
 
 class SyncChannelInterface(BaseDataInterface):

@@ -6,7 +6,22 @@ Tests and ``convert-to-nwb example`` use them. The signals are synthetic (noise 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import yaml
+
+#: The header of every sample metadata file: the facts in it are synthetic.
+SAMPLE_METADATA_HEADER = (
+    "# Synthetic subject facts for the bundled sample only (the real release does not document them).\n"
+)
+
+
+def write_sample_metadata(folder: str | Path, metadata: dict) -> Path:
+    """Write ``sample_metadata.yaml`` (synthetic subject facts, for ``--metadata``) into ``folder``; return it."""
+    path = Path(folder) / "sample_metadata.yaml"
+    path.write_text(SAMPLE_METADATA_HEADER + yaml.safe_dump(metadata, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def planted_spike_indices(rng: np.random.Generator, num_samples: int, count: int, *, margin: int, gap: int) -> np.ndarray:

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import yaml
 
-from . import planted_spike_indices, spike_waveform
+from . import planted_spike_indices, spike_waveform, write_sample_metadata
 
 #: Sampling periods of the sample (s): 10 kHz ephys (synthetic choice), ~30 Hz ophys.
 SAMPLE_EPHYS_PERIOD = 1e-4
@@ -142,9 +141,24 @@ def write_sample(folder: str | Path, **recording_options) -> tuple[Path, Path]:
     """
     folder = Path(folder)
     h5_path = write_allen_oephys_recording(folder, **recording_options)
-    metadata_path = folder / "sample_metadata.yaml"
-    metadata_path.write_text(
-        "# Synthetic subject facts for the bundled sample only (the real release does not document them).\n"
-        + yaml.safe_dump(SAMPLE_METADATA, sort_keys=False)
-    )
+    metadata_path = write_sample_metadata(folder, SAMPLE_METADATA)
     return h5_path, metadata_path
+
+
+def write_sample_release(folder: str | Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
+    """Write ``num_sessions`` recordings ``<recording_id>.h5`` (ids from 103991 on) side by side, as the release
+    ships them, with a file that is not a recording and the sample metadata.
+
+    Returns
+    -------
+    tuple
+        The release root, and the recording files sorted by name.
+    """
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "README.txt").write_text("Allen Institute Dataset II sample release (synthetic)\n", encoding="utf-8")
+    write_sample_metadata(root, SAMPLE_METADATA)
+    recordings = [
+        write_allen_oephys_recording(root, recording_id=str(103991 + index), seed=index) for index in range(num_sessions)
+    ]
+    return root, sorted(recordings)

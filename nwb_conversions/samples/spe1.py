@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from ..metadata import shipped_metadata_dir
-from . import planted_spike_indices, spike_waveform
+from . import planted_spike_indices, spike_waveform, write_sample_metadata
 
 NUM_CHANNELS = 384
 NPX_RATE = 30_000
@@ -181,9 +180,46 @@ def write_spe1_release(folder: str | Path, *, cell_id: str = "c14", **cell_optio
     write_data_summary_xlsx(root / "Data Summary.xlsx")
     write_channel_map_mat(root / "chanMap.mat")
     cell_dir = write_spe1_cell(root / cell_id, cell_id=cell_id, **cell_options)
-    metadata_path = root / "sample_metadata.yaml"
-    metadata_path.write_text(
-        "# Synthetic subject facts for the bundled sample only (the real release does not document them).\n"
-        + yaml.safe_dump(SAMPLE_METADATA, sort_keys=False)
-    )
+    metadata_path = write_sample_metadata(root, SAMPLE_METADATA)
     return cell_dir, metadata_path
+
+
+def data_summary_rows() -> list[dict]:
+    """The rows of the project's copy of the real Data Summary (text values)."""
+    import csv
+
+    with open(shipped_metadata_dir() / "spe1_data_summary.csv", newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def write_spe1_sample_release(folder: str | Path, num_sessions: int = 3, *, duration_s: float = 0.3) -> tuple[Path, list[Path]]:
+    """Write a release with the first ``num_sessions`` cells of the Data Summary, as the real release lays it out.
+
+    Each cell gets its row's patch type and ground-truth channel. The root also holds what the real root holds
+    beside the cells (``Data Summary.xlsx``, ``chanMap.mat``, ``Recording Catalogue.pdf``) and the sample
+    metadata.
+
+    Returns
+    -------
+    tuple
+        The release root, and the cell folders in cell order.
+    """
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    write_data_summary_xlsx(root / "Data Summary.xlsx")
+    write_channel_map_mat(root / "chanMap.mat")
+    (root / "Recording Catalogue.pdf").write_bytes(b"%PDF-1.4\n% sample placeholder\n")
+    write_sample_metadata(root, SAMPLE_METADATA)
+    cells = []
+    for index, row in enumerate(data_summary_rows()[:num_sessions]):
+        cells.append(
+            write_spe1_cell(
+                root / row["Cell"],
+                cell_id=row["Cell"],
+                duration_s=duration_s,
+                patch_type=row["Patch Type"],
+                chan_predicted=int(row["chan_predicted"]),
+                seed=index,
+            )
+        )
+    return root, cells

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from . import planted_spike_indices, spike_waveform
+from . import planted_spike_indices, spike_waveform, write_sample_metadata
 
 SAMPLING_FREQUENCY = 30_000
 ADC_CHANNELS = 8
@@ -121,6 +120,7 @@ def write_spe2_pair(
     copy_suffix: str = "",
     with_readme: bool = True,
     seed: int = 0,
+    sub_recording: int | None = None,
 ) -> tuple[Path, np.ndarray]:
     """Write one pair folder under ``folder``.
 
@@ -138,6 +138,9 @@ def write_spe2_pair(
         Write ``READ ME.docx``.
     seed : int
         The same arguments give the same bytes.
+    sub_recording : int, optional
+        Replaces the last number of the folder name (``..._Pair_3_<sub_recording>``), to write several recordings
+        of one layout.
 
     Returns
     -------
@@ -146,7 +149,8 @@ def write_spe2_pair(
     """
     spec = LAYOUTS[layout]
     rng = np.random.default_rng(seed)
-    pair_dir = Path(folder) / spec.folder
+    folder_name = spec.folder if sub_recording is None else f"{spec.folder.rsplit('_', 1)[0]}_{sub_recording}"
+    pair_dir = Path(folder) / folder_name
     pair_dir.mkdir(parents=True, exist_ok=True)
     num_samples = int(duration_s * SAMPLING_FREQUENCY)
     num_spikes = num_spikes or max(1, int(8 * duration_s))
@@ -174,9 +178,28 @@ def write_spe2_sample(folder: str | Path, *, layout: str = "common32") -> tuple[
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
     pair_dir, _ = write_spe2_pair(root, layout=layout)
-    metadata_path = root / "sample_metadata.yaml"
-    metadata_path.write_text(
-        "# Synthetic subject facts for the bundled sample only (the real release does not document them).\n"
-        + yaml.safe_dump(SAMPLE_METADATA, sort_keys=False)
-    )
+    metadata_path = write_sample_metadata(root, SAMPLE_METADATA)
     return pair_dir, metadata_path
+
+
+def write_spe2_sample_release(folder: str | Path, num_sessions: int = 3, *, duration_s: float = 0.5) -> tuple[Path, list[Path]]:
+    """Write a release of ``num_sessions`` pair folders (the layouts in turn, further sub-recordings after the
+    third), with a file the real release holds beside them, and the sample metadata.
+
+    Returns
+    -------
+    tuple
+        The release root, and the pair folders sorted by name.
+    """
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "crcns_spe-2_data_description.pdf").write_bytes(b"%PDF-1.4\n% sample placeholder\n")
+    write_sample_metadata(root, SAMPLE_METADATA)
+    layouts = list(LAYOUTS)
+    pairs = []
+    for index in range(num_sessions):
+        layout = layouts[index % len(layouts)]
+        sub_recording = None if index < len(layouts) else index // len(layouts)
+        pair_dir, _ = write_spe2_pair(root, layout=layout, duration_s=duration_s, seed=index, sub_recording=sub_recording)
+        pairs.append(pair_dir)
+    return root, sorted(pairs)

@@ -109,7 +109,7 @@ def test_without_subject_facts_the_file_is_written_with_a_warning(tmp_path, run_
     with NWBHDF5IO(str(output), "r") as io:
         nwbfile = io.read()
         assert nwbfile.session_start_time.isoformat() == "1900-01-01T00:00:00+00:00"
-        assert "placeholder (1900-01-01T00:00:00+00:00)" in nwbfile.notes
+        assert "session_start_time 1900-01-01T00:00:00+00:00 is a placeholder" in nwbfile.notes
         assert nwbfile.subject.sex is None and nwbfile.subject.species == "Mus musculus"
 
 

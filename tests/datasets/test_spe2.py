@@ -141,7 +141,7 @@ def test_session_start_is_the_amplifier_clock_time_labelled_utc(converted):
         assert "is the timestamp in amplifier2015-09-03T21_18_47-002.bin" in nwbfile.notes
         assert statement in nwbfile.notes
         assert nwbfile.subject.species == "Rattus norvegicus"
-        assert nwbfile.devices["NeuroSeeker128Probe"].manufacturer == "imec"
+        assert nwbfile.devices["NeuroSeeker128Probe"].model.manufacturer == "imec"
     assert any(statement in note for note in result.notes)
 
 
