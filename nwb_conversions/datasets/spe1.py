@@ -27,17 +27,16 @@ from ..interfaces import (
 )
 from ..interfaces.neuropixels_binary import NUM_CHANNELS, SAMPLING_FREQUENCY
 from ..metadata import assemble_metadata, deep_update, placeholder_note, shipped_metadata_dir
-from ..readers.data_summary import CELL_KEYS, PATCH_RATE_COLUMN, data_summary_path, read_cell_facts
-from ..readers.expt_meta import read_expt_meta
+from ..readers.data_summary import (
+    CELL_KEYS,
+    PATCH_RATE_COLUMN,
+    data_summary_path,
+    parse_patch_type,
+    read_cell_facts,
+)
+from ..readers.expt_meta import check_binaries_against_expt_meta
 from ..readers.session_files import find_session_file
 from . import Conversion, Dataset, natural_key, release_root_folder
-
-#: The Data Summary's ``Patch Type`` values → (recording mode, SI units per stored value, pipette description).
-PATCH_TYPES = {
-    ("juxta", "vc"): ("voltage_clamp", 1e-12, "juxtacellular (cell-attached) pipette, voltage clamp; trace in pA"),
-    ("juxta", "ic"): ("current_clamp", 1e-3, "juxtacellular (cell-attached) pipette, current clamp; trace in mV"),
-    ("wc", "ic"): ("current_clamp", 1e-3, "whole-cell pipette, current clamp; trace in mV"),
-}
 
 #: Neither the time of day nor the time zone is documented: the Data Summary gives the date only.
 PLACEHOLDER_TIMEZONE = timezone.utc
@@ -123,34 +122,6 @@ def recording_date(text: str) -> datetime | None:
         return datetime.fromisoformat(str(text).strip()[:10])
     except ValueError:
         return None
-
-
-def parse_patch_type(patch_type: str, source: Path) -> tuple[str, float, str]:
-    """Map a ``Patch Type`` (``Juxta, VC``, ``Juxta, IC``, ``WC, IC``) to recording mode, conversion, description."""
-    match = re.fullmatch(r"\s*(\w+)\s*,\s*(\w+)\s*", patch_type or "")
-    key = (match.group(1).lower(), match.group(2).lower()) if match else None
-    if key not in PATCH_TYPES:
-        raise MetadataError(source, f"unknown patch type {patch_type!r}", "'Juxta, VC', 'Juxta, IC' or 'WC, IC'")
-    return PATCH_TYPES[key]
-
-
-def check_against_expt_meta(files: dict, npx_samples: int, patch_samples: int) -> None:
-    """Check ``cNN_expt_meta.csv``'s declared shapes and dtypes against the binaries' sizes."""
-    if files["expt_meta"] is None:
-        return
-    meta = read_expt_meta(files["expt_meta"])
-    problems = []
-    if meta.npx_channels != NUM_CHANNELS or meta.npx_dtype.name != "int16":
-        problems.append(f"npx is ({meta.npx_channels}, …) {meta.npx_dtype.name}, not (384, …) int16")
-    if meta.npx_samples != npx_samples:
-        problems.append(f"npx has {meta.npx_samples} samples but {files['npx'].name} holds {npx_samples}")
-    if meta.patch_samples != patch_samples or meta.patch_dtype.name != "float64":
-        problems.append(
-            f"patch is {meta.patch_samples} {meta.patch_dtype.name} but {files['patch'].name} holds "
-            f"{patch_samples} float64"
-        )
-    if problems:
-        raise SourceFormatError(files["expt_meta"], "; ".join(problems), "shapes and dtypes that match the binaries")
 
 
 #: The ground-truth unit's columns: Data Summary facts, by their ``Cell`` key.
@@ -276,7 +247,7 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
     converter = SPE1Converter(source_data=source_data)
     npx_samples = converter.data_interface_objects["Recording"].num_samples
     patch_samples = converter.data_interface_objects["Patch"].num_samples
-    check_against_expt_meta(files, npx_samples, patch_samples)
+    check_binaries_against_expt_meta(files, npx_samples, patch_samples)
     check_sync_lengths(converter, files, npx_samples, patch_samples)
     notes = []
     if files["spikes"]:  # added once the patch length is known: every spike sample must fall inside the trace

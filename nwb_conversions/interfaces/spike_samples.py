@@ -59,6 +59,8 @@ class SpikeSamplesInterface(BaseDataInterface):
         if samples.size and np.any(np.diff(samples) < 0):
             self.notes.append(f"{file_path}: spike samples are not in order; they were sorted")
         self.spike_samples = np.unique(samples)
+        if not samples.size:
+            self.notes.append(f"{file_path}: holds no spike samples, so the file has no ground-truth unit")
         if self.spike_samples.size < samples.size:
             self.notes.append(
                 f"{file_path}: {samples.size - self.spike_samples.size} duplicated spike sample(s) were written once"

@@ -24,8 +24,11 @@ GROUND_TRUTH_UNIT_SCHEMA = {
 }
 
 
-def add_ground_truth_unit(nwbfile: NWBFile, spike_times: np.ndarray, unit_metadata: dict, *, resolution: float) -> None:
+def add_ground_truth_unit(nwbfile: NWBFile, spike_times: np.ndarray, unit_metadata: dict, *, resolution: float) -> bool:
     """Add one unit with its spike times (s) and the columns of ``unit_metadata["columns"]``.
+
+    A unit without spikes is not written (it says nothing, and nwbinspector's unit checks fail on it); the caller
+    says so in a note.
 
     Parameters
     ----------
@@ -35,7 +38,14 @@ def add_ground_truth_unit(nwbfile: NWBFile, spike_times: np.ndarray, unit_metada
     unit_metadata : dict
         ``{"description": str, "columns": {name: {"description": str, "value": scalar}}}``; columns whose value is
         None are left out.
+
+    Returns
+    -------
+    bool
+        Whether the unit was written (False when ``spike_times`` is empty).
     """
+    if len(spike_times) == 0:
+        return False
     columns = {name: col for name, col in (unit_metadata.get("columns") or {}).items() if col["value"] is not None}
     if nwbfile.units is None:
         nwbfile.units = Units(
@@ -45,3 +55,4 @@ def add_ground_truth_unit(nwbfile: NWBFile, spike_times: np.ndarray, unit_metada
         if name not in nwbfile.units.colnames:
             nwbfile.add_unit_column(name=name, description=column["description"])
     nwbfile.add_unit(spike_times=np.asarray(spike_times, dtype=float), **{n: c["value"] for n, c in columns.items()})
+    return True

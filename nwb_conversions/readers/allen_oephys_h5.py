@@ -322,6 +322,8 @@ def consistency_notes(recording: OephysRecording) -> list[str]:
     """Describe what is suspicious but valid in a recording: one line per finding; empty when all is consistent."""
     notes = []
     total = recording.spike_times.shape[0]
+    if total == 0:
+        notes.append(f"{recording.file_path}: 'sptimes' holds no spike times, so the file has no units table")
     outside = spikes_outside_ephys(recording)
     if outside.size:
         notes.append(

@@ -8,10 +8,11 @@ cell and the column, never a value written as if true.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
-from ..errors import SourceFormatError
+from ..errors import MetadataError, SourceFormatError
 from ..metadata import shipped_metadata_dir
 from .spreadsheet import read_table_rows
 
@@ -112,3 +113,19 @@ def read_cell_facts(summary_path: Path, cell_id: str) -> dict:
         if value is not None and not lowest <= value <= highest:
             raise SourceFormatError(summary_path, f"cell {cell_id}: {column} is {value!r}", expected)
     return facts
+
+
+#: The Data Summary's ``Patch Type`` values → (recording mode, SI units per stored value, pipette description).
+PATCH_TYPES = {
+    ("juxta", "vc"): ("voltage_clamp", 1e-12, "juxtacellular (cell-attached) pipette, voltage clamp; trace in pA"),
+    ("juxta", "ic"): ("current_clamp", 1e-3, "juxtacellular (cell-attached) pipette, current clamp; trace in mV"),
+    ("wc", "ic"): ("current_clamp", 1e-3, "whole-cell pipette, current clamp; trace in mV"),
+}
+
+def parse_patch_type(patch_type: str, source: Path) -> tuple[str, float, str]:
+    """Map a ``Patch Type`` (``Juxta, VC``, ``Juxta, IC``, ``WC, IC``) to recording mode, conversion, description."""
+    match = re.fullmatch(r"\s*(\w+)\s*,\s*(\w+)\s*", patch_type or "")
+    key = (match.group(1).lower(), match.group(2).lower()) if match else None
+    if key not in PATCH_TYPES:
+        raise MetadataError(source, f"unknown patch type {patch_type!r}", "'Juxta, VC', 'Juxta, IC' or 'WC, IC'")
+    return PATCH_TYPES[key]

@@ -77,3 +77,39 @@ def read_expt_meta(file_path: str | Path) -> ExptMeta:
         )
     except (TypeError, ValueError):
         raise SourceFormatError(file_path, f"unexpected literals {rows[1][:2]}", EXPECTED_LAYOUT)
+
+
+#: Channels of the SPE-1 Neuropixels binary.
+NPX_CHANNELS = 384
+
+
+def check_binaries_against_expt_meta(files: dict, npx_samples: int, patch_samples: int) -> None:
+    """Check ``cNN_expt_meta.csv``'s declared shapes and dtypes against the binaries' sizes.
+
+    Parameters
+    ----------
+    files : dict
+        The cell's files: ``expt_meta`` (or None: nothing to check), ``npx``, ``patch``.
+    npx_samples, patch_samples : int
+        Samples in the Neuropixels (per channel) and patch binaries.
+
+    Raises
+    ------
+    SourceFormatError
+        Naming every disagreement.
+    """
+    if files["expt_meta"] is None:
+        return
+    meta = read_expt_meta(files["expt_meta"])
+    problems = []
+    if meta.npx_channels != NPX_CHANNELS or meta.npx_dtype.name != "int16":
+        problems.append(f"npx is ({meta.npx_channels}, …) {meta.npx_dtype.name}, not (384, …) int16")
+    if meta.npx_samples != npx_samples:
+        problems.append(f"npx has {meta.npx_samples} samples but {files['npx'].name} holds {npx_samples}")
+    if meta.patch_samples != patch_samples or meta.patch_dtype.name != "float64":
+        problems.append(
+            f"patch is {meta.patch_samples} {meta.patch_dtype.name} but {files['patch'].name} holds "
+            f"{patch_samples} float64"
+        )
+    if problems:
+        raise SourceFormatError(files["expt_meta"], "; ".join(problems), "shapes and dtypes that match the binaries")

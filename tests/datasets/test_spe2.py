@@ -283,3 +283,76 @@ def test_without_readme_a_size_matching_neither_probe(tmp_path, run_cli):
 
 def test_not_a_folder(tmp_path, run_cli):
     expect_error(run_cli, tmp_path / "missing", tmp_path, "not a folder")
+
+
+# --- quiet traces: no spike above threshold is a valid recording, not an error -----------------------------------
+
+
+def rewrite_juxta_channel(pair_dir, layout, make_counts):
+    """Replace the pipette's ADC channel with ``make_counts(num_samples)`` (counts), keeping the other channels."""
+    spec = LAYOUTS[layout]
+    (adc_path,) = pair_dir.glob("adc*.bin")
+    dtype = np.dtype(spec.adc_dtype).newbyteorder("<")
+    adc = np.fromfile(adc_path, dtype=dtype).reshape(-1, 8)
+    adc[:, spec.juxta_channel] = make_counts(adc.shape[0])
+    adc.tofile(adc_path)
+
+
+def test_a_quiet_pair_converts_with_no_unit_and_a_note(tmp_path, run_cli, subject_yaml):
+    pair_dir, _ = write_spe2_pair(tmp_path / "src", layout="common32", duration_s=1.0)
+    rng = np.random.default_rng(5)
+    rewrite_juxta_channel(pair_dir, "common32", lambda n: np.round(32768 + rng.normal(0, 13.0, n)))
+    output = tmp_path / "quiet.nwb"
+    code, out, err = run_cli("spe2", pair_dir, output, "--metadata", subject_yaml)
+    assert code == 0, err
+    assert "0 CRITICAL, 0 BEST_PRACTICE_VIOLATION" in out
+    assert "no spike of the juxtacellular trace crossed the detection threshold" in err
+    with NWBHDF5IO(str(output), "r") as io:
+        nwbfile = io.read()
+        assert nwbfile.units is None
+        assert "no ground-truth unit was written" in nwbfile.notes
+
+
+def test_a_stub_of_a_pair_quiet_in_its_first_seconds_converts_too(tmp_path, run_cli, subject_yaml):
+    pair_dir, _ = write_spe2_pair(tmp_path / "src", layout="common32", duration_s=3.0)
+    rng = np.random.default_rng(6)
+    late_spikes = np.array([2.4, 2.6, 2.8]) * RATE
+
+    def counts(n):
+        trace = np.round(32768 + rng.normal(0, 13.0, n))
+        for peak in late_spikes.astype(int):
+            trace[peak : peak + 20] += 1000
+        return trace
+
+    rewrite_juxta_channel(pair_dir, "common32", counts)
+    stub, full = tmp_path / "stub.nwb", tmp_path / "full.nwb"
+    code, _, err = run_cli("spe2", pair_dir, stub, "--stub", "--metadata", subject_yaml)
+    assert code == 0, err
+    assert "no ground-truth unit was written" in err
+    assert run_cli("spe2", pair_dir, full, "--metadata", subject_yaml)[0] == 0
+    with NWBHDF5IO(str(stub), "r") as io:
+        assert io.read().units is None
+    with NWBHDF5IO(str(full), "r") as io:
+        assert len(io.read().units["spike_times"][0]) == 3
+
+
+def test_spikes_on_a_flat_quantized_trace_are_found(tmp_path, run_cli, subject_yaml):
+    """Half or more of the samples on the median made the MAD, hence the threshold, 0: every spike was missed."""
+    pair_dir, _ = write_spe2_pair(tmp_path / "src", layout="common32", duration_s=2.0)
+    volts_per_count = 10.0 / (65536 * 100)
+    planted = np.arange(16) * 3000 + 1500
+    spike = np.round(1.5e-3 / volts_per_count * np.exp(-0.5 * ((np.arange(30) - 10) / 3.0) ** 2))
+
+    def counts(n):
+        trace = np.full(n, 32768.0)
+        for peak in planted:
+            trace[peak - 10 : peak + 20] += spike
+        return trace
+
+    rewrite_juxta_channel(pair_dir, "common32", counts)
+    output = tmp_path / "flat.nwb"
+    code, _, err = run_cli("spe2", pair_dir, output, "--metadata", subject_yaml)
+    assert code == 0, err
+    with NWBHDF5IO(str(output), "r") as io:
+        spike_times = io.read().units["spike_times"][0]
+    np.testing.assert_array_equal(np.round(spike_times * RATE).astype(int), planted)
