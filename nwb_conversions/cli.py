@@ -11,10 +11,14 @@ import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
-from .errors import ConversionError
-from .writing import COMPRESSION_CHOICES
+from .errors import ConversionError, describe_os_error, printable
+
+#: The ``--compression`` choices (:data:`nwb_conversions.writing.COMPRESSION_CHOICES`, kept here so that ``--help``
+#: does not import pynwb).
+COMPRESSION_CHOICES = ("gzip", "max", "zstd", "none")
 
 
 def _add_dataset_parser(subparsers, dataset) -> None:
@@ -55,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("datasets", nargs="*", choices=[[]] + list(datasets), metavar="DATASET",
                          help=f"datasets to run (default: all of {', '.join(datasets)})")
     example.add_argument("--output-dir", type=Path, default=Path("nwb_examples"), help="default: ./nwb_examples")
+    example.add_argument("--overwrite", action="store_true", help="replace NWB files left by an earlier run")
     example.set_defaults(command="example")
     inspect = subparsers.add_parser("inspect", help="run the nwbinspector gate (dandi config) on NWB files")
     inspect.add_argument("files", nargs="+", type=Path, metavar="FILE.nwb")
@@ -65,21 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
 def _report_conversion(result, seconds: float) -> None:
     """Print what was written, the gate's counts, and what DANDI still needs."""
     size_mb = result.output_path.stat().st_size / 1e6
-    print(f"wrote {result.output_path} ({size_mb:.1f} MB) in {seconds:.1f} s")
+    print(printable(f"wrote {result.output_path} ({size_mb:.1f} MB) in {seconds:.1f} s"))
     if result.report is not None:
         result.report.path = result.output_path
-        print(f"nwbinspector (dandi): {result.report.summary()}")
+        print(printable(f"nwbinspector (dandi): {result.report.summary()}"))
     for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(printable(f"note: {note}"), file=sys.stderr)
     if result.missing_subject_fields:
         from .metadata import subject_snippet
 
         print(
-            f"warning: {result.output_path}: DANDI needs subject facts that the source does not document: "
-            f"{', '.join(result.missing_subject_fields)}. Supply them with --metadata FILE.yaml:\n"
-            f"{subject_snippet(result.missing_subject_fields)}",
+            printable(
+                f"warning: {result.output_path}: DANDI needs subject facts that the source does not document: "
+                f"{', '.join(result.missing_subject_fields)}. Supply them with --metadata FILE.yaml:"
+            ),
             file=sys.stderr,
         )
+        print(subject_snippet(result.missing_subject_fields), file=sys.stderr)
 
 
 def _convert(args) -> int:
@@ -108,12 +115,12 @@ def _example(args) -> int:
     for key in args.datasets or list(datasets):
         dataset = datasets[key]
         source, metadata_path = dataset.write_sample(args.output_dir / "sources" / key)
-        print(f"{key}: sample source written to {source}")
+        print(printable(f"{key}: sample source written to {source}"))
         output = args.output_dir / f"{key}_{source.stem}.nwb"
         start = time.perf_counter()
-        result = convert_session(dataset, source, output, metadata_path=metadata_path, overwrite=True)
+        result = convert_session(dataset, source, output, metadata_path=metadata_path, overwrite=args.overwrite)
         _report_conversion(result, time.perf_counter() - start)
-    print(f"NWB files are in {args.output_dir.resolve()}")
+    print(printable(f"NWB files are in {args.output_dir.resolve()}"))
     return 0
 
 
@@ -122,12 +129,10 @@ def _inspect(args) -> int:
 
     worst = 0
     for path in args.files:
-        if not path.is_file():
-            raise ConversionError(f"{path}: no such file; expected an NWB file")
         report = inspect_file(path)
-        print(report.summary())
+        print(printable(report.summary()))
         for message in report.messages:
-            print(f"  {describe(message)}")
+            print(printable(f"  {describe(message)}"))
         worst = max(worst, 1 if report.blocking else 0)
     return worst
 
@@ -141,31 +146,76 @@ def _interrupt(signal_number, frame):
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+def _install_signal_handlers() -> dict:
+    """SIGTERM cleans up like Ctrl-C; SIGXFSZ (a file size limit, ``ulimit -f``) becomes an ``OSError`` (EFBIG) in
+    the write instead of killing the process. Returns the previous handlers."""
+    handlers = {signal.SIGTERM: _interrupt}
+    if hasattr(signal, "SIGXFSZ"):
+        handlers[signal.SIGXFSZ] = signal.SIG_IGN
+    return {number: signal.signal(number, handler) for number, handler in handlers.items()}
+
+
+def _check_environment() -> None:
+    """Refuse a malformed ``NWB_CONVERSIONS_WORKERS`` before any work is done."""
+    from .chunk_writer import WORKERS_ENVIRONMENT_VARIABLE
+
+    value = os.environ.get(WORKERS_ENVIRONMENT_VARIABLE)
+    if value is not None and not (value.strip().isdigit() and 1 <= int(value) <= 1024):
+        raise ConversionError(
+            f"{WORKERS_ENVIRONMENT_VARIABLE}={value!r}: not a number of threads; expected a whole number from 1 to "
+            "1024, or the variable unset (one thread per usable core)"
+        )
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    _check_environment()
     handlers = {"convert": _convert, "example": _example, "inspect": _inspect}
-    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+    return handlers[args.command](args)
+
+
+def _print_error(text: str) -> None:
+    print(printable(f"error: {text}"), file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Every failure is one line on stderr: 1 for the user's input or environment (bad sources or metadata, an
+    output in the way, a file system refusing a read or a write, too little memory), 130 when interrupted, 2 only
+    for a bug of ours. Library warnings are not shown (set ``NWB_CONVERSIONS_TRACEBACK=1`` to see them and the
+    traceback of a bug).
+    """
+    previous_handlers = _install_signal_handlers()
+    debugging = bool(os.environ.get(TRACEBACK_ENVIRONMENT_VARIABLE))
     try:
-        return handlers[args.command](args)
+        with warnings.catch_warnings():
+            if not debugging:
+                warnings.simplefilter("ignore")
+            return _run(argv)
     except ConversionError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _print_error(str(error))
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted; no output file was left behind", file=sys.stderr)
+        _print_error("interrupted; no output file was left behind")
         return 130
+    except OSError as error:  # the file system, a permission, a size limit, a cache folder: the environment
+        _print_error(describe_os_error(error))
+        return 1
+    except MemoryError:
+        _print_error("out of memory; expected more free memory (or --stub to convert a few seconds)")
+        return 1
     except Exception as error:  # a bug, not the user's mistake: still one line, the traceback on request
-        if os.environ.get(TRACEBACK_ENVIRONMENT_VARIABLE):
+        if debugging:
             raise
-        problem = " ".join(str(error).split())
-        print(
-            f"error: unexpected {type(error).__name__}: {problem}; expected none: please report it "
-            f"(set {TRACEBACK_ENVIRONMENT_VARIABLE}=1 to see the traceback); no output file was left behind",
-            file=sys.stderr,
+        _print_error(
+            f"unexpected {type(error).__name__}: {error}; expected none: please report it "
+            f"(set {TRACEBACK_ENVIRONMENT_VARIABLE}=1 to see the traceback); no output file was left behind"
         )
         return 2
     finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+        for number, handler in previous_handlers.items():
+            signal.signal(number, handler)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from .datasets import Dataset
 from .errors import ConversionError, MetadataError, OutputExistsError
 from .metadata import check_user_metadata, load_yaml_mapping, missing_dandi_subject_fields, normalize_for_schema
 from .validation import InspectionReport, gate
-from .writing import write_nwbfile
+from .writing import remove_stale_partials, write_nwbfile
 
 
 @dataclass
@@ -41,6 +41,14 @@ def schema_error_line(error: ValidationError) -> str:
     return f"metadata {where}: {' '.join(error.message.split())}"
 
 
+def resolved(path: Path) -> Path:
+    """``path.resolve()``, with a symbolic link loop as one-line error."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as error:
+        raise ConversionError(f"{path}: cannot be resolved ({error}); expected a path without a symbolic link loop")
+
+
 def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool) -> None:
     """Refuse an output that exists (without ``overwrite``), is a folder, is one of the sources, or lies inside a
     source folder.
@@ -57,9 +65,9 @@ def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool
     """
     if output_path.is_dir():
         raise ConversionError(f"{output_path}: is a folder; expected the path of the .nwb file to write")
-    output = output_path.resolve()
+    output = resolved(output_path)
     for source in sources:
-        source = Path(source).resolve()
+        source = resolved(Path(source))
         if output == source:
             raise ConversionError(
                 f"{output_path}: is a source file of this conversion ({source.name}); expected an output path that "
@@ -123,6 +131,12 @@ def convert_session(
     check_user_metadata(user_metadata, metadata_path)
     conversion = dataset.build(source_path, user_metadata, stub_test)
     check_output_path(output_path, user_sources + list(conversion.sources), overwrite=overwrite)
+    stale = remove_stale_partials(output_path)
+    if stale:
+        conversion.notes.append(
+            f"removed {len(stale)} temporary file(s) left beside the output by an earlier, killed run: "
+            + ", ".join(path.name for path in stale)
+        )
     metadata = normalize_for_schema(conversion.metadata)
     try:
         conversion.converter.validate_metadata(metadata)

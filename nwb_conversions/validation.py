@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InspectionError
+from .errors import ConversionError, InspectionError
 
 #: The nwbinspector checks that fire when a DANDI subject field is absent, by the field they ask for.
 #: Importance levels that make a file unfit for DANDI.
@@ -85,9 +85,45 @@ def inspect_file(nwbfile_path: str | Path, *, missing_subject_fields: tuple[str,
     """
     from nwbinspector import inspect_nwbfile, load_config
 
+    check_readable_nwb(nwbfile_path)
     tolerated = {check for name in missing_subject_fields for check in SUBJECT_FIELD_CHECKS.get(name, ())}
-    messages = list(inspect_nwbfile(nwbfile_path=str(nwbfile_path), config=load_config("dandi")))
+    try:
+        messages = list(inspect_nwbfile(nwbfile_path=str(nwbfile_path), config=load_config("dandi")))
+    except Exception as error:  # nwbinspector's own failure reaches the user as one line
+        raise ConversionError(
+            f"{nwbfile_path}: nwbinspector could not inspect it ({type(error).__name__}: {one_line(error)}); "
+            "expected a readable NWB file"
+        ) from error
     return InspectionReport(path=Path(nwbfile_path), messages=messages, tolerated_checks=tolerated)
+
+
+def check_readable_nwb(nwbfile_path: str | Path) -> None:
+    """Refuse what is not a readable NWB file (missing, a folder, text, empty, truncated, unreadable) in one line.
+
+    Raises
+    ------
+    ConversionError
+    """
+    import h5py
+    from pynwb import NWBHDF5IO
+
+    path = Path(nwbfile_path)
+    expected = "an NWB (HDF5) file written completely, such as one convert-to-nwb wrote"
+    if not path.exists():
+        raise ConversionError(f"{path}: no such file; expected {expected}")
+    if path.is_dir():
+        raise ConversionError(f"{path}: is a folder; expected {expected}")
+    with open(path, "rb"):  # an OSError (permission, I/O) is reported by the caller as one line
+        pass
+    if not h5py.is_hdf5(path):
+        raise ConversionError(f"{path}: not an HDF5 file (empty, text or another format); expected {expected}")
+    try:
+        with NWBHDF5IO(str(path), "r") as io:
+            io.read()
+    except Exception as error:
+        raise ConversionError(
+            f"{path}: cannot be read as NWB ({type(error).__name__}: {one_line(error)}); expected {expected}"
+        ) from error
 
 
 #: Longest message text shown for one inspector finding (a crashed check's message holds its whole traceback).

@@ -243,6 +243,69 @@ def publish(temporary_path: Path, output_path: Path, *, overwrite: bool, sources
     os.unlink(temporary_path)
 
 
+#: The temporary file's name: ``.<stem>.partial-<pid><suffix>`` beside the target, the stem cut so that the name
+#: stays within file systems' 255-byte limit whenever the target's own name does.
+PARTIAL_STEM_CHARACTERS = 200
+
+
+def partial_path(output_path: Path, pid: int) -> Path:
+    """The temporary file of the run with process id ``pid`` writing ``output_path``."""
+    stem = output_path.stem[:PARTIAL_STEM_CHARACTERS]
+    return output_path.with_name(f".{stem}.partial-{pid}{output_path.suffix[:16]}")
+
+
+def _process_is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_partials(output_path: str | Path) -> list[Path]:
+    """Remove the temporary files that killed runs (e.g. SIGKILL, a power cut) left beside ``output_path``.
+
+    Only files named as :func:`partial_path` names them, whose process is no longer running, are removed.
+
+    Returns
+    -------
+    list of Path
+        The files removed, for a note.
+    """
+    output_path = Path(output_path)
+    removed = []
+    prefix, suffix = f".{output_path.stem[:PARTIAL_STEM_CHARACTERS]}.partial-", output_path.suffix[:16]
+    try:
+        candidates = list(output_path.parent.iterdir())
+    except OSError:
+        return removed
+    for candidate in candidates:
+        name = candidate.name
+        pid = name[len(prefix) : len(name) - len(suffix) if suffix else None]
+        if not (name.startswith(prefix) and name.endswith(suffix) and pid.isdigit()):
+            continue
+        if int(pid) != os.getpid() and not _process_is_running(int(pid)):
+            with contextlib.suppress(OSError):
+                candidate.unlink()
+                removed.append(candidate)
+    return removed
+
+
+def os_error_of_output(error: OSError, output_path: Path, temporary_path: Path) -> ConversionError:
+    """Name the right file for an ``OSError`` raised while writing: a source that could not be read, or the
+    output that could not be written."""
+    from .errors import SourceFormatError, describe_os_error
+
+    filename = error.filename
+    if filename is not None and Path(filename) not in (output_path, temporary_path, output_path.parent):
+        reason = error.strerror or " ".join(str(error).split())
+        return SourceFormatError(filename, f"cannot be read ({reason})", "a readable source file")
+    described = describe_os_error(error)
+    return ConversionError(f"{output_path}: could not be written: {described.split(': ', 1)[-1]}")
+
+
 @contextlib.contextmanager
 def atomic_output(
     output_path: str | Path, *, overwrite: bool = False, sources: tuple[Path, ...] | list[Path] = ()
@@ -264,7 +327,7 @@ def atomic_output(
     if (output_path.exists() or output_path.is_symlink()) and not overwrite:
         raise OutputExistsError(output_path)
     new_folders = [folder for folder in (output_path.parent, *output_path.parent.parents) if not folder.exists()]
-    temporary_path = output_path.with_name(f".{output_path.stem}.partial-{os.getpid()}{output_path.suffix}")
+    temporary_path = partial_path(output_path, os.getpid())
     succeeded = False
     try:
         output_path.parent.mkdir(parents=True, exist_ok=True)
@@ -272,10 +335,7 @@ def atomic_output(
         publish(temporary_path, output_path, overwrite=overwrite, sources=tuple(sources))
         succeeded = True
     except OSError as error:
-        raise ConversionError(
-            f"{output_path}: could not be written ({error.strerror or error}); expected a writable location "
-            "with free space"
-        ) from error
+        raise os_error_of_output(error, output_path, temporary_path) from error
     finally:
         with contextlib.suppress(OSError):
             temporary_path.unlink(missing_ok=True)
