@@ -65,6 +65,13 @@ def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool
     """
     if output_path.is_dir():
         raise ConversionError(f"{output_path}: is a folder; expected the path of the .nwb file to write")
+    for parent in output_path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConversionError(
+                    f"{output_path}: {parent} is a file, not a folder; expected an output path under folders only"
+                )
+            break
     output = resolved(output_path)
     for source in sources:
         source = resolved(Path(source))

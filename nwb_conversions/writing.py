@@ -293,6 +293,14 @@ def remove_stale_partials(output_path: str | Path) -> list[Path]:
     return removed
 
 
+def hdf5_io_failure(error: Exception) -> OSError | None:
+    """The ``OSError`` inside an HDF5 error message (``errno = 28, error message = '...'``), or None."""
+    import re
+
+    match = re.search(r"errno = (\d+), error message = '([^']*)'", str(error))
+    return OSError(int(match.group(1)), match.group(2)) if match else None
+
+
 def os_error_of_output(error: OSError, output_path: Path, temporary_path: Path) -> ConversionError:
     """Name the right file for an ``OSError`` raised while writing: a source that could not be read, or the
     output that could not be written."""
@@ -336,6 +344,11 @@ def atomic_output(
         succeeded = True
     except OSError as error:
         raise os_error_of_output(error, output_path, temporary_path) from error
+    except RuntimeError as error:  # HDF5 reports a failed write (disk full, size limit) as a RuntimeError
+        failure = hdf5_io_failure(error)
+        if failure is None:
+            raise
+        raise os_error_of_output(failure, output_path, temporary_path) from error
     finally:
         with contextlib.suppress(OSError):
             temporary_path.unlink(missing_ok=True)

@@ -249,6 +249,7 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
     patch_samples = converter.data_interface_objects["Patch"].num_samples
     check_binaries_against_expt_meta(files, npx_samples, patch_samples)
     check_sync_lengths(converter, files, npx_samples, patch_samples)
+    check_patch_rate(converter.patch_sampling_frequency(), facts, summary, files)
     notes = []
     if files["spikes"]:  # added once the patch length is known: every spike sample must fall inside the trace
         converter.data_interface_objects["GroundTruth"] = SpikeSamplesInterface(
@@ -264,7 +265,6 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
         )
     converter.temporally_align_data_interfaces()
     rate = converter.patch_sampling_frequency()
-    check_patch_rate(rate, facts, summary, files)
     metadata, notes = assemble_metadata(
         converter.get_metadata(),
         "spe1",

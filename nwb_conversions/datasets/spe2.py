@@ -116,7 +116,25 @@ def juxta_scaling(parameters: RecordingParameters) -> tuple[float, float, str]:
 def session_start(amplifier_path: Path) -> datetime:
     """The timestamp in the amplifier file's name: the acquisition clock's time, labelled UTC (zone undocumented)."""
     stamp = re.search(TIMESTAMP_PATTERN, amplifier_path.name).group(0)
-    return datetime.strptime(stamp, "%Y-%m-%dT%H_%M_%S").replace(tzinfo=CLOCK_TIMEZONE)
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H_%M_%S").replace(tzinfo=CLOCK_TIMEZONE)
+    except ValueError:
+        raise SourceFormatError(
+            amplifier_path, f"the timestamp {stamp} in the file name is not a date and time", f"{TIMESTAMP_EXAMPLE}"
+            " with a real date and a 24-hour time, e.g. amplifier2014-11-25T23_00_08.bin"
+        ) from None
+
+
+def timestamp_mismatch_note(files: dict) -> str | None:
+    """The amplifier and ADC files of one recording carry the same timestamp; say so when they do not."""
+    stamps = {key: re.search(TIMESTAMP_PATTERN, files[key].name).group(0) for key in ("amplifier", "adc")}
+    if stamps["amplifier"] == stamps["adc"]:
+        return None
+    return (
+        f"{files['adc'].parent}: {files['amplifier'].name} and {files['adc'].name} carry different timestamps "
+        f"({stamps['amplifier']} vs {stamps['adc']}); they were converted as one recording, as their sample counts "
+        "agree, and the amplifier's timestamp is the session start"
+    )
 
 
 def pair_metadata(pair_dir: Path, parameters: RecordingParameters) -> dict:
@@ -167,7 +185,7 @@ def build_conversion(pair_dir: Path, user_metadata: dict, stub_test: bool = Fals
     """
     pair_dir = Path(pair_dir)
     files = find_pair_files(pair_dir)
-    notes = []
+    notes = [note for note in (timestamp_mismatch_note(files),) if note]
     if files["readme"] is not None:
         parameters = read_readme_docx(files["readme"])
     else:

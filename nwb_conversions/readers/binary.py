@@ -75,6 +75,13 @@ class InterleavedBinary:
         with open(self.file_path, "rb") as stream:
             stream.seek(start * frame_bytes)
             block = np.fromfile(stream, dtype=self.dtype, count=count * self.num_channels)
+        if block.size != count * self.num_channels:
+            raise SourceFormatError(
+                self.file_path,
+                f"ended after {(start * frame_bytes + block.nbytes)} bytes while samples {start}..{stop} were read "
+                "(the file shrank during the conversion)",
+                f"{self.num_samples * frame_bytes} bytes, unchanged until the conversion ends",
+            )
         block = block.reshape(count, self.num_channels)
         return block[:, self.selected_channel].copy() if self.selected_channel is not None else block
 
