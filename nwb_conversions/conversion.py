@@ -89,6 +89,18 @@ def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool
         raise OutputExistsError(output_path)
 
 
+def unknown_block_notes(user_metadata: dict, converter, metadata_path) -> list[str]:
+    """One note per top-level block of the user's metadata that no interface of this dataset reads (a typo such
+    as ``Subjet:`` would otherwise be ignored silently)."""
+    known = set(converter.get_metadata_schema()["properties"])
+    return [
+        f"{metadata_path}: the block '{key}' is not used by this dataset (it reads {', '.join(sorted(known))}); "
+        "it was ignored"
+        for key in user_metadata
+        if key not in known
+    ]
+
+
 def convert_session(
     dataset: Dataset,
     source_path: str | Path,
@@ -138,6 +150,7 @@ def convert_session(
     check_user_metadata(user_metadata, metadata_path)
     conversion = dataset.build(source_path, user_metadata, stub_test)
     check_output_path(output_path, user_sources + list(conversion.sources), overwrite=overwrite)
+    conversion.notes.extend(unknown_block_notes(user_metadata, conversion.converter, metadata_path))
     stale = remove_stale_partials(output_path)
     if stale:
         conversion.notes.append(

@@ -565,3 +565,11 @@ def test_an_unusable_cache_folder_is_one_line(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: /proc/nwb_conversions_cache")
+
+
+def test_an_unknown_metadata_block_is_noted(tmp_path, run_cli):
+    cell, subject, output = spe1(tmp_path)
+    subject.write_text(SUBJECT + "Subjet:\n  sex: F\n")
+    code, _, err = run_cli("spe1", cell, output, "--metadata", subject)
+    assert code == 0, err
+    assert "the block 'Subjet' is not used by this dataset" in err
