@@ -18,6 +18,9 @@ import numpy as np
 
 from ..errors import SourceFormatError
 
+#: The first bytes of every .npy file.
+NPY_MAGIC = b"\x93NUMPY"
+
 #: The dtype kinds a caller may ask for, by what they mean in the messages.
 KIND_NAMES = {"f": "floating point", "iu": "integer", "b": "boolean", "biu": "boolean (or 0/1 integer)", "fiu": "numeric"}
 
@@ -46,18 +49,21 @@ def load_npy(file_path: str | Path, *, kinds: str, ndim: int | tuple[int, ...] =
     expected = f"a .npy array of {KIND_NAMES.get(kinds, kinds)} values" + (f" ({what})" if what else "")
     if not file_path.is_file():
         raise SourceFormatError(file_path, "no such file", expected)
+    with open(file_path, "rb") as file:
+        magic = file.read(len(NPY_MAGIC))
+    if magic != NPY_MAGIC:
+        problem = "an .npz archive, not one array" if magic.startswith(b"PK") else "not a .npy file (no NUMPY header)"
+        raise SourceFormatError(file_path, problem, expected)
     try:
         array = np.load(file_path, allow_pickle=False)
     except ValueError as error:
-        if "allow_pickle" in str(error) or "Object arrays" in str(error):
+        if "allow_pickle" in str(error):  # an object array: its data is a pickle
             raise SourceFormatError(
                 file_path, "holds pickled Python objects (refused: never unpickled)", expected
             ) from None
         raise SourceFormatError(file_path, f"not a readable .npy file ({' '.join(str(error).split())})", expected)
     except (OSError, EOFError) as error:
         raise SourceFormatError(file_path, f"not a readable .npy file ({' '.join(str(error).split())})", expected)
-    if not isinstance(array, np.ndarray):  # an .npz archive
-        raise SourceFormatError(file_path, "an .npz archive, not one array", expected)
     accepted_ndim = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if 1 in accepted_ndim and array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
