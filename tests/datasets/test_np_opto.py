@@ -347,3 +347,23 @@ def test_sessions_layout_and_flat_layout_are_found(tmp_path):
     assert nested[0].parent.name == "sessions"
     shutil.rmtree(nested[0])
     assert dataset.find_sessions(readme_root) == []
+
+
+def test_metadata_can_force_the_emitter_id_base(tmp_path, run_cli):
+    session = write_np_opto_session(tmp_path / DEFAULT_SESSION_ID, size=SMALL)
+    sites = np.load(session / "stim.emissionSites.npy")
+    np.save(session / "stim.emissionSites.npy", np.where(sites == 14, 13, sites).astype(np.int32))  # ids 1–13
+    metadata_path = tmp_path / "base.yaml"
+    metadata_path.write_text(yaml.safe_dump({"Optogenetics": {"emission_site_id_base": 0}}))
+    output = tmp_path / "out.nwb"
+    convert(run_cli, session, output, "--metadata", metadata_path, "--no-inspect")
+    with NWBHDF5IO(str(output), "r") as io:
+        nwbfile = io.read()
+        sites_table = nwbfile.lab_meta_data["optogenetic_experiment_metadata"].optogenetic_sites_table
+        np.testing.assert_array_equal(sites_table["emission_site_id"][:], np.arange(14))
+        rows = nwbfile.intervals["optogenetic_pulses"]["optogenetic_sites"].target.data[:]
+        np.testing.assert_array_equal(rows, np.load(session / "stim.emissionSites.npy"))
+    np.save(session / "stim.emissionSites.npy", sites)  # id 14 does not fit a forced 0-based reading
+    code, _, stderr = run_cli("np-opto", session, tmp_path / "bad.nwb", "--metadata", metadata_path)
+    assert code == 1 and "outside the 0-based reading set in the metadata" in stderr
+    assert not (tmp_path / "bad.nwb").exists()
