@@ -173,6 +173,8 @@ def read_clusters(folder: Path) -> Clusters:
     attributes["peakChannel"] = dict(kinds="iu", what="peak channel per cluster, -1 if unavailable")
     attributes["templates"] = dict(kinds="fiu", ndim=3, what="mean waveform templates (K, T, C)")
     arrays, num_clusters = read_alf_object(folder, "clusters", attributes)
+    if num_clusters == 0:
+        raise SourceFormatError(folder / "clusters.templateDepths.npy", "has no rows", "one row per cluster (K ≥ 1)")
     positions = load_npy(
         folder / "clusters.channelPositions.npy", kinds="fiu", ndim=2, what="channel positions (C, 2) in µm"
     )

@@ -290,6 +290,13 @@ BAD_INPUTS = {
         _edit_array("clusters.qcPass", lambda a: a[:-1]),
         "clusters.qcPass.npy: has 11 rows but clusters.templateDepths.npy has 12",
     ),
+    "no cluster at all": (
+        lambda s, m: [
+            np.save(p, np.load(p)[:0]) for p in s.glob("*.npy") if p.name.startswith(("clusters.", "spikes."))
+            and p.name != "clusters.channelPositions.npy"
+        ],
+        "clusters.templateDepths.npy: has no rows",
+    ),
     "stim arrays of different lengths": (
         _edit_array("stim.powerMW", lambda a: a[:-1]),
         "stim.powerMW.npy: has 27 rows but stim.times.npy has 28",
@@ -317,9 +324,15 @@ BAD_INPUTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def pristine_session(tmp_path_factory):
+    """A small session written once; each bad-input case damages its own copy."""
+    return write_np_opto_session(tmp_path_factory.mktemp("pristine") / DEFAULT_SESSION_ID, size=SMALL)
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
-def test_bad_input_is_one_error_line_and_no_output(case, tmp_path, run_cli):
-    session = write_np_opto_session(tmp_path / DEFAULT_SESSION_ID, size=SMALL)
+def test_bad_input_is_one_error_line_and_no_output(case, tmp_path, run_cli, pristine_session):
+    session = shutil.copytree(pristine_session, tmp_path / DEFAULT_SESSION_ID)
     spikes = len(np.load(session / "spikes.times.npy"))
     damage, message = BAD_INPUTS[case]
     marker = tmp_path / "unpickled"
