@@ -90,9 +90,11 @@ class Dataset:
 
 def registered_datasets() -> dict[str, Dataset]:
     """Return the datasets by key, in the order they are offered."""
-    from . import allen_oephys, spe1, spe2
+    from . import allen_oephys, np_opto, spe1, spe2
 
-    return {dataset.key: dataset for dataset in (spe1.DATASET, spe2.DATASET, allen_oephys.DATASET)}
+    return {
+        dataset.key: dataset for dataset in (spe1.DATASET, spe2.DATASET, allen_oephys.DATASET, np_opto.DATASET)
+    }
 
 
 def release_root_folder(release_root: str | Path) -> Path:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from nwb_conversions.interfaces import (
+    AlfSortingInterface,
     AllenOephysRecordingInterface,
     IntanAmplifierBinaryInterface,
     JuxtacellularSpikeDetectionInterface,
     JuxtacellularTraceInterface,
     NeuropixelsBinaryInterface,
+    NpOptoStimulationInterface,
     SpikeSamplesInterface,
     SyncChannelInterface,
 )
@@ -84,12 +86,28 @@ def allen_oephys_recording(folder: Path):
     return AllenOephysRecordingInterface, dict(file_path=write_allen_oephys_recording(folder, duration_s=5.0, num_spikes=10))
 
 
+def _np_opto_session(folder: Path) -> Path:
+    from nwb_conversions.samples.np_opto import SampleSize, write_np_opto_release
+
+    return write_np_opto_release(folder, ["AL0034_2024-12-05_en1_p0"], size=SampleSize(num_clusters=12, repeats=1))[1][0]
+
+
+def alf_sorting(folder: Path):
+    return AlfSortingInterface, dict(folder_path=_np_opto_session(folder))
+
+
+def np_opto_stimulation(folder: Path):
+    return NpOptoStimulationInterface, dict(folder_path=_np_opto_session(folder))
+
+
 CASES = {
+    "AlfSortingInterface": alf_sorting,
     "AllenOephysRecordingInterface": allen_oephys_recording,
     "IntanAmplifierBinaryInterface": intan_amplifier_binary,
     "JuxtacellularSpikeDetectionInterface": juxtacellular_spike_detection,
     "JuxtacellularTraceInterface": juxtacellular_trace,
     "NeuropixelsBinaryInterface": neuropixels_binary,
+    "NpOptoStimulationInterface": np_opto_stimulation,
     "SpikeSamplesInterface": spike_samples,
     "SyncChannelInterface": sync_channel,
 }

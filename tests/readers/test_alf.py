@@ -1,0 +1,76 @@
+"""The strict ALF readers: .npy arrays (pickles refused), objects of equal-length attributes, JSON, text lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nwb_conversions.errors import SourceFormatError
+from nwb_conversions.readers.alf import load_npy, read_alf_object, read_json_object, read_lines
+
+
+class Payload:
+    """Unpickling this creates a marker file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def test_a_pickled_array_is_refused_and_never_unpickled(tmp_path):
+    marker = tmp_path / "unpickled"
+    np.save(tmp_path / "spikes.clusters.npy", np.array([Payload(marker)], dtype=object), allow_pickle=True)
+    with pytest.raises(SourceFormatError, match="holds pickled Python objects"):
+        load_npy(tmp_path / "spikes.clusters.npy", kinds="iu")
+    assert not marker.exists()
+
+
+def test_a_column_vector_is_flattened_and_dtype_and_shape_are_checked(tmp_path):
+    np.save(tmp_path / "a.npy", np.arange(5.0).reshape(5, 1))
+    np.testing.assert_array_equal(load_npy(tmp_path / "a.npy", kinds="f"), np.arange(5.0))
+    with pytest.raises(SourceFormatError, match=r"holds float64 values; expected a \.npy array of integer values"):
+        load_npy(tmp_path / "a.npy", kinds="iu")
+    np.save(tmp_path / "b.npy", np.zeros((2, 3)))
+    with pytest.raises(SourceFormatError, match=r"has shape \(2, 3\); expected 1-D"):
+        load_npy(tmp_path / "b.npy", kinds="f")
+    (tmp_path / "c.npy").write_bytes(b"not numpy")
+    with pytest.raises(SourceFormatError, match="not a .npy file"):
+        load_npy(tmp_path / "c.npy", kinds="f")
+    np.savez(tmp_path / "d.npy", a=np.arange(3))
+    with pytest.raises(SourceFormatError, match="an .npz archive"):
+        load_npy(tmp_path / "d.npy.npz", kinds="iu")
+
+
+def test_an_object_must_have_one_row_count(tmp_path):
+    np.save(tmp_path / "stim.times.npy", np.arange(4.0))
+    np.save(tmp_path / "stim.durations.npy", np.ones(4))
+    arrays, rows = read_alf_object(tmp_path, "stim", {"times": dict(kinds="f"), "durations": dict(kinds="f")})
+    assert rows == 4 and sorted(arrays) == ["durations", "times"]
+    arrays, rows = read_alf_object(
+        tmp_path, "stim", {"times": dict(kinds="f"), "missing": dict(kinds="f")}, optional=("missing",)
+    )
+    assert sorted(arrays) == ["times"]
+    np.save(tmp_path / "stim.durations.npy", np.ones(3))
+    with pytest.raises(SourceFormatError, match="stim.durations.npy: has 3 rows but stim.times.npy has 4"):
+        read_alf_object(tmp_path, "stim", {"times": dict(kinds="f"), "durations": dict(kinds="f")})
+
+
+def test_json_must_be_an_object_and_is_returned_verbatim(tmp_path):
+    path = tmp_path / "session.json"
+    path.write_text('{"session_id": "x",\n "n": 1}')
+    content, text = read_json_object(path, expected="an object")
+    assert content == {"session_id": "x", "n": 1} and text == path.read_text()
+    path.write_text("[1, 2]")
+    with pytest.raises(SourceFormatError, match="holds a JSON list, not an object"):
+        read_json_object(path, expected="an object")
+    path.write_text('{"a": }')
+    with pytest.raises(SourceFormatError, match="not valid JSON .* at line 1"):
+        read_json_object(path, expected="an object")
+
+
+def test_lines_keep_empty_values_but_not_a_final_newline(tmp_path):
+    path = tmp_path / "clusters.waveformType.txt"
+    path.write_text("RS\nFS \n\nRS\n")
+    assert read_lines(path, expected="lines") == ["RS", "FS", "", "RS"]
