@@ -5,6 +5,8 @@ from .intan_amplifier_binary import IntanAmplifierBinaryInterface
 from .juxtacellular_spikes import JuxtacellularSpikeDetectionInterface
 from .juxtacellular_trace import JuxtacellularTraceInterface
 from .neuropixels_binary import NeuropixelsBinaryInterface
+from .peron_session_behavior import PeronSessionBehaviorInterface
+from .peron_session_ophys import PeronSessionOphysInterface
 from .spike_samples import SpikeSamplesInterface
 from .sync_channel import SyncChannelInterface
 
@@ -14,6 +16,8 @@ __all__ = [
     "JuxtacellularSpikeDetectionInterface",
     "JuxtacellularTraceInterface",
     "NeuropixelsBinaryInterface",
+    "PeronSessionBehaviorInterface",
+    "PeronSessionOphysInterface",
     "SpikeSamplesInterface",
     "SyncChannelInterface",
 ]

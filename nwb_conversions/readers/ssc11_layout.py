@@ -146,6 +146,28 @@ def find_ablations(animal_folder: Path, subject_id: str | None) -> list[Ablation
     return sorted(records, key=lambda record: (record.date, record.file_path.name))
 
 
+JRC_FILE_PATTERN = re.compile(r"^an\d+_(\d{4}_\d{2}_\d{2}|all)\.mat$")
+
+
+def read_ablation_file(file_path: str | Path) -> AblationRecord:
+    """Read one ablation file, by its name: ``manualCurationData.mat`` (NYU) or ``an<ID>_<date|all>.mat`` (JRC).
+
+    Raises
+    ------
+    SourceFormatError
+        A file of another name, unreadable, or without its ids.
+    """
+    file_path = Path(file_path)
+    if file_path.name == NYU_CURATION_FILE:
+        return _read_nyu_curation(file_path, file_path.parent.name)
+    match = JRC_FILE_PATTERN.match(file_path.name)
+    if match:
+        return _read_jrc_ids(file_path, "" if match.group(1) == "all" else match.group(1))
+    raise SourceFormatError(
+        file_path, "is not an ablation file of the release", f"{NYU_CURATION_FILE}, an<ID>_<YYYY_MM_DD>.mat or an<ID>_all.mat"
+    )
+
+
 def _read_nyu_curation(path: Path, folder_name: str) -> AblationRecord:
     """``unique(ablationTargetIds(ablationSuccessful))``, as the lab's ``get_ablated_ids`` computes it."""
     variables = read_mat_variables(path, ("ablationTargetIds", "ablationSuccessful"))

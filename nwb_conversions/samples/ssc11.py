@@ -33,6 +33,7 @@ FRAME_PERIOD_MS = 1000 / 7.0
 IMAGE_SIZE = 512
 TRIAL_TYPES = ["HitL", "HitR", "ErrL", "ErrR", "NoLickL", "NoLickR"]
 WHISKER_RATE_HZ = 500.0
+TRIAL_GAP_MS = 2_000.0
 
 
 def roi_id(subvolume: int, plane: int, index: int) -> int:
@@ -65,12 +66,15 @@ def build_session_struct(
 ) -> dict:
     """Return the plain ``sess`` struct of one sample subvolume (see :mod:`nwb_conversions.readers.matlab`)."""
     rng = np.random.default_rng(seed)
-    time_ms = 2_000.0 + np.arange(num_frames) * FRAME_PERIOD_MS
-    duration_ms = time_ms[-1] - time_ms[0] + FRAME_PERIOD_MS
-    trial_starts = time_ms[0] + np.arange(num_trials) * duration_ms / num_trials
-    trial_of_frame = np.searchsorted(trial_starts, time_ms, side="right")
+    # Frames are imaged trial by trial, with gaps between trials (a merged file is not one regular clock).
+    frames_per_trial = np.diff(np.linspace(0, num_frames, num_trials + 1).astype(int))
+    block_ms = frames_per_trial.max() * FRAME_PERIOD_MS
+    trial_starts = 2_000.0 + np.arange(num_trials) * (block_ms + TRIAL_GAP_MS)
+    time_ms = np.concatenate([start + 50.0 + np.arange(count) * FRAME_PERIOD_MS
+                              for start, count in zip(trial_starts, frames_per_trial)])
+    trial_of_frame = np.repeat(np.arange(1, num_trials + 1), frames_per_trial)
     trial_ids = 100 + np.arange(1, num_trials + 1)
-
+    duration_ms = num_trials * block_ms
     roi_array, ids, masks = [], [], []
     for plane, count in enumerate(rois_per_plane, start=1):
         plane_ids = [roi_id(subvolume, plane, index) for index in range(1, count + 1)]
@@ -125,7 +129,8 @@ def build_session_struct(
         "cellFeatures": cell_features,
     }
 
-    whisker_time = np.arange(time_ms[0], time_ms[-1], 1000 / WHISKER_RATE_HZ)
+    whisker_time = np.concatenate([start + 100.0 + np.arange(0, block_ms - 100.0, 1000 / WHISKER_RATE_HZ)
+                                   for start in trial_starts])
     theta = 10 * np.sin(2 * np.pi * 8 * whisker_time / 1000) + rng.normal(0, 0.5, whisker_time.size)
     kappa = 0.001 * rng.normal(size=whisker_time.size)
 
@@ -133,25 +138,24 @@ def build_session_struct(
         return {"ids": np.array([[1.0]]), "idStrs": ["c2"], "time": whisker_time.reshape(1, -1), "timeUnit": 1.0,
                 "valueMatrix": values.reshape(1, -1)}
 
-    def events_in_trials(per_trial: int, offset_ms: float):
-        times = np.sort(np.concatenate([start + offset_ms + rng.uniform(0, 3000, per_trial) for start in trial_starts]))
+    def events_in_trials(per_trial: int):
+        times = np.sort(np.concatenate([start + rng.uniform(0.05, 0.95, per_trial) * block_ms for start in trial_starts]))
         trials = trial_ids[np.searchsorted(trial_starts, times, side="right") - 1]
         return times, trials
 
     type_of_trial = [index % len(TRIAL_TYPES) for index in range(num_trials)]
     type_matrix = np.zeros((len(TRIAL_TYPES), num_trials), dtype=bool)
     type_matrix[type_of_trial, np.arange(num_trials)] = True
-    trial_length = duration_ms / num_trials
     trials = [
         {"id": float(trial_ids[index]), "typeIds": float(type_of_trial[index] + 1), "timeUnit": 1.0,
-         "startTime": float(trial_starts[index]), "endTime": float(trial_starts[index] + trial_length - 1.0),
+         "startTime": float(trial_starts[index]), "endTime": float(trial_starts[index] + block_ms + 500.0),
          "behavParams": {"keys": ["polePositionAP", "polePositionML"],
                          "values": [float(rng.integers(60_000, 140_000)), 0.0]}}
         for index in range(num_trials)
     ]
-    touches = [events_in_trials(3, 500.0), events_in_trials(2, 700.0)]
-    licks = [events_in_trials(2, 1500.0), events_in_trials(2, 1600.0), events_in_trials(1, 100.0)]
-    pole = events_in_trials(1, 300.0)
+    touches = [events_in_trials(3), events_in_trials(2)]
+    licks = [events_in_trials(2), events_in_trials(2), events_in_trials(1)]
+    pole = events_in_trials(1)
     return {
         "whiskerTag": ["C2"],
         "caTSA": ca_tsa,

@@ -15,6 +15,8 @@ from nwb_conversions.interfaces import (
     JuxtacellularSpikeDetectionInterface,
     JuxtacellularTraceInterface,
     NeuropixelsBinaryInterface,
+    PeronSessionBehaviorInterface,
+    PeronSessionOphysInterface,
     SpikeSamplesInterface,
     SyncChannelInterface,
 )
@@ -84,12 +86,28 @@ def allen_oephys_recording(folder: Path):
     return AllenOephysRecordingInterface, dict(file_path=write_allen_oephys_recording(folder, duration_s=5.0, num_spikes=10))
 
 
+def peron_session_ophys(folder: Path):
+    from nwb_conversions.samples.ssc11 import write_ssc11_session
+
+    session = write_ssc11_session(folder, version="7.3")
+    curation = session.parent.parent / "2019_04_07_ablation" / "manualCurationData.mat"
+    return PeronSessionOphysInterface, dict(file_path=session, subvolume=1, ablation_file_paths=[str(curation)])
+
+
+def peron_session_behavior(folder: Path):
+    from nwb_conversions.samples.ssc11 import write_ssc11_session
+
+    return PeronSessionBehaviorInterface, dict(file_path=write_ssc11_session(folder, version="5", with_ablation=False))
+
+
 CASES = {
     "AllenOephysRecordingInterface": allen_oephys_recording,
     "IntanAmplifierBinaryInterface": intan_amplifier_binary,
     "JuxtacellularSpikeDetectionInterface": juxtacellular_spike_detection,
     "JuxtacellularTraceInterface": juxtacellular_trace,
     "NeuropixelsBinaryInterface": neuropixels_binary,
+    "PeronSessionBehaviorInterface": peron_session_behavior,
+    "PeronSessionOphysInterface": peron_session_ophys,
     "SpikeSamplesInterface": spike_samples,
     "SyncChannelInterface": sync_channel,
 }
