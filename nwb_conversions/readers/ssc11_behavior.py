@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import SourceFormatError
 from .matlab import LazyMatlabArray
-from .ssc11_session import LoadedSession, hash_entries, seconds_per_unit, strings, vector
+from .ssc11_session import LoadedSession, TimeUnit, hash_entries, strings, time_unit_of, vector
 
 #: Whisker time series: struct field → (NWB name, description, unit).
 WHISKER_SERIES = {
@@ -60,10 +60,10 @@ TRIAL_TYPE_OUTCOMES = {
 
 @dataclass
 class ScaledVector:
-    """A lazy 1-D time vector in seconds: a MATLAB vector (maybe on disk) times a unit factor."""
+    """A lazy 1-D time vector in seconds: a MATLAB vector (maybe on disk) in its time unit."""
 
     source: object
-    factor: float
+    unit: TimeUnit
 
     @property
     def shape(self) -> tuple[int]:
@@ -82,7 +82,7 @@ class ScaledVector:
             values = dataset[selection, 0] if dataset.shape[1] == 1 else dataset[0, selection]
         else:
             values = np.asarray(self.source).reshape(-1)[selection]
-        return np.asarray(values, dtype=np.float64) * self.factor
+        return self.unit.to_seconds(values)
 
     def __array__(self, dtype=None, copy=None):
         return self[:]
@@ -174,7 +174,7 @@ def read_behavior(loaded: LoadedSession, *, session_end: float | None = None) ->
     return behavior
 
 
-def _whisker_series(struct, file_path: Path, where: str, name: str, description: str, unit: str) -> WhiskerSeries:
+def _whisker_series(struct, file_path: Path, where: str, name: str, description: str, data_unit: str) -> WhiskerSeries:
     if not isinstance(struct, dict) or "valueMatrix" not in struct or "time" not in struct:
         raise SourceFormatError(file_path, f"sess.{where} has no valueMatrix/time", f"sess.{where} as a time series")
     matrix, time = struct["valueMatrix"], struct["time"]
@@ -187,17 +187,17 @@ def _whisker_series(struct, file_path: Path, where: str, name: str, description:
             f"sess.{where}.time has {count} entries but sess.{where}.valueMatrix has {matrix.shape[1]} time points",
             "one time per matrix column",
         )
-    unit_factor = seconds_per_unit(struct.get("timeUnit"), file_path, f"sess.{where}.timeUnit")
+    unit = time_unit_of(struct.get("timeUnit"), file_path, f"sess.{where}.timeUnit")
     labels = struct.get("idStrs")
     labels = strings(labels, file_path, f"sess.{where}.idStrs") if labels is not None else []
-    return WhiskerSeries(name, description, unit, matrix.T, ScaledVector(time, unit_factor), labels)
+    return WhiskerSeries(name, description, data_unit, matrix.T, ScaledVector(time, unit), labels)
 
 
 def _events(struct, file_path: Path, where: str, name: str, description: str) -> BehaviorEvents:
     if not isinstance(struct, dict) or "eventTimes" not in struct:
         raise SourceFormatError(file_path, f"{where} has no eventTimes", f"{where} as an event series")
-    unit = seconds_per_unit(struct.get("timeUnit"), file_path, f"{where}.timeUnit")
-    times = vector(struct["eventTimes"], file_path, f"{where}.eventTimes") * unit
+    unit = time_unit_of(struct.get("timeUnit"), file_path, f"{where}.timeUnit")
+    times = unit.to_seconds(vector(struct["eventTimes"], file_path, f"{where}.eventTimes"))
     trials = struct.get("eventTrials")
     if trials is not None and np.size(trials) == times.size:
         trials = vector(trials, file_path, f"{where}.eventTrials", dtype=np.int64)
@@ -263,7 +263,7 @@ def _camel_case(label: str) -> str:
 
 def _trials(sess: dict, file_path: Path, notes: list, session_end: float | None) -> TrialTable:
     name = file_path.name
-    starts = vector(sess["trialStartTimes"], file_path, "sess.trialStartTimes") * 1e-3
+    starts = TimeUnit().to_seconds(vector(sess["trialStartTimes"], file_path, "sess.trialStartTimes"))  # ms
     count = starts.size
     lengths = {"sess.trialStartTimes": count}
     trial_ids = np.arange(1, count + 1)
@@ -311,9 +311,11 @@ def _trials(sess: dict, file_path: Path, notes: list, session_end: float | None)
 
 def _trial_ends(trial_structs, starts, file_path: Path, notes: list, session_end: float | None) -> np.ndarray:
     if trial_structs and all(isinstance(trial, dict) and "endTime" in trial for trial in trial_structs):
-        ends = np.array([vector(trial["endTime"], file_path, "sess.trial{t}.endTime")[0] for trial in trial_structs])
-        units = [seconds_per_unit(trial.get("timeUnit"), file_path, "sess.trial{t}.timeUnit") for trial in trial_structs]
-        return ends * np.array(units)
+        return np.array([
+            time_unit_of(trial.get("timeUnit"), file_path, "sess.trial{t}.timeUnit").to_seconds(
+                vector(trial["endTime"], file_path, "sess.trial{t}.endTime")[0])
+            for trial in trial_structs
+        ])
     notes.append(
         f"{file_path.name}: the struct gives no trial end times: each trial is taken to end where the next starts, "
         "the last at the session's last sample"

@@ -30,8 +30,8 @@ from .matlab import PLAIN_CLASSES, MatlabObjectError, read_mat_variables, variab
 #: Side of the imaged field in pixels (``image_bounds = [512 512]`` in the lab's analysis code).
 IMAGE_SIZE = 512
 
-#: MATLAB ``session.timeSeries`` time-unit ids and names → seconds per unit.
-SECONDS_PER_TIME_UNIT = {1: 1e-3, 2: 1.0, 3: 60.0, 4: 3600.0, 5: 86400.0}
+#: MATLAB ``session.timeSeries`` time-unit ids → (multiplier, divisor) to seconds: ms are divided by 1000 exactly.
+TIME_UNIT_TO_SECONDS = {1: (1, 1000), 2: (1, 1), 3: (60, 1), 4: (3600, 1), 5: (86400, 1)}
 TIME_UNIT_NAMES = {"ms": 1, "millisecond": 1, "milliseconds": 1, "s": 2, "sec": 2, "second": 2, "seconds": 2,
                    "m": 3, "min": 3, "minute": 3, "minutes": 3, "h": 4, "hour": 4, "hours": 4, "d": 5, "day": 5, "days": 5}
 
@@ -118,18 +118,32 @@ def vector(value, file_path: Path, where: str, *, dtype=np.float64) -> np.ndarra
         raise SourceFormatError(file_path, f"{where} is not numeric", f"{where} as a numeric vector")
 
 
-def seconds_per_unit(time_unit, file_path: Path, where: str) -> float:
-    """Seconds per unit of a ``timeUnit`` field (None → milliseconds, the lab's convention)."""
+@dataclass(frozen=True)
+class TimeUnit:
+    """A ``timeUnit`` of the lab's classes: converts its times to seconds (ms: divided by 1000)."""
+
+    multiplier: int = 1
+    divisor: int = 1000
+
+    def to_seconds(self, values) -> np.ndarray:
+        seconds = np.asarray(values, dtype=np.float64)
+        if self.multiplier != 1:
+            seconds = seconds * self.multiplier
+        return seconds / self.divisor if self.divisor != 1 else seconds
+
+
+def time_unit_of(time_unit, file_path: Path, where: str) -> TimeUnit:
+    """The unit of a ``timeUnit`` field (absent → milliseconds, the lab's convention)."""
     if time_unit is None or (isinstance(time_unit, (str, np.ndarray)) and np.size(time_unit) == 0):
-        return SECONDS_PER_TIME_UNIT[1]
+        return TimeUnit(*TIME_UNIT_TO_SECONDS[1])
     if isinstance(time_unit, str):
         unit_id = TIME_UNIT_NAMES.get(time_unit.strip().lower())
     else:
         values = np.asarray(time_unit).ravel()
         unit_id = int(values[0]) if values.size == 1 and float(values[0]).is_integer() else None
-    if unit_id not in SECONDS_PER_TIME_UNIT:
+    if unit_id not in TIME_UNIT_TO_SECONDS:
         raise SourceFormatError(file_path, f"{where} is {time_unit!r}", f"{where} as 1-5 (ms, s, min, h, d) or a unit name")
-    return SECONDS_PER_TIME_UNIT[unit_id]
+    return TimeUnit(*TIME_UNIT_TO_SECONDS[unit_id])
 
 
 def strings(value, file_path: Path, where: str) -> list[str]:
@@ -240,8 +254,8 @@ def read_calcium_imaging(loaded: LoadedSession) -> CalciumImaging:
     file_path, sess = loaded.file_path, loaded.sess
     ca = field_of(sess, "caTSA", file_path)
     roi_ids = vector(field_of(ca, "ids", file_path), file_path, "sess.caTSA.ids", dtype=np.int64)
-    unit = seconds_per_unit(ca.get("timeUnit"), file_path, "sess.caTSA.timeUnit")
-    timestamps = vector(field_of(ca, "time", file_path), file_path, "sess.caTSA.time") * unit
+    unit = time_unit_of(ca.get("timeUnit"), file_path, "sess.caTSA.timeUnit")
+    timestamps = unit.to_seconds(vector(field_of(ca, "time", file_path), file_path, "sess.caTSA.time"))
     raw = field_of(ca, "valueMatrix", file_path)
     _check_matrix(raw, roi_ids, timestamps, file_path, "sess.caTSA.valueMatrix")
     notes = []
@@ -346,8 +360,9 @@ def _read_events(ca: dict, imaging: CalciumImaging, file_path: Path) -> None:
     times, trials = [], []
     for roi_id in imaging.roi_ids.tolist():
         event_series = by_id[roi_id]
-        unit = seconds_per_unit(event_series.get("timeUnit"), file_path, f"{where}.esa.timeUnit")
-        times.append(vector(event_series.get("eventTimes", np.zeros((0, 0))), file_path, f"{where}.esa.eventTimes") * unit)
+        unit = time_unit_of(event_series.get("timeUnit"), file_path, f"{where}.esa.timeUnit")
+        event_times = vector(event_series.get("eventTimes", np.zeros((0, 0))), file_path, f"{where}.esa.eventTimes")
+        times.append(unit.to_seconds(event_times))
         trials.append(event_series.get("eventTrials"))
     imaging.event_times = times
     if all(trial is not None and np.size(trial) == time.size for trial, time in zip(trials, times)):

@@ -8,7 +8,8 @@ import pytest
 
 from nwb_conversions.errors import SourceFormatError
 from nwb_conversions.readers import matlab
-from nwb_conversions.readers.mat import mat_version, read_mat_variables as read_numeric_variables
+from nwb_conversions.readers.mat import mat_version
+from nwb_conversions.readers.mat import read_mat_variables as read_numeric_variables
 from nwb_conversions.readers.matlab import (
     LazyMatlabArray,
     MatlabObjectError,
