@@ -83,8 +83,6 @@ def build_conversion(file_path: Path, user_metadata: dict, stub_test: bool = Fal
     )
     interfaces = converter.data_interface_objects
     notes = place.notes + interfaces["Ophys"].consistency_notes() + interfaces["Behavior"].consistency_notes()
-    if place.ablation_files:
-        notes = [note for note in notes if "no ablation files given" not in note]
     metadata, notes = assemble_metadata(
         converter.get_metadata(),
         "ssc11",

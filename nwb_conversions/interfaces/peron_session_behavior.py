@@ -25,9 +25,8 @@ from pynwb import NWBFile, TimeSeries
 from pynwb.behavior import BehavioralTimeSeries
 from pynwb.event import EventsTable, TimestampVectorData
 
-from ..metadata import deep_update
 from ..readers.ssc11_behavior import read_behavior
-from ..readers.ssc11_session import load_session_struct, read_calcium_imaging
+from ..readers.ssc11_session import frame_times, load_session_struct
 from ..writing import StreamedArray
 from .stub import STUB_SECONDS
 from .time_basis import time_basis
@@ -52,14 +51,10 @@ class PeronSessionBehaviorInterface(BaseDataInterface):
 
     def __init__(self, file_path: str | Path, verbose: bool = False):
         self.session = load_session_struct(file_path)
-        imaging = read_calcium_imaging(self.session) if "caTSA" in self.session.sess else None
-        session_end = float(imaging.timestamps[-1]) if imaging is not None and imaging.timestamps.size else None
+        frames = frame_times(self.session) if "caTSA" in self.session.sess else np.zeros(0)
+        session_end = float(frames[-1]) if frames.size else None
         self.behavior = read_behavior(self.session, session_end=session_end)
         super().__init__(verbose=verbose, file_path=str(file_path))
-
-    def get_metadata(self) -> dict:
-        """The behaviour module's description (the struct records nothing else about the session)."""
-        return deep_update(super().get_metadata(), {})
 
     def consistency_notes(self) -> list[str]:
         """What the struct lacks (each absent field is skipped, never faked)."""

@@ -100,11 +100,12 @@ class PeronSessionOphysInterface(BaseDataInterface):
         self.imaging = read_calcium_imaging(self.session)
         self.subvolume = subvolume
         self.ablations = [read_ablation_file(path) for path in ablation_file_paths or []]
+        self.ablation_files_given = ablation_file_paths is not None
         super().__init__(
             verbose=verbose,
             file_path=str(file_path),
             subvolume=subvolume,
-            ablation_file_paths=[str(path) for path in ablation_file_paths or []],
+            ablation_file_paths=None if ablation_file_paths is None else [str(path) for path in ablation_file_paths],
         )
 
     def get_metadata_schema(self) -> dict:
@@ -140,7 +141,7 @@ class PeronSessionOphysInterface(BaseDataInterface):
     def consistency_notes(self) -> list[str]:
         """What the struct lacks (ΔF/F, events, features) and what the conversion leaves out."""
         notes = list(self.imaging.notes)
-        if not self.ablations:
+        if not self.ablation_files_given:
             notes.append(f"{self.session.file_path.name}: no ablation files given: no is_ablated column")
         return notes
 

@@ -242,6 +242,14 @@ def decode_pixel_indices(indices, file_path: Path, where: str) -> np.ndarray:
     return np.column_stack([columns, rows, np.ones(values.size)]).astype(np.float64)
 
 
+def frame_times(loaded: LoadedSession) -> np.ndarray:
+    """The imaging frames' times in seconds (``sess.caTSA.time`` in its ``timeUnit``)."""
+    file_path = loaded.file_path
+    ca = field_of(loaded.sess, "caTSA", file_path)
+    unit = time_unit_of(ca.get("timeUnit"), file_path, "sess.caTSA.timeUnit")
+    return unit.to_seconds(vector(field_of(ca, "time", file_path), file_path, "sess.caTSA.time"))
+
+
 def read_calcium_imaging(loaded: LoadedSession) -> CalciumImaging:
     """Check and return the calcium imaging part of a session struct.
 
@@ -254,8 +262,7 @@ def read_calcium_imaging(loaded: LoadedSession) -> CalciumImaging:
     file_path, sess = loaded.file_path, loaded.sess
     ca = field_of(sess, "caTSA", file_path)
     roi_ids = vector(field_of(ca, "ids", file_path), file_path, "sess.caTSA.ids", dtype=np.int64)
-    unit = time_unit_of(ca.get("timeUnit"), file_path, "sess.caTSA.timeUnit")
-    timestamps = unit.to_seconds(vector(field_of(ca, "time", file_path), file_path, "sess.caTSA.time"))
+    timestamps = frame_times(loaded)
     raw = field_of(ca, "valueMatrix", file_path)
     _check_matrix(raw, roi_ids, timestamps, file_path, "sess.caTSA.valueMatrix")
     notes = []
