@@ -112,10 +112,12 @@ def vector(value, file_path: Path, where: str, *, dtype=np.float64) -> np.ndarra
     array = np.asarray(value)
     if array.ndim > 2 or (array.ndim == 2 and min(array.shape) > 1):
         raise SourceFormatError(file_path, f"{where} has shape {array.shape}", f"{where} as a vector")
-    try:
-        return array.reshape(-1).astype(dtype)
-    except (TypeError, ValueError):
+    if array.dtype.kind not in "fiub":
         raise SourceFormatError(file_path, f"{where} is not numeric", f"{where} as a numeric vector")
+    values = array.reshape(-1)
+    if np.dtype(dtype).kind in "iu" and values.dtype.kind == "f" and not np.all(values == np.round(values)):
+        raise SourceFormatError(file_path, f"{where} holds non-integer values", f"{where} as integers (ids)")
+    return values.astype(dtype)
 
 
 @dataclass(frozen=True)
@@ -338,6 +340,11 @@ def _read_planes(ca: dict, roi_ids: np.ndarray, file_path: Path) -> list[PlaneRo
             if "id" in roi and int(np.asarray(roi["id"]).ravel()[0]) != ids[roi_index]:
                 raise SourceFormatError(file_path, f"{roi_where}.id differs from {where}.roiIds", "the same ROI ids")
             masks.append(decode_pixel_indices(roi["indices"], file_path, f"{roi_where}.indices"))
+        repeated = [int(roi_id) for roi_id in ids if int(roi_id) in seen]
+        if repeated or np.unique(ids).size != ids.size:
+            raise SourceFormatError(
+                file_path, f"{where}.roiIds repeats ROI id {(repeated or ids.tolist())[0]}", "each ROI in one plane, once"
+            )
         seen.update(int(roi_id) for roi_id in ids)
         rows = np.array([row_of_id[int(roi_id)] for roi_id in ids], dtype=np.int64)
         planes.append(PlaneRois(plane_index + 1, ids, rows, masks))

@@ -244,6 +244,15 @@ BAD_INPUTS = {
         with_struct(lambda sess: sess["caTSA"]["roiArray"][1].update(roiIds=np.array([[1.0, 2.0, 3.0]]))),
         "sess.caTSA.roiArray{2}.roiIds has ROI id 1 that sess.caTSA.ids lacks",
     ),
+    "roi-in-two-planes": (
+        with_struct(lambda sess: (sess["caTSA"]["roiArray"][1]["roiIds"].__setitem__((0, 0), 1010001.0),
+                                  sess["caTSA"]["roiArray"][1]["rois"][0].update(id=1010001.0))),
+        "sess.caTSA.roiArray{2}.roiIds repeats ROI id 1010001",
+    ),
+    "fractional-roi-id": (
+        with_struct(lambda sess: sess["caTSA"]["ids"].__setitem__((0, 0), 1010001.5)),
+        "sess.caTSA.ids holds non-integer values",
+    ),
     "time-length": (
         with_struct(set_in("caTSA.time", np.arange(41.0).reshape(1, -1))),
         "sess.caTSA.time has 41 entries but sess.caTSA.valueMatrix has 42 time points",
