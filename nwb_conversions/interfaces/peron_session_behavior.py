@@ -26,7 +26,8 @@ from pynwb.behavior import BehavioralTimeSeries
 from pynwb.event import EventsTable, TimestampVectorData
 
 from ..readers.ssc11_behavior import read_behavior
-from ..readers.ssc11_session import frame_times, load_session_struct
+from ..readers.ssc11_imaging import frame_times
+from ..readers.ssc11_struct import load_session_struct
 from ..writing import StreamedArray
 from .stub import STUB_SECONDS
 from .time_basis import time_basis

@@ -33,8 +33,9 @@ from pynwb.event import EventsTable, TimestampVectorData
 from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation, OpticalChannel
 
 from ..metadata import deep_update
+from ..readers.ssc11_imaging import IMAGE_SIZE, PlaneTraces, read_calcium_imaging
 from ..readers.ssc11_layout import read_ablation_file
-from ..readers.ssc11_session import IMAGE_SIZE, PlaneTraces, load_session_struct, read_calcium_imaging
+from ..readers.ssc11_struct import load_session_struct
 from ..writing import StreamedArray
 from .electrodes import get_or_create_device
 from .schemas import DEVICE_SCHEMA, named_block

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import SourceFormatError
 from .matlab import LazyMatlabArray
-from .ssc11_session import LoadedSession, TimeUnit, hash_entries, strings, time_unit_of, vector
+from .ssc11_struct import LoadedSession, TimeUnit, hash_entries, strings, time_unit_of, vector
 
 #: Whisker time series: struct field → (NWB name, description, unit).
 WHISKER_SERIES = {

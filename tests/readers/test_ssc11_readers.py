@@ -1,4 +1,4 @@
-"""SSC-11 readers: pixel index decoding, the session's place in the release, ablation files, time units."""
+"""SSC-11 readers: the struct accessors, pixel index decoding, the session's place in the release, ablation files."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from nwb_conversions.errors import SourceFormatError
+from nwb_conversions.readers.ssc11_imaging import PlaneTraces, decode_pixel_indices
 from nwb_conversions.readers.ssc11_layout import locate_session, read_ablation_file
-from nwb_conversions.readers.ssc11_session import PlaneTraces, decode_pixel_indices, time_unit_of
+from nwb_conversions.readers.ssc11_struct import time_unit_of
 from nwb_conversions.samples.ssc11 import write_jrc_ablation, write_nyu_ablation, write_ssc11_session
 
 
