@@ -90,11 +90,10 @@ class Dataset:
 
 def registered_datasets() -> dict[str, Dataset]:
     """Return the datasets by key, in the order they are offered."""
-    from . import allen_oephys, np_opto, spe1, spe2
+    from . import allen_oephys, np_opto, spe1, spe2, ssc11
 
-    return {
-        dataset.key: dataset for dataset in (spe1.DATASET, spe2.DATASET, allen_oephys.DATASET, np_opto.DATASET)
-    }
+    ordered = (spe1.DATASET, spe2.DATASET, ssc11.DATASET, allen_oephys.DATASET, np_opto.DATASET)
+    return {dataset.key: dataset for dataset in ordered}
 
 
 def release_root_folder(release_root: str | Path) -> Path:

@@ -7,6 +7,8 @@ from .juxtacellular_spikes import JuxtacellularSpikeDetectionInterface
 from .juxtacellular_trace import JuxtacellularTraceInterface
 from .neuropixels_binary import NeuropixelsBinaryInterface
 from .optogenetics import NpOptoStimulationInterface
+from .peron_session_behavior import PeronSessionBehaviorInterface
+from .peron_session_ophys import PeronSessionOphysInterface
 from .spike_samples import SpikeSamplesInterface
 from .sync_channel import SyncChannelInterface
 
@@ -18,6 +20,8 @@ __all__ = [
     "JuxtacellularTraceInterface",
     "NeuropixelsBinaryInterface",
     "NpOptoStimulationInterface",
+    "PeronSessionBehaviorInterface",
+    "PeronSessionOphysInterface",
     "SpikeSamplesInterface",
     "SyncChannelInterface",
 ]

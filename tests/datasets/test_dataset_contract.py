@@ -51,8 +51,10 @@ def test_neuroconv_run_conversion_writes_the_same_data_as_the_command(key, tmp_p
     for name, values in ours.items():
         assert values.dtype == theirs[name].dtype, name
         np.testing.assert_array_equal(values, theirs[name], err_msg=name)
-    # The large data: recorded series, or (for a sorting-only release such as np-opto) the units table.
-    streamed = [name for name in ours if name.startswith(("acquisition/", "units/")) and ours[name].size >= 10_000]
+    # The large data: recorded series (acquisition/), processed traces for a dataset released as processed data
+    # (ssc11), or the units table of a sorting-only release (np-opto).
+    large = ("acquisition/", "processing/", "units/")
+    streamed = [name for name in ours if name.startswith(large) and ours[name].size >= 10_000]
     assert streamed and all(np.any(ours[name]) for name in streamed)
 
 

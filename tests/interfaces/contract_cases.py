@@ -17,6 +17,8 @@ from nwb_conversions.interfaces import (
     JuxtacellularTraceInterface,
     NeuropixelsBinaryInterface,
     NpOptoStimulationInterface,
+    PeronSessionBehaviorInterface,
+    PeronSessionOphysInterface,
     SpikeSamplesInterface,
     SyncChannelInterface,
 )
@@ -100,6 +102,20 @@ def np_opto_stimulation(folder: Path):
     return NpOptoStimulationInterface, dict(folder_path=_np_opto_session(folder))
 
 
+def peron_session_ophys(folder: Path):
+    from nwb_conversions.samples.ssc11 import write_ssc11_session
+
+    session = write_ssc11_session(folder, version="7.3")
+    curation = session.parent.parent / "2019_04_07_ablation" / "manualCurationData.mat"
+    return PeronSessionOphysInterface, dict(file_path=session, subvolume=1, ablation_file_paths=[str(curation)])
+
+
+def peron_session_behavior(folder: Path):
+    from nwb_conversions.samples.ssc11 import write_ssc11_session
+
+    return PeronSessionBehaviorInterface, dict(file_path=write_ssc11_session(folder, version="5", with_ablation=False))
+
+
 CASES = {
     "AlfSortingInterface": alf_sorting,
     "AllenOephysRecordingInterface": allen_oephys_recording,
@@ -108,6 +124,8 @@ CASES = {
     "JuxtacellularTraceInterface": juxtacellular_trace,
     "NeuropixelsBinaryInterface": neuropixels_binary,
     "NpOptoStimulationInterface": np_opto_stimulation,
+    "PeronSessionBehaviorInterface": peron_session_behavior,
+    "PeronSessionOphysInterface": peron_session_ophys,
     "SpikeSamplesInterface": spike_samples,
     "SyncChannelInterface": sync_channel,
 }

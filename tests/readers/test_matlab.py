@@ -1,0 +1,155 @@
+"""MATLAB v5 and v7.3 files read into the same plain structure; v7.3 written in MATLAB's true layout; bad files."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from nwb_conversions.errors import SourceFormatError
+from nwb_conversions.readers import matlab
+from nwb_conversions.readers.mat import mat_version
+from nwb_conversions.readers.mat import read_mat_variables as read_numeric_variables
+from nwb_conversions.readers.matlab import (
+    LazyMatlabArray,
+    MatlabObjectError,
+    StructArray,
+    materialize,
+    read_mat_variables,
+    variable_classes,
+)
+from nwb_conversions.samples.matlab_files import BlockMatrix, write_mat_v5, write_mat_v73
+from nwb_conversions.samples.ssc11 import write_class_object_v5, write_class_object_v73
+
+
+def sample_variables() -> dict:
+    roi_by_time = np.arange(12.0).reshape(3, 4)  # MATLAB 3 x 4: 3 ROIs, 4 time points
+    return {
+        "sess": {
+            "matrix": roi_by_time,
+            "ids": np.array([[7, 8, 9]], dtype=np.int32),
+            "column": np.array([[1.5], [2.5]]),
+            "flags": np.array([[True, False, True]]),
+            "name": "C2",
+            "empty_char": "",
+            "empty_cell": [],
+            "empty_matrix": np.zeros((0, 0)),
+            "cell": ["Left lick", np.array([[1.0, 2.0]]), {"inner": "x", "value": np.array([[3.0]])}],
+            "hash": {"keys": ["eventRateHz", "kernel"], "values": [np.array([[0.1, 0.2, 0.3]]), np.ones((2, 3))]},
+            "array": StructArray([{"p": np.array([[1.0]]), "q": "a"}, {"p": np.array([[2.0]]), "q": "bc"}], (1, 2)),
+            "single": np.array([[1.25, -2.5]], dtype=np.float32),
+            "uint8": np.array([[0, 255]], dtype=np.uint8),
+        },
+        "top_scalar": np.array([[42.0]]),
+    }
+
+
+def assert_same_structure(left, right, where="value"):
+    """Deep equality with types, shapes and dtypes (StructArray shapes too)."""
+    assert type(left) is type(right), where
+    if isinstance(left, dict):
+        assert list(left) == list(right), where
+        for key in left:
+            assert_same_structure(left[key], right[key], f"{where}.{key}")
+    elif isinstance(left, list):
+        assert len(left) == len(right), where
+        if isinstance(left, StructArray):
+            assert left.matlab_shape == right.matlab_shape, where
+        for index, (a, b) in enumerate(zip(left, right)):
+            assert_same_structure(a, b, f"{where}[{index}]")
+    elif isinstance(left, np.ndarray):
+        assert left.dtype == right.dtype and left.shape == right.shape, where
+        np.testing.assert_array_equal(left, right, err_msg=where)
+    else:
+        assert left == right, where
+
+
+@pytest.fixture(scope="module")
+def both_versions(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mat")
+    variables = sample_variables()
+    return variables, write_mat_v5(folder / "v5.mat", variables), write_mat_v73(folder / "v73.mat", variables)
+
+
+def test_both_kinds_read_into_the_same_plain_structure(both_versions):
+    variables, v5, v73 = both_versions
+    assert mat_version(v5) == "5" and mat_version(v73) == "7.3"
+    from_v5, from_v73 = read_mat_variables(v5), materialize(read_mat_variables(v73))
+    assert_same_structure(from_v5, from_v73)
+    assert_same_structure(from_v5, variables)
+    sess = from_v73["sess"]
+    assert sess["matrix"].shape == (3, 4) and sess["matrix"][2, 0] == 8.0  # MATLAB's orientation from both
+    assert sess["flags"].dtype == bool and sess["cell"][0] == "Left lick"
+    assert dict(zip(sess["hash"]["keys"], sess["hash"]["values"]))["kernel"].shape == (2, 3)
+
+
+def test_v73_sample_has_matlabs_layout(both_versions):
+    _, _, v73 = both_versions
+    header = v73.read_bytes()[:128]
+    assert header.startswith(b"MATLAB 7.3 MAT-file") and header[124:128] == b"\x00\x02IM"
+    with h5py.File(v73, "r") as mat:
+        assert mat.userblock_size == 512
+        sess = mat["sess"]
+        assert sess.attrs["MATLAB_class"] == b"struct"
+        assert sess["matrix"].shape == (4, 3)  # a MATLAB ROI x time matrix is a (time, ROI) dataset
+        assert sess["name"].dtype == np.uint16 and sess["name"].attrs["MATLAB_class"] == b"char"
+        assert sess["name"].attrs["MATLAB_int_decode"] == 2
+        assert sess["flags"].dtype == np.uint8 and sess["flags"].attrs["MATLAB_class"] == b"logical"
+        assert sess["cell"].dtype == h5py.ref_dtype and sess["cell"].attrs["MATLAB_class"] == b"cell"
+        assert mat[sess["cell"][0, 0]].name.startswith("/#refs#/")
+        assert "MATLAB_class" not in sess["array"]["p"].attrs and sess["array"]["p"].dtype == h5py.ref_dtype
+        assert sess["empty_matrix"].attrs["MATLAB_empty"] == 1
+    assert variable_classes(v73) == {"sess": "struct", "top_scalar": "double"}
+
+
+def test_large_v73_arrays_stay_on_disk_and_transpose_lazily(tmp_path, monkeypatch):
+    monkeypatch.setattr(matlab, "LAZY_MIN_BYTES", 1024)
+    values = np.random.default_rng(0).normal(size=(20, 300))  # 20 ROIs x 300 time points
+    blocks = BlockMatrix((20, 300), np.dtype(np.float64), lambda start, stop: values[:, start:stop].T, 64)
+    path = write_mat_v73(tmp_path / "big.mat", {"sess": {"valueMatrix": blocks}})
+    lazy = read_mat_variables(path)["sess"]["valueMatrix"]
+    assert isinstance(lazy, LazyMatlabArray) and lazy.shape == (20, 300)
+    assert isinstance(lazy.T, h5py.Dataset) and lazy.T.shape == (300, 20)
+    np.testing.assert_array_equal(lazy.T[100:164], values[:, 100:164].T)
+    np.testing.assert_array_equal(np.asarray(lazy), values)
+
+
+def test_the_chanmap_reader_still_reads_both_kinds(both_versions):
+    _, v5, v73 = both_versions
+    for path in (v5, v73):
+        assert read_numeric_variables(path, ("top_scalar", "absent")) == {"top_scalar": np.array([[42.0]])}
+
+
+@pytest.mark.parametrize("writer", [write_class_object_v5, write_class_object_v73], ids=["v5-MCOS", "v7.3"])
+def test_a_class_object_is_refused(tmp_path, writer):
+    path = writer(tmp_path / "an274424_vol_01_sess.mat")
+    with pytest.raises(MatlabObjectError, match="MATLAB class object"):
+        read_mat_variables(path)
+
+
+def test_an_old_style_v5_object_is_refused(tmp_path):
+    from scipy.io import savemat
+    from scipy.io.matlab import MatlabObject
+
+    record = np.zeros((1, 1), dtype=[("field", object)])
+    record[0, 0]["field"] = np.array([[1.0]])
+    savemat(tmp_path / "object.mat", {"s": MatlabObject(record, classname="session")})
+    with pytest.raises(MatlabObjectError, match=r"s is a MATLAB class object \(session\)"):
+        read_mat_variables(tmp_path / "object.mat")
+
+
+@pytest.mark.parametrize("version", ["5", "7.3"])
+def test_truncated_files_are_refused(both_versions, tmp_path, version):
+    _, v5, v73 = both_versions
+    source = v5 if version == "5" else v73
+    truncated = tmp_path / "truncated.mat"
+    truncated.write_bytes(source.read_bytes()[: source.stat().st_size * 2 // 3])
+    with pytest.raises(SourceFormatError, match=f"unreadable MAT {version} file"):
+        read_mat_variables(truncated)
+
+
+def test_not_a_mat_file_is_refused(tmp_path):
+    path = tmp_path / "notes.mat"
+    path.write_text("just some text, long enough to fill a MAT header of 128 bytes " * 4)
+    with pytest.raises(SourceFormatError, match="not a MATLAB file"):
+        read_mat_variables(path)
