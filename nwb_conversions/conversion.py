@@ -86,6 +86,7 @@ def convert_session(
     inspect: bool = True,
     progress: bool | None = None,
     workers: int | None = None,
+    build_options: dict | None = None,
 ) -> ConversionResult:
     """Convert one session of ``dataset`` to ``output_path``.
 
@@ -110,6 +111,8 @@ def convert_session(
         Progress bars; default: when stderr is a terminal.
     workers : int, optional
         Compression threads; default: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores.
+    build_options : dict, optional
+        Dataset-specific keyword arguments for ``dataset.build`` (its ``extra_arguments``, e.g. ``raw_cell_dir``).
 
     Raises
     ------
@@ -121,7 +124,7 @@ def convert_session(
     check_output_path(output_path, user_sources, overwrite=overwrite)
     user_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
     check_user_metadata(user_metadata, metadata_path)
-    conversion = dataset.build(source_path, user_metadata, stub_test)
+    conversion = dataset.build(source_path, user_metadata, stub_test, **(build_options or {}))
     check_output_path(output_path, user_sources + list(conversion.sources), overwrite=overwrite)
     metadata = normalize_for_schema(conversion.metadata)
     try:

@@ -5,6 +5,7 @@ from .intan_amplifier_binary import IntanAmplifierBinaryInterface
 from .juxtacellular_spikes import JuxtacellularSpikeDetectionInterface
 from .juxtacellular_trace import JuxtacellularTraceInterface
 from .neuropixels_binary import NeuropixelsBinaryInterface
+from .spe1_arrow_cell import SPE1ArrowCellInterface
 from .spike_samples import SpikeSamplesInterface
 from .sync_channel import SyncChannelInterface
 
@@ -14,6 +15,7 @@ __all__ = [
     "JuxtacellularSpikeDetectionInterface",
     "JuxtacellularTraceInterface",
     "NeuropixelsBinaryInterface",
+    "SPE1ArrowCellInterface",
     "SpikeSamplesInterface",
     "SyncChannelInterface",
 ]

@@ -15,6 +15,7 @@ from nwb_conversions.interfaces import (
     JuxtacellularSpikeDetectionInterface,
     JuxtacellularTraceInterface,
     NeuropixelsBinaryInterface,
+    SPE1ArrowCellInterface,
     SpikeSamplesInterface,
     SyncChannelInterface,
 )
@@ -84,12 +85,25 @@ def allen_oephys_recording(folder: Path):
     return AllenOephysRecordingInterface, dict(file_path=write_allen_oephys_recording(folder, duration_s=5.0, num_spikes=10))
 
 
+def spe1_arrow_cell(folder: Path):
+    from nwb_conversions.samples.spe1_arrow import write_spe1_arrow_cell
+
+    cell = write_spe1_arrow_cell(folder / "c14", num_segments=4, segment_duration_s=0.05)
+    return SPE1ArrowCellInterface, dict(
+        folder_path=cell,
+        recording_mode="voltage_clamp",
+        conversion=1e-12,
+        channel_map_path=shipped_metadata_dir() / "spe1_channel_map.csv",
+    )
+
+
 CASES = {
     "AllenOephysRecordingInterface": allen_oephys_recording,
     "IntanAmplifierBinaryInterface": intan_amplifier_binary,
     "JuxtacellularSpikeDetectionInterface": juxtacellular_spike_detection,
     "JuxtacellularTraceInterface": juxtacellular_trace,
     "NeuropixelsBinaryInterface": neuropixels_binary,
+    "SPE1ArrowCellInterface": spe1_arrow_cell,
     "SpikeSamplesInterface": spike_samples,
     "SyncChannelInterface": sync_channel,
 }
