@@ -21,7 +21,7 @@ from pynwb.epoch import TimeIntervals
 
 from ..errors import SourceFormatError
 from ..metadata import deep_update
-from ..readers.arrow_segments import SegmentedRecording, index_segments
+from ..readers.arrow_segments import SegmentedRecording, check_contiguous, index_segments
 from ..readers.benchmark_cell import patch_clock_offset, read_conversion_metadata, read_patch, read_templates
 from ..readers.channel_map import read_channel_map_csv
 from ..readers.dataset_dict import dataset_dict_splits
@@ -83,6 +83,7 @@ class SPE1ArrowCellInterface(BaseDataInterface):
         self.cell_metadata = read_conversion_metadata(folder / "conversion_metadata.json")
         self.segments = index_segments(splits, num_channels=NUM_CHANNELS)
         self._check_rate_and_lengths(folder / "conversion_metadata.json")
+        check_contiguous(self.segments)
         self.recording = SegmentedRecording(self.segments, num_channels=NUM_CHANNELS)
         self.spike_times = self._collect_spike_times()
         self.templates = read_templates(folder / "templates.npz", self.cell_metadata)

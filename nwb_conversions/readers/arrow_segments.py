@@ -185,12 +185,12 @@ def index_shard(shard: Path, split: str, *, num_channels: int) -> list[Segment]:
 
 
 def index_segments(shards_by_split: dict[str, list[Path]], *, num_channels: int) -> list[Segment]:
-    """Index every row of every split, then order them by ``sample_id`` and check they tile one span.
+    """Index every row of every split and order them by ``sample_id`` (check them with :func:`check_contiguous`).
 
     Raises
     ------
     SourceFormatError
-        On a malformed shard, or segments that overlap or leave a gap.
+        On a malformed shard, or no rows at all.
     """
     segments = [
         segment
@@ -201,7 +201,17 @@ def index_segments(shards_by_split: dict[str, list[Path]], *, num_channels: int)
     if not segments:
         raise SourceFormatError(next(iter(shards_by_split.values()))[0].parent.parent, "no segment rows",
                                 "at least one row in the shards")
-    segments.sort(key=lambda segment: segment.start_sample)
+    return sorted(segments, key=lambda segment: segment.start_sample)
+
+
+def check_contiguous(segments: list[Segment]) -> None:
+    """Segments in ``sample_id`` order must tile one span: each starts where the previous one ends.
+
+    Raises
+    ------
+    SourceFormatError
+        Naming the first segment that overlaps its predecessor or leaves a gap after it.
+    """
     for previous, segment in zip(segments, segments[1:]):
         if segment.start_sample != previous.stop_sample:
             problem = "overlaps" if segment.start_sample < previous.stop_sample else "leaves a gap after"
@@ -212,7 +222,6 @@ def index_segments(shards_by_split: dict[str, list[Path]], *, num_channels: int)
                 f"{previous.stop_sample})",
                 "contiguous segments: each sample_id = the previous one + its number of samples",
             )
-    return segments
 
 
 class SegmentedRecording:
