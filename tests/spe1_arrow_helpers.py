@@ -17,10 +17,11 @@ def arrow_release(tmp_path: Path, cell_id: str = "c14", **options) -> tuple[Path
 
 
 def rows_in_order(cell_dir: Path) -> list[dict]:
-    """Every row of both splits, read independently with ``datasets.load_from_disk``, in ``sample_id`` order."""
+    """Every row of both splits, read independently with ``datasets.load_from_disk`` (``cp`` as numpy,
+    channels × T float32; ``ctt`` as Python floats: the numpy format would cast it to float32), in ``sample_id`` order."""
     import datasets
 
-    dataset_dict = datasets.load_from_disk(str(cell_dir))
+    dataset_dict = datasets.load_from_disk(str(cell_dir)).with_format("numpy", columns=["cp"], output_all_columns=True)
     rows = [dict(row, split=split) for split in dataset_dict for row in dataset_dict[split]]
     return sorted(rows, key=lambda row: int(row["sample_id"]))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import warnings
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def test_gate_is_clean_with_subject_facts(converted):
 def test_whole_cell_ic_cell_with_window_relative_patch_times(tmp_path, run_cli, subject_yaml):
     cell_dir, _ = arrow_release(tmp_path, cell_id="c5", num_segments=3, patch_clock="window")
     output = tmp_path / "c5.nwb"
-    code, _, err = run_cli("spe1-arrow", cell_dir, output, "--metadata", subject_yaml)
+    code, _, err = run_cli("spe1-arrow", cell_dir, output, "--metadata", subject_yaml, "--no-inspect")
     assert code == 0, err
     patch = np.load(cell_dir / "patch.npz", allow_pickle=False)
     assert patch["t_patch_s"][0] == 0.0 and str(patch["patch_type"]) == "wc-ic"
@@ -173,18 +174,33 @@ def test_raw_recording_in_the_same_file_on_one_clock(tmp_path, run_cli, subject_
 
 
 def test_stub_writes_only_the_first_seconds(tmp_path, run_cli, subject_yaml):
-    cell_dir, _ = arrow_release(tmp_path, num_segments=5, segment_duration_s=0.6, rows_per_shard=2)
+    cell_dir, _ = arrow_release(tmp_path, num_segments=5, segment_duration_s=0.5, rows_per_shard=2)
     output = tmp_path / "stub.nwb"
-    code, _, err = run_cli("spe1-arrow", cell_dir, output, "--metadata", subject_yaml, "--stub")
+    code, _, err = run_cli("spe1-arrow", cell_dir, output, "--metadata", subject_yaml, "--stub", "--no-inspect")
     assert code == 0, err
     with NWBHDF5IO(str(output), "r") as io:
         nwbfile = io.read()
         assert nwbfile.processing["ecephys"][FILTERED]["FilteredElectricalSeries"].data.shape == (60000, 384)
-        assert max(nwbfile.units["spike_times"][0]) < 12.0
+        spike_times = nwbfile.units["spike_times"][0]
+        assert len(spike_times) and max(spike_times) < 12.0
         assert nwbfile.acquisition["BenchmarkPatchTrace"].data.shape[0] == pytest.approx(2 * 50023.9, abs=2)
 
 
 # --- bad input: one line, exit 1, no output file -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pristine_release(tmp_path_factory):
+    """A five-segment sample release, written once; each bad-input test damages its own copy."""
+    cell_dir, _ = arrow_release(tmp_path_factory.mktemp("pristine"), num_segments=5)
+    return cell_dir.parent
+
+
+@pytest.fixture
+def sample_cell(pristine_release, tmp_path):
+    """A fresh copy of the five-segment sample cell (its release root beside it)."""
+    shutil.copytree(pristine_release, tmp_path / "release")
+    return tmp_path / "release" / "c14"
 
 
 def shard(cell_dir: Path, split: str = "train", index: int = 0) -> Path:
@@ -216,8 +232,8 @@ BAD_SHARDS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_SHARDS))
-def test_bad_shard_rows(tmp_path, run_cli, case):
-    cell_dir, _ = arrow_release(tmp_path, num_segments=5)
+def test_bad_shard_rows(tmp_path, run_cli, sample_cell, case):
+    cell_dir = sample_cell
     change, fragments = BAD_SHARDS[case]
     rewrite_row(cell_dir, 1 if case != "cit/ctt disagree" else next(
         index for index, row in enumerate(read_rows(shard(cell_dir))) if row["cit"][161]), change)
@@ -225,8 +241,8 @@ def test_bad_shard_rows(tmp_path, run_cli, case):
     assert_one_line_error(run_cli("spe1-arrow", cell_dir, output), output, *fragments)
 
 
-def test_a_missing_segment_is_a_gap(tmp_path, run_cli):
-    cell_dir, _ = arrow_release(tmp_path, num_segments=5)
+def test_a_missing_segment_is_a_gap(tmp_path, run_cli, sample_cell):
+    cell_dir = sample_cell
     rows = read_rows(shard(cell_dir))
     write_rows(shard(cell_dir), [batch_of(row) for index, row in enumerate(rows) if index != 1])
     output = tmp_path / "out.nwb"
@@ -242,8 +258,8 @@ def test_a_missing_segment_is_a_gap(tmp_path, run_cli):
         ("bad_channel_ids", [36, 999], ["bad_channel_ids", "0..383"]),
     ],
 )
-def test_conversion_metadata_that_disagrees_with_the_shards(tmp_path, run_cli, key, value, fragments):
-    cell_dir, _ = arrow_release(tmp_path, num_segments=3)
+def test_conversion_metadata_that_disagrees_with_the_shards(tmp_path, run_cli, sample_cell, key, value, fragments):
+    cell_dir = sample_cell
     path = cell_dir / "conversion_metadata.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), key: value}))
     output = tmp_path / "out.nwb"
@@ -261,8 +277,8 @@ class Touch:
 
 
 @pytest.mark.parametrize("archive", ["templates.npz", "patch.npz"])
-def test_object_arrays_in_an_npz_are_refused_never_unpickled(tmp_path, run_cli, archive):
-    cell_dir, _ = arrow_release(tmp_path, num_segments=3)
+def test_object_arrays_in_an_npz_are_refused_never_unpickled(tmp_path, run_cli, sample_cell, archive):
+    cell_dir = sample_cell
     sentinel = tmp_path / "unpickled"
     pickle.loads(pickle.dumps(Touch(sentinel)))
     assert sentinel.exists()  # the payload works
@@ -275,8 +291,8 @@ def test_object_arrays_in_an_npz_are_refused_never_unpickled(tmp_path, run_cli, 
     assert not sentinel.exists()
 
 
-def test_patch_spike_times_that_disagree_with_the_segments(tmp_path, run_cli):
-    cell_dir, _ = arrow_release(tmp_path, num_segments=3)
+def test_patch_spike_times_that_disagree_with_the_segments(tmp_path, run_cli, sample_cell):
+    cell_dir = sample_cell
     patch = dict(np.load(cell_dir / "patch.npz", allow_pickle=False))
     patch["spike_times_s"] = patch["spike_times_s"] + 0.01
     np.savez(cell_dir / "patch.npz", **patch)
@@ -284,8 +300,8 @@ def test_patch_spike_times_that_disagree_with_the_segments(tmp_path, run_cli):
     assert_one_line_error(run_cli("spe1-arrow", cell_dir, output), output, "patch.npz", "spike_times_s differ")
 
 
-def test_probe_positions_that_disagree_with_the_spe1_channel_map(tmp_path, run_cli):
-    cell_dir, _ = arrow_release(tmp_path, num_segments=3)
+def test_probe_positions_that_disagree_with_the_spe1_channel_map(tmp_path, run_cli, sample_cell):
+    cell_dir = sample_cell
     templates = dict(np.load(cell_dir / "templates.npz", allow_pickle=False))
     templates["probe_positions"][7] = (0.0, 0.0)
     np.savez(cell_dir / "templates.npz", **templates)
@@ -294,8 +310,8 @@ def test_probe_positions_that_disagree_with_the_spe1_channel_map(tmp_path, run_c
 
 
 @pytest.mark.parametrize("damage", ["no dataset_dict.json", "no state.json", "missing shard", "plain folder"])
-def test_a_folder_that_is_not_a_dataset_dict(tmp_path, run_cli, damage):
-    cell_dir, _ = arrow_release(tmp_path, num_segments=3)
+def test_a_folder_that_is_not_a_dataset_dict(tmp_path, run_cli, sample_cell, damage):
+    cell_dir = sample_cell
     if damage == "no dataset_dict.json":
         (cell_dir / "dataset_dict.json").unlink()
         fragments = ["no dataset_dict.json", "DatasetDict"]
