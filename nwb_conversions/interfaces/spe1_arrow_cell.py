@@ -27,6 +27,7 @@ from ..readers.channel_map import read_channel_map_csv
 from ..readers.dataset_dict import dataset_dict_splits
 from ..writing import StreamedArray
 from .binary_recording import EXTRACELLULAR_METADATA_SCHEMA
+from .electrodes import get_or_create_device
 from .juxtacellular_trace import ICEPHYS_METADATA_SCHEMA, SERIES_TYPES
 from .neuropixels_binary import NUM_CHANNELS, REFERENCE_SITES, SAMPLING_FREQUENCY
 from .schemas import named_block
@@ -291,8 +292,6 @@ class SPE1ArrowCellInterface(BaseDataInterface):
     def _add_patch_trace(self, nwbfile: NWBFile, icephys: dict, block: dict, *, stub_test: bool) -> None:
         """The ``patch.npz`` trace as a Voltage/CurrentClampSeries on ``t_patch_s`` (shifted onto the recording's
         clock if it is relative to the window); as starting time and rate if those timestamps are regular."""
-        from .electrodes import get_or_create_device
-
         trace, timestamps = self.patch.trace, self.patch.timestamps.shifted(self.patch_clock_offset)
         if stub_test:
             span = float(timestamps[-1] - timestamps[0])
