@@ -36,6 +36,8 @@ def _add_dataset_parser(subparsers, dataset) -> None:
         "zstd (needs hdf5plugin to read), none",
     )
     parser.add_argument("--no-inspect", action="store_true", help="skip the nwbinspector gate")
+    for flags, options in dataset.extra_arguments:
+        parser.add_argument(*flags, **options)
     parser.set_defaults(command="convert", dataset=dataset)
 
 
@@ -102,6 +104,11 @@ def _convert(args) -> int:
         stub_test=args.stub,
         compression=args.compression,
         inspect=not args.no_inspect,
+        build_options={
+            options["dest"]: getattr(args, options["dest"])
+            for _, options in args.dataset.extra_arguments
+            if getattr(args, options["dest"]) is not None
+        },
     )
     _report_conversion(result, time.perf_counter() - start)
     return 0

@@ -113,6 +113,7 @@ def convert_session(
     inspect: bool = True,
     progress: bool | None = None,
     workers: int | None = None,
+    build_options: dict | None = None,
 ) -> ConversionResult:
     """Convert one session of ``dataset`` to ``output_path``.
 
@@ -137,6 +138,8 @@ def convert_session(
         Progress bars; default: when stderr is a terminal.
     workers : int, optional
         Compression threads; default: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores.
+    build_options : dict, optional
+        Dataset-specific keyword arguments for ``dataset.build`` (its ``extra_arguments``, e.g. ``raw_cell_dir``).
 
     Raises
     ------
@@ -148,7 +151,7 @@ def convert_session(
     check_output_path(output_path, user_sources, overwrite=overwrite)
     user_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
     check_user_metadata(user_metadata, metadata_path)
-    conversion = dataset.build(source_path, user_metadata, stub_test)
+    conversion = dataset.build(source_path, user_metadata, stub_test, **(build_options or {}))
     check_output_path(output_path, user_sources + list(conversion.sources), overwrite=overwrite)
     conversion.notes.extend(unknown_block_notes(user_metadata, conversion.converter, metadata_path))
     stale = remove_stale_partials(output_path)

@@ -77,6 +77,10 @@ class Dataset:
     write_sample_release : callable
         ``write_sample_release(folder, num_sessions) -> (release_root, session_paths)``: a small release in the real
         layout, with the files a real release holds beside its sessions.
+    extra_arguments : tuple, optional
+        Dataset-specific command-line options, each ``(flags, argparse keyword arguments)`` with a ``dest``; the
+        command passes the given ones to ``build`` as keyword arguments (e.g. ``spe1-arrow --raw CELL_DIR`` →
+        ``build(..., raw_cell_dir=Path)``).
     """
 
     key: str
@@ -86,13 +90,14 @@ class Dataset:
     write_sample: Callable[[Path], tuple[Path, Path]]
     find_sessions: Callable[[Path], list[Path]]
     write_sample_release: Callable[[Path, int], tuple[Path, list[Path]]]
+    extra_arguments: tuple = ()
 
 
 def registered_datasets() -> dict[str, Dataset]:
     """Return the datasets by key, in the order they are offered."""
-    from . import allen_oephys, np_opto, spe1, spe2, ssc11
+    from . import allen_oephys, np_opto, spe1, spe1_arrow, spe2, ssc11
 
-    ordered = (spe1.DATASET, spe2.DATASET, ssc11.DATASET, allen_oephys.DATASET, np_opto.DATASET)
+    ordered = (spe1.DATASET, spe1_arrow.DATASET, spe2.DATASET, ssc11.DATASET, allen_oephys.DATASET, np_opto.DATASET)
     return {dataset.key: dataset for dataset in ordered}
 
 

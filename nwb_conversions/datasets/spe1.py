@@ -124,6 +124,32 @@ def recording_date(text: str) -> datetime | None:
         return None
 
 
+def cell_facts(cell_id: str, release_root: Path, user_metadata: dict) -> tuple[dict, Path]:
+    """The cell's Data Summary facts (the release's sheet, else the project's copy) under the user's ``Cell`` block.
+
+    Returns
+    -------
+    facts : dict
+        :data:`~nwb_conversions.readers.data_summary.CELL_KEYS` facts; ``patch_type`` is always present.
+    summary : Path
+        The Data Summary that was read.
+
+    Raises
+    ------
+    MetadataError
+        If the cell is absent from the Data Summary and the user's metadata gives no ``Cell: patch_type``.
+    """
+    summary = data_summary_path(release_root)
+    facts = deep_update(read_cell_facts(summary, cell_id), user_metadata.get("Cell") or {})
+    if not facts.get("patch_type"):
+        raise MetadataError(
+            summary,
+            f"cell {cell_id} is not in the Data Summary and no patch type was given",
+            "a row for the cell, or --metadata with 'Cell: {patch_type: \"Juxta, VC\"}' (or 'Juxta, IC', 'WC, IC')",
+        )
+    return facts, summary
+
+
 #: The ground-truth unit's columns: Data Summary facts, by their ``Cell`` key.
 UNIT_COLUMNS = {
     "chan_predicted": "ground-truth electrode: 0-based channel closest to the pipette tip",
@@ -229,14 +255,7 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
     cell_dir = Path(cell_dir)
     files = find_cell_files(cell_dir)
     cell_id = cell_id_of(files["npx"])
-    summary = data_summary_path(cell_dir.parent)
-    facts = deep_update(read_cell_facts(summary, cell_id), user_metadata.get("Cell") or {})
-    if not facts.get("patch_type"):
-        raise MetadataError(
-            summary,
-            f"cell {cell_id} is not in the Data Summary and no patch type was given",
-            "a row for the cell, or --metadata with 'Cell: {patch_type: \"Juxta, VC\"}' (or 'Juxta, IC', 'WC, IC')",
-        )
+    facts, summary = cell_facts(cell_id, cell_dir.parent, user_metadata)
     recording_mode, conversion, pipette = parse_patch_type(facts["patch_type"], summary)
     channel_map = channel_map_path(cell_dir)
     source_data = dict(

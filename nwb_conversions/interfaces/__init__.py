@@ -9,6 +9,7 @@ from .neuropixels_binary import NeuropixelsBinaryInterface
 from .optogenetics import NpOptoStimulationInterface
 from .peron_session_behavior import PeronSessionBehaviorInterface
 from .peron_session_ophys import PeronSessionOphysInterface
+from .spe1_arrow_cell import SPE1ArrowCellInterface
 from .spike_samples import SpikeSamplesInterface
 from .sync_channel import SyncChannelInterface
 
@@ -22,6 +23,7 @@ __all__ = [
     "NpOptoStimulationInterface",
     "PeronSessionBehaviorInterface",
     "PeronSessionOphysInterface",
+    "SPE1ArrowCellInterface",
     "SpikeSamplesInterface",
     "SyncChannelInterface",
 ]

@@ -19,6 +19,7 @@ from nwb_conversions.interfaces import (
     NpOptoStimulationInterface,
     PeronSessionBehaviorInterface,
     PeronSessionOphysInterface,
+    SPE1ArrowCellInterface,
     SpikeSamplesInterface,
     SyncChannelInterface,
 )
@@ -115,6 +116,17 @@ def peron_session_behavior(folder: Path):
 
     return PeronSessionBehaviorInterface, dict(file_path=write_ssc11_session(folder, version="5", with_ablation=False))
 
+def spe1_arrow_cell(folder: Path):
+    from nwb_conversions.samples.spe1_arrow import write_spe1_arrow_cell
+
+    cell = write_spe1_arrow_cell(folder / "c14", num_segments=4, segment_duration_s=0.05)
+    return SPE1ArrowCellInterface, dict(
+        folder_path=cell,
+        recording_mode="voltage_clamp",
+        conversion=1e-12,
+        channel_map_path=shipped_metadata_dir() / "spe1_channel_map.csv",
+    )
+
 
 CASES = {
     "AlfSortingInterface": alf_sorting,
@@ -126,6 +138,7 @@ CASES = {
     "NpOptoStimulationInterface": np_opto_stimulation,
     "PeronSessionBehaviorInterface": peron_session_behavior,
     "PeronSessionOphysInterface": peron_session_ophys,
+    "SPE1ArrowCellInterface": spe1_arrow_cell,
     "SpikeSamplesInterface": spike_samples,
     "SyncChannelInterface": sync_channel,
 }

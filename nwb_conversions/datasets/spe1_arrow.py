@@ -1,0 +1,195 @@
+"""SPE-1 Arrow (Zhao et al. 2026 benchmark): one cell's Hugging Face DatasetDict folder ``cNN/``.
+
+The cell folder holds ``dataset_dict.json``, ``train/`` and ``test/`` (Arrow shards of ~3 s preprocessed segments),
+``templates.npz``, ``patch.npz``, ``conversion_metadata.json`` and ``dataset_stats.json``; the release root beside
+it holds ``Data Summary.xlsx`` / ``.csv`` (else the project's copy is used). The Data Summary's ``Patch Type`` types
+the patch trace. ``raw_cell_dir`` (``--raw CELL_DIR``) adds the raw SPE-1 recording of the same cell (the ``spe1``
+interfaces) to the same file: the segments start at ``sample_id`` on that recording's clock.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from neuroconv import NWBConverter
+
+from ..errors import SourceFormatError
+from ..interfaces.spe1_arrow_cell import SPE1ArrowCellInterface
+from ..metadata import assemble_metadata, deep_update, shipped_metadata_dir
+from ..readers.data_summary import CELL_KEYS
+from ..readers.dataset_dict import read_json_object
+from . import Conversion, Dataset, natural_key, release_root_folder, spe1
+
+#: ``patch.npz`` ``patch_type`` labels and the Data Summary patch types they fit.
+PATCH_LABELS = {"juxta": ("juxta",), "wc-ic": ("wc",), "wc": ("wc",)}
+
+
+class SPE1ArrowConverter(NWBConverter):
+    """The benchmark cell; with ``--raw``, the raw SPE-1 interfaces are placed before it (they share electrodes)."""
+
+    data_interface_classes = dict(Benchmark=SPE1ArrowCellInterface)
+
+    def get_metadata_schema(self) -> dict:
+        """Add the ``Cell`` block (per-cell facts) to the interfaces' schemas."""
+        schema = super().get_metadata_schema()
+        schema["properties"]["Cell"] = spe1.CELL_SCHEMA
+        return schema
+
+
+def cell_id_of(cell_dir: Path) -> str:
+    """The cell id: ``conversion_metadata.json`` ``source_metadata.cell_id``, else the folder's name."""
+    path = cell_dir / "conversion_metadata.json"
+    recorded = read_json_object(path, "the cell's conversion_metadata.json").get("source_metadata", {})
+    cell_id = recorded.get("cell_id") if isinstance(recorded, dict) else None
+    return str(cell_id) if cell_id else cell_dir.name
+
+
+def consistency_notes(cell_id: str, facts: dict, interface: SPE1ArrowCellInterface) -> list[str]:
+    """Say where the release's files and the Data Summary disagree (kept as the files say; nothing is changed)."""
+    notes = []
+    metadata = interface.cell_metadata
+    for key, value, name in (("chan_predicted", metadata.gt_electrode, "gt_electrode_chan_idx"),
+                             ("chan_highest", metadata.peak_channels[0], "unit_peak_channel")):
+        if facts.get(key) is not None and facts[key] != value:
+            notes.append(f"{cell_id}: conversion_metadata.json {name} is {value} but the Data Summary {key} is "
+                         f"{facts[key]}; the file keeps both")
+    label = interface.patch.patch_type.strip().lower()
+    kind = facts["patch_type"].split(",")[0].strip().lower()
+    if kind not in PATCH_LABELS.get(label, ()):
+        notes.append(f"{cell_id}: patch.npz patch_type is {label!r} but the Data Summary says {facts['patch_type']!r}; "
+                     "the trace is typed by the Data Summary")
+    if interface.recording_mode == "voltage_clamp":
+        notes.append(f"{cell_id}: 'Juxta, VC' cell: patch.npz patch_v holds a current in pA (the release calls it "
+                     "a voltage in mV); written as a VoltageClampSeries in pA")
+    total = metadata.raw.get("n_spikes_total")
+    counted = sum(len(times) for times in interface.spike_times.values())
+    if isinstance(total, int) and total != counted:
+        notes.append(f"{cell_id}: conversion_metadata.json n_spikes_total is {total}, the segments list {counted}")
+    return notes
+
+
+def check_raw_matches(raw: Conversion, raw_cell_dir: Path, cell_id: str, interface: SPE1ArrowCellInterface) -> None:
+    """The raw recording is the same cell's, holds the whole window, and has the same probe geometry.
+
+    Raises
+    ------
+    SourceFormatError
+    """
+    recording = raw.converter.data_interface_objects["Recording"]
+    raw_id = spe1.cell_id_of(Path(recording.source_data["file_path"]))
+    if raw_id != cell_id:
+        raise SourceFormatError(raw_cell_dir, f"holds cell {raw_id}", f"the raw recording of cell {cell_id}")
+    window_stop = interface.segments[-1].stop_sample
+    if window_stop > recording.num_samples:
+        raise SourceFormatError(
+            raw_cell_dir, f"the raw recording has {recording.num_samples} samples",
+            f"at least {window_stop}, where the benchmark's last segment ends",
+        )
+    if (recording.electrode_positions_um() != interface.templates.probe_positions).any():
+        raise SourceFormatError(raw_cell_dir, "its channel map differs from templates.npz probe_positions",
+                                "the same probe geometry in both")
+
+
+def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = False, *,
+                     raw_cell_dir: Path | None = None) -> Conversion:
+    """Assemble the converter and metadata for one SPE-1 Arrow cell folder, with the raw recording if given.
+
+    Raises
+    ------
+    SourceFormatError
+        If the folder is not a DatasetDict of segments, its files disagree, or the raw recording does not fit.
+    MetadataError
+        If the cell is absent from the Data Summary and the user's metadata gives no ``Cell: patch_type``.
+    """
+    cell_dir = Path(cell_dir)
+    if not cell_dir.is_dir():
+        raise SourceFormatError(cell_dir, "not a folder", "an SPE-1 Arrow cell folder (a DatasetDict) such as c14/")
+    if not (cell_dir / "dataset_dict.json").is_file():
+        raise SourceFormatError(cell_dir, "no dataset_dict.json: not a DatasetDict folder",
+                                "an SPE-1 Arrow cell folder written by DatasetDict.save_to_disk")
+    cell_id = cell_id_of(cell_dir)
+    facts, summary = spe1.cell_facts(cell_id, cell_dir.parent, user_metadata)
+    recording_mode, conversion, pipette = spe1.parse_patch_type(facts["patch_type"], summary)
+    channel_map = shipped_metadata_dir() / "spe1_channel_map.csv"
+    converter = SPE1ArrowConverter(source_data=dict(Benchmark=dict(
+        folder_path=cell_dir, recording_mode=recording_mode, conversion=conversion, channel_map_path=channel_map)))
+    interface = converter.data_interface_objects["Benchmark"]
+    notes = consistency_notes(cell_id, facts, interface)
+    sources = [cell_dir, summary]
+    source_metadata = converter.get_metadata()
+    if raw_cell_dir is not None:
+        raw = spe1.build_conversion(Path(raw_cell_dir), user_metadata, stub_test)
+        check_raw_matches(raw, Path(raw_cell_dir), cell_id, interface)
+        converter.data_interface_objects = {**raw.converter.data_interface_objects, "Benchmark": interface}
+        raw_metadata = deep_update(raw.metadata, {})
+        raw_metadata["NWBFile"].pop("notes", None)
+        source_metadata = deep_update(source_metadata, raw_metadata)
+        notes = raw.notes + notes
+        sources += raw.sources
+    session = {
+        "NWBFile": {"session_id": cell_id},
+        "Icephys": {"IntracellularElectrode": {"description": pipette, "cell_id": cell_id}},
+        "GroundTruthUnit": {
+            "columns": {name: {"description": text, "value": facts.get(name)} for name, text in spe1.UNIT_COLUMNS.items()}
+        },
+    }
+    metadata, notes = assemble_metadata(
+        source_metadata,
+        "spe1-arrow",
+        session=session,
+        user={key: value for key, value in user_metadata.items() if key != "Cell"},
+        notes=notes,
+        default_start_time=spe1.start_time_default(facts),
+    )
+    metadata["Cell"] = {key: facts[key] for key in CELL_KEYS if facts.get(key) is not None}
+    options = {name: {"stub_test": stub_test} for name in converter.data_interface_objects}
+    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes, sources=sources)
+
+
+def find_sessions(release_root: Path) -> list[Path]:
+    """The cell folders ``cNN/`` of a release that are DatasetDicts (hold ``dataset_dict.json``), in cell order."""
+    release_root = release_root_folder(release_root)
+    cells = [
+        folder
+        for folder in release_root.iterdir()
+        if folder.is_dir() and re.fullmatch(r"c\d+", folder.name) and (folder / "dataset_dict.json").is_file()
+    ]
+    return sorted(cells, key=natural_key)
+
+
+def write_sample(folder: Path) -> tuple[Path, Path]:
+    """Write a sample release (cell c14, ten 0.1 s segments) and its sample metadata."""
+    from ..samples.spe1_arrow import write_spe1_arrow_release
+
+    _, cells, metadata_path = write_spe1_arrow_release(folder)
+    return cells[0], metadata_path
+
+
+def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
+    """Write a sample release of the first ``num_sessions`` Data Summary cells, with the root's other files."""
+    from ..samples.spe1 import data_summary_rows
+    from ..samples.spe1_arrow import write_spe1_arrow_release
+
+    cell_ids = tuple(row["Cell"] for row in data_summary_rows()[:num_sessions])
+    root, cells, _ = write_spe1_arrow_release(folder, cell_ids=cell_ids, num_segments=3, segment_duration_s=0.05)
+    (root / "scripts").mkdir(exist_ok=True)
+    (root / "scripts" / "convert_to_arrow.py").write_text("# the release's conversion script (not bundled)\n")
+    (root / "README.md").write_text("# SPE-1 Arrow conversion (sample)\n")
+    (root / "localization_benchmark.json").write_text("{}\n")
+    return root, cells
+
+
+DATASET = Dataset(
+    key="spe1-arrow",
+    summary="SPE-1 Arrow re-packaging for the Zhao et al. 2026 spike-localization benchmark (one cell)",
+    source_help="an SPE-1 Arrow cell folder (cNN/, a DatasetDict with train/, test/, templates.npz, patch.npz)",
+    build=build_conversion,
+    write_sample=write_sample,
+    find_sessions=find_sessions,
+    write_sample_release=write_sample_release,
+    extra_arguments=(
+        (("--raw",), dict(type=Path, metavar="CELL_DIR", dest="raw_cell_dir",
+                          help="also write the raw SPE-1 recording of the same cell (a spe1 cell folder cNN/)")),
+    ),
+)
