@@ -69,7 +69,7 @@ def _date(value, summary_path: Path, cell_id: str) -> str:
 
 def _number(row: dict, column: str, summary_path: Path, cell_id: str, *, integer: bool = False) -> float | int:
     """A numeric cell, as int or float; text is an error naming the cell and the column."""
-    value = row[column]
+    value = row.get(column)
     try:
         number = float(value)
         if integer:
@@ -95,9 +95,12 @@ def read_cell_facts(summary_path: Path, cell_id: str) -> dict:
     """
     summary_path = Path(summary_path)
     rows = read_table_rows(summary_path, required_columns=REQUIRED_COLUMNS)
-    row = next((row for row in rows if str(row["Cell"]).strip() == cell_id), None)
+    row = next((row for row in rows if str(row.get("Cell")).strip() == cell_id), None)
     if row is None:
         return {}
+    for column in ("Patch Type", "Cell Type", "Date"):
+        if row.get(column) in (None, ""):
+            raise SourceFormatError(summary_path, f"cell {cell_id}: {column} is empty", f"a value in the {column} column")
     facts = dict(
         patch_type=str(row["Patch Type"]).strip(),
         cell_type=str(row["Cell Type"]).strip(),
