@@ -174,6 +174,8 @@ def _check_is_hdf5(file_path: Path) -> None:
         raise SourceFormatError(file_path, "no such file", EXPECTED_FILE)
     check_regular_file(file_path, EXPECTED_FILE)
     with reading(file_path, EXPECTED_FILE):
+        with open(file_path, "rb") as stream:  # permission denied is reported here, not as "not HDF5"
+            stream.read(8)
         is_hdf5 = h5py.is_hdf5(file_path)
     if not is_hdf5:
         raise SourceFormatError(file_path, "not an HDF5 file (no HDF5 signature)", EXPECTED_FILE)
