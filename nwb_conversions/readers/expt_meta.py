@@ -78,10 +78,10 @@ def _whole_number(value, name: str, file_path: Path, plausible: tuple[int, int])
 def _numeric_dtype(value, name: str, file_path: Path) -> np.dtype:
     """A dtype from the literal: a name such as ``'int16'`` of a plain numeric type."""
     try:
-        if not isinstance(value, str):
-            raise TypeError
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]+[0-9]*", value):
+            raise TypeError  # one plain name, never numpy's comma or dict specifications
         dtype = np.dtype(value)
-    except (TypeError, ValueError, OverflowError, MemoryError):
+    except (TypeError, ValueError, OverflowError, MemoryError, SyntaxError):
         raise SourceFormatError(file_path, f"{name} is {value!r}, not a dtype name", EXPECTED_LAYOUT) from None
     if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise SourceFormatError(file_path, f"{name} is {value!r}, not a numeric dtype", "a dtype such as 'int16'")

@@ -119,8 +119,13 @@ def check_zip_size(archive: zipfile.ZipFile, file_path: str | Path, expected: st
 
 
 def format_number(value: float) -> str:
-    """A number as the messages show it: ``30000``, ``1e+300``, ``0.000195``."""
-    return f"{value:g}"
+    """A number as the messages show it: ``30000``, ``1e+300``, ``0.000195``; an integer too large for a float as
+    its first digits and its length."""
+    try:
+        return f"{value:g}"
+    except OverflowError:
+        digits = str(abs(int(value)))[:6] if abs(int(value)).bit_length() < 10_000 else "…"
+        return f"{'-' if value < 0 else ''}{digits}… ({abs(int(value)).bit_length()}-bit integer)"
 
 
 def check_plausible(
