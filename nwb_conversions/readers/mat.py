@@ -1,8 +1,9 @@
-"""MATLAB ``.mat`` files, version 5 (scipy) and 7.3 (HDF5), told apart by their header.
+"""MATLAB ``.mat`` files, version 5 (:mod:`.mat_v5`, our own strict reader) and 7.3 (HDF5), told apart by their
+header.
 
 Only numeric variables are read, and only after their class and size are known from the file's headers, so a
 ``char`` or ``cell`` variable, or a damaged header declaring a huge array, is an error rather than a crash or a
-gigabyte allocation.
+gigabyte allocation. (scipy's ``loadmat`` is not used: it crashes the interpreter on some damaged files.)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceFormatError
+from .mat_v5 import read_v5_variables
 from .source_access import one_line, read_source_bytes
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -76,13 +78,13 @@ def read_mat_variables(
     version = _version_of(content[:520])
     if version is None:
         raise SourceFormatError(file_path, "not a MATLAB file (no v5 or v7.3 header)", EXPECTED_MAT)
+    if version == "5":
+        return read_v5_variables(content, file_path, names, max_elements=max_elements)
     try:
-        if version == "5":
-            return _read_v5(io.BytesIO(content), file_path, names, max_elements)
         return _read_v73(io.BytesIO(content), file_path, names, max_elements)
     except SourceFormatError:
         raise
-    except Exception as exc:  # scipy and h5py raise many types for corrupt files
+    except Exception as exc:  # h5py raises many types for corrupt files
         problem = f"unreadable MAT {version} file ({type(exc).__name__}: {one_line(exc)[:200]})"
         raise SourceFormatError(file_path, problem, "a valid MATLAB .mat file") from None
 
@@ -94,25 +96,6 @@ def _check_variable(file_path: Path, name: str, matlab_class: str, shape: tuple,
     size = int(np.prod(shape, dtype=object))
     if size > max_elements:
         raise SourceFormatError(file_path, f"'{name}' has {size} elements", expected)
-
-
-def _read_v5(stream: io.BytesIO, file_path: Path, names: tuple[str, ...], max_elements: int) -> dict:
-    from scipy.io import loadmat, whosmat
-
-    headers = {name: (shape, matlab_class) for name, shape, matlab_class in whosmat(stream)}
-    wanted = [name for name in names if name in headers]
-    for name in wanted:
-        shape, matlab_class = headers[name]
-        _check_variable(file_path, name, matlab_class, shape, max_elements)
-    if not wanted:
-        return {}
-    stream.seek(0)
-    content = loadmat(stream, variable_names=wanted)
-    variables = {name: np.asarray(content[name]) for name in wanted if name in content}
-    for name, value in variables.items():  # whosmat reports complex arrays under their real class
-        if value.dtype.kind not in "iuf":
-            raise SourceFormatError(file_path, f"'{name}' holds {value.dtype} values", f"'{name}' to be real numbers")
-    return variables
 
 
 def _read_v73(stream: io.BytesIO, file_path: Path, names: tuple[str, ...], max_elements: int) -> dict:

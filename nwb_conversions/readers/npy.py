@@ -75,7 +75,7 @@ def read_npy_vector(file_path: str | Path, *, kinds: str, expected: str) -> np.n
                 shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
             else:
                 raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
-        except (ValueError, TypeError, SyntaxError, EOFError, OverflowError, MemoryError, RecursionError) as exc:
+        except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError, tokenize errors, ...
             problem = f"damaged .npy header ({one_line(exc)[:200]})"
             raise SourceFormatError(file_path, problem, expected) from None
         if dtype.hasobject:

@@ -149,11 +149,11 @@ ROWS = [
     # chanMap.mat (v5 and v7.3) and channel-map CSV
     ("chanmap-v5-text", "chanMap.mat", v5_with(xcoords=np.array(["abcdefgh"])), "MATLAB char variable"),
     ("chanmap-v5-cell", "chanMap.mat", v5_with(xcoords=np.array([[1.0], "a"], dtype=object)), "MATLAB cell variable"),
-    ("chanmap-v5-complex", "chanMap.mat", v5_with(xcoords=positions[:, :1] + 1j), "complex128 values"),
+    ("chanmap-v5-complex", "chanMap.mat", v5_with(xcoords=positions[:, :1] + 1j), "holds complex numbers"),
     ("chanmap-v73-text", "chanMap.mat", v73_with(xcoords=np.array(["abcdefgh"])), "MATLAB char variable"),
     ("chanmap-v5-implausible", "chanMap.mat", v5_with(ycoords=np.full((NUM_MAP_CHANNELS, 1), 1e9)),
      "y = 1e+09 µm"),
-    ("chanmap-v5-truncated", "chanMap.mat", data(mat_v5_bytes()[:300]), "unreadable MAT 5 file"),
+    ("chanmap-v5-truncated", "chanMap.mat", data(mat_v5_bytes()[:300]), "damaged MATLAB 5 file"),
     ("chanmap-empty", "chanMap.mat", data(b""), "not a MATLAB file"),
     ("chanmap-permission", "chanMap.mat", permission_denied(mat_v5_bytes()), "cannot be read: Permission denied"),
     ("channel-map-csv-inf", "channel_map.csv", data("".join(f"{i},0,{20 * i}\n" for i in range(7)) + "7,inf,0\n"),
