@@ -32,8 +32,10 @@ import h5py
 import numpy as np
 
 from ..errors import SourceFormatError
-from .source_access import check_regular_file, format_number, one_line, reading
+from .source_access import check_regular_file, format_number, one_line, printable, reading
 from .trace_checks import non_finite_note
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 #: Vectors every recording holds, in the order they are checked.
 VECTOR_KEYS = ("dff", "ephys_raw", "ephys_baseline_subtracted", "sptimes")
@@ -142,11 +144,11 @@ def read_oephys_recording(file_path: str | Path) -> OephysRecording:
     _check_is_hdf5(file_path)
     try:
         with reading(file_path, EXPECTED_FILE), h5py.File(file_path, "r") as h5:
-            _check_keys(h5, file_path)
-            vectors = {key: _read_vector(h5, key, file_path) for key in VECTOR_KEYS}
-            periods = {key: _read_period(h5, key, file_path) for key in PERIOD_KEYS}
-            threshold_key, threshold = _read_threshold(h5, file_path)
-            genotype = _read_genotype(h5, file_path)
+            datasets = _datasets(h5, file_path)
+            vectors = {key: _read_vector(datasets, key, file_path) for key in VECTOR_KEYS}
+            periods = {key: _read_period(datasets, key, file_path) for key in PERIOD_KEYS}
+            threshold_key, threshold = _read_threshold(datasets, file_path)
+            genotype = _read_genotype(datasets, file_path)
     except SourceFormatError:
         raise
     except Exception as exc:  # h5py raises many types for damaged files
@@ -175,25 +177,31 @@ def _check_is_hdf5(file_path: Path) -> None:
     check_regular_file(file_path, EXPECTED_FILE)
     with reading(file_path, EXPECTED_FILE):
         with open(file_path, "rb") as stream:  # permission denied is reported here, not as "not HDF5"
-            stream.read(8)
-        is_hdf5 = h5py.is_hdf5(file_path)
+            signature = stream.read(len(HDF5_SIGNATURE))
+        # the signature opens the file, unless a user block precedes it (then let HDF5 look for it)
+        is_hdf5 = signature == HDF5_SIGNATURE or h5py.is_hdf5(file_path)
     if not is_hdf5:
         raise SourceFormatError(file_path, "not an HDF5 file (no HDF5 signature)", EXPECTED_FILE)
 
 
-def _check_keys(h5: h5py.File, file_path: Path) -> None:
-    """Raise if a required key is missing or is a group rather than a dataset."""
+def _datasets(h5: h5py.File, file_path: Path) -> dict[str, h5py.Dataset]:
+    """Return the recording's datasets by key; raise if a required key is missing or is a group."""
+    names = set(h5.keys())
     required = VECTOR_KEYS + PERIOD_KEYS + ("genotype",)
-    missing = [key for key in required if key not in h5]
-    if not any(key in h5 for key in THRESHOLD_KEYS):
+    missing = [key for key in required if key not in names]
+    if not any(key in names for key in THRESHOLD_KEYS):
         missing.append("quiroga (or quiroma)")
     if missing:
-        present = ", ".join(sorted(h5.keys())) or "none"
+        present = ", ".join(printable(key) for key in sorted(names)) or "none"
         problem = f"missing key(s) {', '.join(missing)} (keys present: {present})"
         raise SourceFormatError(file_path, problem, EXPECTED_FILE)
-    for key in required + tuple(key for key in THRESHOLD_KEYS if key in h5):
-        if not isinstance(h5[key], h5py.Dataset):
+    datasets = {}
+    for key in required + tuple(key for key in THRESHOLD_KEYS if key in names):
+        node = h5[key]
+        if not isinstance(node, h5py.Dataset):
             raise SourceFormatError(file_path, f"'{key}' is an HDF5 group", f"'{key}' to be a dataset")
+        datasets[key] = node
+    return datasets
 
 
 def _numeric(value: np.ndarray, key: str, file_path: Path, expected: str) -> np.ndarray:
@@ -203,11 +211,12 @@ def _numeric(value: np.ndarray, key: str, file_path: Path, expected: str) -> np.
     return value
 
 
-def _read_vector(h5: h5py.File, key: str, file_path: Path) -> np.ndarray:
+def _read_vector(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -> np.ndarray:
     """Read a vector stored 1-D, 1 × N or N × 1, as a 1-D array (a view of what was read, not a copy)."""
     expected = f"'{key}' to be a numeric vector (1-D, or 2-D of shape 1 × N or N × 1)"
-    _check_storage(h5[key], key, file_path, expected)
-    value = np.asarray(h5[key][()])
+    dataset = datasets[key]
+    _check_storage(dataset, key, file_path, expected)
+    value = np.asarray(dataset[()])
     if value.ndim == 1:
         vector = value
     elif value.ndim == 2 and 1 in value.shape:
@@ -238,19 +247,20 @@ def _check_storage(dataset: h5py.Dataset, key: str, file_path: Path, expected: s
         )
 
 
-def _read_scalar(h5: h5py.File, key: str, file_path: Path) -> float:
+def _read_scalar(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -> float:
     """Read a number stored as a scalar or a 1-element array."""
     expected = f"'{key}' to be one number (a scalar or a 1-element array)"
-    _check_storage(h5[key], key, file_path, expected)
-    value = np.asarray(h5[key][()])
+    dataset = datasets[key]
+    _check_storage(dataset, key, file_path, expected)
+    value = np.asarray(dataset[()])
     if value.size != 1:
         raise SourceFormatError(file_path, f"'{key}' holds {value.size} values", expected)
     return float(_numeric(value, key, file_path, expected).reshape(-1)[0])
 
 
-def _read_period(h5: h5py.File, key: str, file_path: Path) -> float:
+def _read_period(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -> float:
     """Read a sampling period (s): one positive, finite number."""
-    period = _read_scalar(h5, key, file_path)
+    period = _read_scalar(datasets, key, file_path)
     if not np.isfinite(period) or period <= 0:
         raise SourceFormatError(
             file_path, f"'{key}' (sampling period) is {period!r}", f"'{key}' to be a positive, finite number of seconds"
@@ -265,9 +275,9 @@ def _read_period(h5: h5py.File, key: str, file_path: Path) -> float:
     return period
 
 
-def _read_threshold(h5: h5py.File, file_path: Path) -> tuple[str, float]:
+def _read_threshold(datasets: dict[str, h5py.Dataset], file_path: Path) -> tuple[str, float]:
     """Read the spike detection threshold (V) from ``quiroga``, or from ``quiroma`` as the dataset page spells it."""
-    values = {key: _read_scalar(h5, key, file_path) for key in THRESHOLD_KEYS if key in h5}
+    values = {key: _read_scalar(datasets, key, file_path) for key in THRESHOLD_KEYS if key in datasets}
     if len(values) == 2 and values["quiroga"] != values["quiroma"]:
         raise SourceFormatError(
             file_path,
@@ -286,10 +296,10 @@ def _read_threshold(h5: h5py.File, file_path: Path) -> tuple[str, float]:
     return key, threshold
 
 
-def _read_genotype(h5: h5py.File, file_path: Path) -> str:
+def _read_genotype(datasets: dict[str, h5py.Dataset], file_path: Path) -> str:
     """Read the genotype: a bytes or str scalar, or a 1-element array of one; decoded from UTF-8."""
     expected = "'genotype' to be one UTF-8 string such as b'Emx1-IRES-Cre;Camk2a-tTA;Ai94'"
-    dataset = h5["genotype"]
+    dataset = datasets["genotype"]
     if dataset.shape is None or dataset.size > 1:
         raise SourceFormatError(file_path, f"'genotype' holds {dataset.size or 0} values", expected)
     if dataset.dtype.itemsize > MAX_GENOTYPE_BYTES:

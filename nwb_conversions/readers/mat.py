@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import SourceFormatError
 from .mat_v5 import read_v5_variables
-from .source_access import one_line, read_source_bytes
+from .source_access import one_line, printable, read_source_bytes
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
@@ -112,6 +112,7 @@ def _read_v73(stream: io.BytesIO, file_path: Path, names: tuple[str, ...], max_e
             matlab_class = node.attrs.get("MATLAB_class", b"double")
             if isinstance(matlab_class, bytes):
                 matlab_class = matlab_class.decode("ascii", "replace")
+            matlab_class = printable(matlab_class)
             if node.dtype.kind not in "iuf":
                 matlab_class = f"{matlab_class} ({node.dtype})"
             if node.shape is None:

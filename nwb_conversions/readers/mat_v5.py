@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceFormatError
+from .source_access import printable
 
 #: Data types of data elements (``miINT8`` … ``miUINT64``) that hold numbers, as numpy type letters.
 NUMERIC_STORAGE = {1: "i1", 2: "u1", 3: "i2", 4: "u2", 5: "i4", 6: "u4", 7: "f4", 9: "f8", 12: "i8", 13: "u8"}
@@ -100,7 +101,7 @@ def _matrix_header(elements: _Elements, start: int, end: int):
     name_bytes, position = elements.numbers(position, expected_kind=None)
     if position > end:
         raise _Damaged("a matrix's header runs past the matrix")
-    name = name_bytes.astype(np.uint8, copy=False).tobytes().decode("ascii", "replace")
+    name = printable(name_bytes.astype(np.uint8, copy=False).tobytes().decode("ascii", "replace"))
     return matlab_class, flag_bits, tuple(int(size) for size in dims), name, position
 
 

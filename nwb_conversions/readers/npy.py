@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceFormatError
-from .source_access import check_regular_file, one_line, reading
+from .source_access import check_regular_file, one_line, printable, reading
 
 NPY_MAGIC = b"\x93NUMPY"
 
@@ -81,7 +81,7 @@ def read_npy_vector(file_path: str | Path, *, kinds: str, expected: str) -> np.n
         if dtype.hasobject:
             raise SourceFormatError(file_path, "holds Python objects (a pickle, never unpickled)", expected)
         if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
-            raise SourceFormatError(file_path, f"holds {dtype} values", expected)
+            raise SourceFormatError(file_path, f"holds {printable(dtype)} values", expected)
         if len(shape) != 1:
             raise SourceFormatError(file_path, f"a {len(shape)}-D {dtype} array of shape {shape}", expected)
         declared = shape[0] * dtype.itemsize

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceFormatError
-from .source_access import check_plausible, format_number, read_source_bytes
+from .source_access import check_plausible, format_number, printable, read_source_bytes
 
 #: Amplifier sample types seen in SPE-2: Intan counts (2014-11 and 2015) and float µV (2014_03_26_Pair_2_0).
 AMPLIFIER_DTYPES = ("uint16", "float32")
@@ -200,11 +200,11 @@ def read_docx_lines(file_path: str | Path) -> list[str]:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             part = _main_document_part(archive)
             if archive.getinfo(part).file_size > MAX_DOCUMENT_XML_BYTES:
-                raise SourceFormatError(file_path, f"{part} is larger than a READ ME can be", EXPECTED)
+                raise SourceFormatError(file_path, f"{printable(part)} is larger than a READ ME can be", EXPECTED)
             root = etree.fromstring(archive.read(part), parser=_xml_parser())
         body = root.find(f"{WORD_NAMESPACE}body")
         if body is None:
-            raise SourceFormatError(file_path, f"{part} has no document body", EXPECTED)
+            raise SourceFormatError(file_path, f"{printable(part)} has no document body", EXPECTED)
         texts = [_paragraph_text(paragraph) for paragraph in body.findall(f"{WORD_NAMESPACE}p")]
         texts += [
             "\n".join(_paragraph_text(paragraph) for paragraph in cell.findall(f"{WORD_NAMESPACE}p"))

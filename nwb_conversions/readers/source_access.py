@@ -27,6 +27,13 @@ def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+def printable(name: object) -> str:
+    """A name read from a file (a key, a variable) as messages show it: as is when printable, else its ``repr``
+    (so a newline or a control character in it never splits or garbles the one-line message)."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)
+
+
 def cannot_read(file_path: str | Path, exc: BaseException, expected: str) -> SourceFormatError:
     """The error for an operating-system or Unicode failure while reading ``file_path``."""
     if isinstance(exc, UnicodeDecodeError):

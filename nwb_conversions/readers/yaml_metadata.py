@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import MetadataError, SourceFormatError
-from .source_access import decode_utf8, one_line, read_source_bytes
+from .source_access import decode_utf8, one_line, printable, read_source_bytes
 
 #: Largest metadata file read (real ones are a few kilobytes).
 MAX_YAML_BYTES = 1024 * 1024
@@ -98,8 +98,9 @@ def _check_values(value, file_path: Path, where: str = "") -> None:
                 raise MetadataError(
                     file_path, f"{where or 'the top level'} has the key {key!r}, which is not text", "text keys"
                 )
-            _check_text(key, file_path, f"{where}/{key}" if where else key)
-            _check_values(item, file_path, f"{where}/{key}" if where else key)
+            path = f"{where}/{printable(key)}" if where else printable(key)
+            _check_text(key, file_path, path)
+            _check_values(item, file_path, path)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_values(item, file_path, f"{where}[{index}]")
@@ -176,5 +177,5 @@ def unknown_top_level_key_notes(
             continue
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(allowed)})"
-        notes.append(f"{prefix}the top-level key '{one_line(key)}' is not used by this conversion and was ignored{hint}")
+        notes.append(f"{prefix}the top-level key '{printable(key)}' is not used by this conversion and was ignored{hint}")
     return notes
