@@ -45,6 +45,10 @@ PLAUSIBLE_RANGES = {
 }
 
 
+#: Years a recording of this release can have been made in.
+PLAUSIBLE_YEARS = (1990, 2100)
+
+
 def data_summary_path(release_root: Path) -> Path:
     """The release's ``Data Summary.xlsx`` (or ``.csv``) in ``release_root``, else the project's copy."""
     for name in ("Data Summary.xlsx", "Data Summary.csv"):
@@ -55,16 +59,24 @@ def data_summary_path(release_root: Path) -> Path:
 
 
 def _date(value, summary_path: Path, cell_id: str) -> str:
-    """The recording date as ``YYYY-MM-DD``; an impossible date is an error (never a placeholder)."""
+    """The recording date as ``YYYY-MM-DD``; an impossible or implausible date is an error (never a placeholder)."""
     if isinstance(value, (datetime, date)):
-        return value.strftime("%Y-%m-%d")
-    text = str(value).strip()[:10]
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")
-    except ValueError:
+        moment = value
+    else:
+        try:
+            moment = datetime.strptime(str(value).strip()[:10], "%Y-%m-%d")
+        except ValueError:
+            raise SourceFormatError(
+                summary_path, f"cell {cell_id}: Date {str(value)!r} is not a date", "a date such as 2017-11-28"
+            ) from None
+    lowest, highest = PLAUSIBLE_YEARS
+    if not lowest <= moment.year <= highest:
         raise SourceFormatError(
-            summary_path, f"cell {cell_id}: Date {str(value)!r} is not a date", "a date such as 2017-11-28"
-        ) from None
+            summary_path,
+            f"cell {cell_id}: Date {str(value)!r} is outside the plausible range",
+            f"a date from {lowest} to {highest}, such as 2017-11-28",
+        )
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
 
 
 def _number(row: dict, column: str, summary_path: Path, cell_id: str, *, integer: bool = False) -> float | int:
