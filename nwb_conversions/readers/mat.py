@@ -36,20 +36,6 @@ def _version_of(header: bytes) -> str | None:
     return None
 
 
-def mat_version(file_path: str | Path) -> str:
-    """Return ``"7.3"`` for an HDF5-based MAT file, ``"5"`` for a MATLAB 5 file.
-
-    Raises
-    ------
-    SourceFormatError
-        If the file cannot be read or is neither.
-    """
-    version = _version_of(read_source_bytes(file_path, EXPECTED_MAT, max_bytes=MAX_MAT_BYTES)[:520])
-    if version is None:
-        raise SourceFormatError(file_path, "not a MATLAB file (no v5 or v7.3 header)", EXPECTED_MAT)
-    return version
-
-
 def read_mat_variables(
     file_path: str | Path, names: tuple[str, ...], *, max_elements: int = 1_000_000
 ) -> dict[str, np.ndarray]:
