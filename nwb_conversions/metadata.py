@@ -10,9 +10,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
 from .errors import MetadataError
+from .readers.yaml_metadata import read_yaml_mapping
 
 #: Subject fields DANDI requires; ``age`` may be replaced by ``date_of_birth``.
 DANDI_SUBJECT_FIELDS = ("subject_id", "species", "sex", "age")
@@ -29,30 +28,15 @@ def shipped_metadata_dir() -> Path:
 
 
 def load_yaml_mapping(file_path: str | Path) -> dict:
-    """Read a YAML file that must hold a mapping (``yaml.safe_load``).
+    """Read a YAML file that must hold a mapping (see :func:`~nwb_conversions.readers.yaml_metadata.read_yaml_mapping`:
+    safe loading with bounded size, depth and alias expansion, plain data only).
 
     Raises
     ------
     MetadataError
-        If the file is missing, is not valid YAML or does not hold a mapping at its top level.
+        If the file is missing, is not valid YAML, exceeds the bounds or does not hold a mapping at its top level.
     """
-    file_path = Path(file_path)
-    if not file_path.is_file():
-        raise MetadataError(file_path, "no such metadata file", "a YAML file")
-    try:
-        content = yaml.safe_load(file_path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        problem = " ".join(str(exc).split())
-        raise MetadataError(file_path, f"not valid YAML ({problem})", "a YAML mapping such as 'Subject: {sex: F}'")
-    if content is None:
-        return {}
-    if not isinstance(content, dict):
-        raise MetadataError(
-            file_path,
-            f"the YAML holds a {type(content).__name__}, not a mapping",
-            "a YAML mapping with keys such as NWBFile and Subject",
-        )
-    return content
+    return read_yaml_mapping(file_path)
 
 
 def load_dataset_metadata(dataset_key: str) -> dict:
@@ -67,7 +51,8 @@ DATE_TIME_FIELDS = (("NWBFile", "session_start_time"), ("Subject", "date_of_birt
 def check_user_metadata(metadata: dict, file_path: str | Path) -> None:
     """Check the shape of the user's metadata before anything uses it (the schema check comes after merging).
 
-    Every top-level entry must be a mapping, and the date-time fields must be ISO 8601 date-times with a time zone.
+    Every top-level key must be text and every entry a mapping, and the date-time fields must be ISO 8601 date-times
+    with a time zone.
 
     Raises
     ------
@@ -75,6 +60,8 @@ def check_user_metadata(metadata: dict, file_path: str | Path) -> None:
         Naming the entry at fault.
     """
     for key, value in metadata.items():
+        if not isinstance(key, str):
+            raise MetadataError(file_path, f"the top-level key {key!r} is not text", "keys such as NWBFile and Subject")
         if not isinstance(value, dict):
             raise MetadataError(
                 file_path, f"'{key}' holds a {type(value).__name__}, not a mapping", f"'{key}:' followed by indented keys"

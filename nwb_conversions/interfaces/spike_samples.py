@@ -10,6 +10,7 @@ from pynwb import NWBFile
 
 from ..errors import SourceFormatError
 from ..metadata import deep_update
+from ..readers.npy import read_npy_vector
 from .stub import STUB_SECONDS
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
@@ -20,7 +21,7 @@ class SpikeSamplesInterface(BaseDataInterface):
     Parameters
     ----------
     file_path : str or Path
-        The ``.npy`` file (loaded with ``allow_pickle=False``).
+        The ``.npy`` file (read by :func:`~nwb_conversions.readers.npy.read_npy_vector`: never unpickled).
     num_clock_samples : int
         Length of the trace the indices refer to; every index must be below it.
     sampling_frequency : float, optional
@@ -41,12 +42,7 @@ class SpikeSamplesInterface(BaseDataInterface):
     ):
         file_path = Path(file_path)
         expected = f"a 1-D integer .npy of sample indices in [0, {num_clock_samples})"
-        try:
-            samples = np.load(file_path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:
-            raise SourceFormatError(file_path, f"unreadable .npy ({' '.join(str(exc).split())})", expected)
-        if samples.ndim != 1 or not np.issubdtype(samples.dtype, np.integer):
-            raise SourceFormatError(file_path, f"a {samples.ndim}-D {samples.dtype} array", expected)
+        samples = read_npy_vector(file_path, kinds="iu", expected=expected)
         if samples.size and (samples.min() < 0 or samples.max() >= num_clock_samples):
             raise SourceFormatError(
                 file_path,

@@ -17,9 +17,10 @@ sptimes                    detected spike times                                 
 
 Loaders call ``.ravel()`` on the arrays, so vectors may be stored 1-D, 1 × N or N × 1; scalars may be stored as
 1-element arrays. Both clocks start at t = 0 of the recording. :func:`read_oephys_recording` checks all of this
-strictly and raises :class:`~nwb_conversions.errors.SourceFormatError` on anything else;
-:func:`consistency_notes` reports what is suspicious but not invalid (spikes outside the trace or far from a
-threshold crossing).
+strictly and raises :class:`~nwb_conversions.errors.SourceFormatError` on anything else, including sampling periods
+outside :data:`PLAUSIBLE_PERIODS` and a threshold beyond :data:`PLAUSIBLE_THRESHOLD_V`;
+:func:`consistency_notes` reports what is suspicious but not invalid (NaN or infinite samples in a trace, spikes
+outside the trace or far from a threshold crossing).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ import h5py
 import numpy as np
 
 from ..errors import SourceFormatError
+from .source_access import check_regular_file, format_number, one_line, printable, reading
+from .trace_checks import non_finite_note
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 #: Vectors every recording holds, in the order they are checked.
 VECTOR_KEYS = ("dff", "ephys_raw", "ephys_baseline_subtracted", "sptimes")
@@ -45,6 +50,21 @@ EXPECTED_FILE = (
     "an Allen Dataset II recording: an HDF5 file with keys dff, dte, dto, ephys_baseline_subtracted, ephys_raw, "
     "genotype, quiroga (or quiroma), sptimes"
 )
+
+#: Plausible sampling periods in seconds, per key: (shortest, longest, the range in words).
+PLAUSIBLE_PERIODS = {
+    "dte": (1e-6, 1e-3, "from 1e-06 to 0.001 s (an ephys rate from 1 kHz to 1 MHz)"),
+    "dto": (1e-3, 10.0, "from 0.001 to 10 s (an imaging rate from 0.1 Hz to 1 kHz)"),
+}
+
+#: Largest plausible magnitude of the spike threshold, in volts (cell-attached spikes are millivolts).
+PLAUSIBLE_THRESHOLD_V = 10.0
+
+#: Largest vector read into memory (2 GiB: 268 million float64 samples, hours of ephys at tens of kHz).
+MAX_VECTOR_BYTES = 2**31
+
+#: Longest genotype accepted, in bytes (real ones are about 40).
+MAX_GENOTYPE_BYTES = 4096
 
 #: Spikes farther than this from any sample at or beyond the threshold are reported.
 THRESHOLD_CROSSING_WINDOW_S = 1e-3
@@ -123,16 +143,17 @@ def read_oephys_recording(file_path: str | Path) -> OephysRecording:
     file_path = Path(file_path)
     _check_is_hdf5(file_path)
     try:
-        with h5py.File(file_path, "r") as h5:
-            _check_keys(h5, file_path)
-            vectors = {key: _read_vector(h5, key, file_path) for key in VECTOR_KEYS}
-            periods = {key: _read_period(h5, key, file_path) for key in PERIOD_KEYS}
-            threshold_key, threshold = _read_threshold(h5, file_path)
-            genotype = _read_genotype(h5, file_path)
+        with reading(file_path, EXPECTED_FILE), h5py.File(file_path, "r") as h5:
+            datasets = _datasets(h5, file_path)
+            vectors = {key: _read_vector(datasets, key, file_path) for key in VECTOR_KEYS}
+            periods = {key: _read_period(datasets, key, file_path) for key in PERIOD_KEYS}
+            threshold_key, threshold = _read_threshold(datasets, file_path)
+            genotype = _read_genotype(datasets, file_path)
     except SourceFormatError:
         raise
     except Exception as exc:  # h5py raises many types for damaged files
-        raise SourceFormatError(file_path, f"unreadable HDF5 content ({' '.join(str(exc).split())})", EXPECTED_FILE)
+        problem = f"unreadable HDF5 content ({type(exc).__name__}: {one_line(exc)[:200]})"
+        raise SourceFormatError(file_path, problem, EXPECTED_FILE) from None
     _check_traces(vectors, file_path)
     _check_spike_times(vectors["sptimes"], file_path)
     return OephysRecording(
@@ -150,32 +171,37 @@ def read_oephys_recording(file_path: str | Path) -> OephysRecording:
 
 
 def _check_is_hdf5(file_path: Path) -> None:
-    """Raise unless ``file_path`` is an existing HDF5 file."""
-    if not file_path.exists():
+    """Raise unless ``file_path`` is a readable regular file with the HDF5 signature."""
+    if not file_path.exists() and not file_path.is_symlink():
         raise SourceFormatError(file_path, "no such file", EXPECTED_FILE)
-    if not file_path.is_file():
-        raise SourceFormatError(file_path, "not a file", EXPECTED_FILE)
-    try:
-        is_hdf5 = h5py.is_hdf5(file_path)
-    except OSError as exc:
-        raise SourceFormatError(file_path, f"unreadable ({exc.strerror or exc})", EXPECTED_FILE)
+    check_regular_file(file_path, EXPECTED_FILE)
+    with reading(file_path, EXPECTED_FILE):
+        with open(file_path, "rb") as stream:  # permission denied is reported here, not as "not HDF5"
+            signature = stream.read(len(HDF5_SIGNATURE))
+        # the signature opens the file, unless a user block precedes it (then let HDF5 look for it)
+        is_hdf5 = signature == HDF5_SIGNATURE or h5py.is_hdf5(file_path)
     if not is_hdf5:
         raise SourceFormatError(file_path, "not an HDF5 file (no HDF5 signature)", EXPECTED_FILE)
 
 
-def _check_keys(h5: h5py.File, file_path: Path) -> None:
-    """Raise if a required key is missing or is a group rather than a dataset."""
+def _datasets(h5: h5py.File, file_path: Path) -> dict[str, h5py.Dataset]:
+    """Return the recording's datasets by key; raise if a required key is missing or is a group."""
+    names = set(h5.keys())
     required = VECTOR_KEYS + PERIOD_KEYS + ("genotype",)
-    missing = [key for key in required if key not in h5]
-    if not any(key in h5 for key in THRESHOLD_KEYS):
+    missing = [key for key in required if key not in names]
+    if not any(key in names for key in THRESHOLD_KEYS):
         missing.append("quiroga (or quiroma)")
     if missing:
-        present = ", ".join(sorted(h5.keys())) or "none"
+        present = ", ".join(printable(key) for key in sorted(names)) or "none"
         problem = f"missing key(s) {', '.join(missing)} (keys present: {present})"
         raise SourceFormatError(file_path, problem, EXPECTED_FILE)
-    for key in required + tuple(key for key in THRESHOLD_KEYS if key in h5):
-        if not isinstance(h5[key], h5py.Dataset):
+    datasets = {}
+    for key in required + tuple(key for key in THRESHOLD_KEYS if key in names):
+        node = h5[key]
+        if not isinstance(node, h5py.Dataset):
             raise SourceFormatError(file_path, f"'{key}' is an HDF5 group", f"'{key}' to be a dataset")
+        datasets[key] = node
+    return datasets
 
 
 def _numeric(value: np.ndarray, key: str, file_path: Path, expected: str) -> np.ndarray:
@@ -185,10 +211,12 @@ def _numeric(value: np.ndarray, key: str, file_path: Path, expected: str) -> np.
     return value
 
 
-def _read_vector(h5: h5py.File, key: str, file_path: Path) -> np.ndarray:
+def _read_vector(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -> np.ndarray:
     """Read a vector stored 1-D, 1 × N or N × 1, as a 1-D array (a view of what was read, not a copy)."""
     expected = f"'{key}' to be a numeric vector (1-D, or 2-D of shape 1 × N or N × 1)"
-    value = np.asarray(h5[key][()])
+    dataset = datasets[key]
+    _check_storage(dataset, key, file_path, expected)
+    value = np.asarray(dataset[()])
     if value.ndim == 1:
         vector = value
     elif value.ndim == 2 and 1 in value.shape:
@@ -201,28 +229,55 @@ def _read_vector(h5: h5py.File, key: str, file_path: Path) -> np.ndarray:
     return _numeric(vector, key, file_path, expected)
 
 
-def _read_scalar(h5: h5py.File, key: str, file_path: Path) -> float:
+def _check_storage(dataset: h5py.Dataset, key: str, file_path: Path, expected: str) -> None:
+    """Raise before reading a dataset that declares more than :data:`MAX_VECTOR_BYTES`, a non-numeric type, or
+    (when stored contiguously) more bytes than the file holds for it: a damaged header, not data."""
+    if dataset.shape is None:
+        raise SourceFormatError(file_path, f"'{key}' is an empty dataspace", expected)
+    if dataset.dtype.kind not in "iuf":
+        raise SourceFormatError(file_path, f"'{key}' holds {dataset.dtype} values", expected)
+    declared = int(np.prod(dataset.shape, dtype=object)) * dataset.dtype.itemsize
+    if declared > MAX_VECTOR_BYTES:
+        raise SourceFormatError(file_path, f"'{key}' declares {declared} bytes", f"{expected}, of at most 2 GiB")
+    if dataset.chunks is None and declared and dataset.id.get_storage_size() != declared:
+        raise SourceFormatError(
+            file_path,
+            f"'{key}' declares {declared} bytes but {dataset.id.get_storage_size()} are stored",
+            f"{expected}, stored whole",
+        )
+
+
+def _read_scalar(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -> float:
     """Read a number stored as a scalar or a 1-element array."""
     expected = f"'{key}' to be one number (a scalar or a 1-element array)"
-    value = np.asarray(h5[key][()])
+    dataset = datasets[key]
+    _check_storage(dataset, key, file_path, expected)
+    value = np.asarray(dataset[()])
     if value.size != 1:
         raise SourceFormatError(file_path, f"'{key}' holds {value.size} values", expected)
     return float(_numeric(value, key, file_path, expected).reshape(-1)[0])
 
 
-def _read_period(h5: h5py.File, key: str, file_path: Path) -> float:
+def _read_period(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -> float:
     """Read a sampling period (s): one positive, finite number."""
-    period = _read_scalar(h5, key, file_path)
+    period = _read_scalar(datasets, key, file_path)
     if not np.isfinite(period) or period <= 0:
         raise SourceFormatError(
             file_path, f"'{key}' (sampling period) is {period!r}", f"'{key}' to be a positive, finite number of seconds"
         )
+    shortest, longest, expected = PLAUSIBLE_PERIODS[key]
+    if not shortest <= period <= longest:
+        raise SourceFormatError(
+            file_path,
+            f"'{key}' (sampling period) is {format_number(period)} s, outside the plausible range",
+            f"'{key}' to be {expected}",
+        )
     return period
 
 
-def _read_threshold(h5: h5py.File, file_path: Path) -> tuple[str, float]:
+def _read_threshold(datasets: dict[str, h5py.Dataset], file_path: Path) -> tuple[str, float]:
     """Read the spike detection threshold (V) from ``quiroga``, or from ``quiroma`` as the dataset page spells it."""
-    values = {key: _read_scalar(h5, key, file_path) for key in THRESHOLD_KEYS if key in h5}
+    values = {key: _read_scalar(datasets, key, file_path) for key in THRESHOLD_KEYS if key in datasets}
     if len(values) == 2 and values["quiroga"] != values["quiroma"]:
         raise SourceFormatError(
             file_path,
@@ -232,13 +287,24 @@ def _read_threshold(h5: h5py.File, file_path: Path) -> tuple[str, float]:
     key, threshold = next(iter(values.items()))
     if not np.isfinite(threshold):
         raise SourceFormatError(file_path, f"'{key}' (spike threshold) is {threshold!r}", f"'{key}' to be finite")
+    if abs(threshold) > PLAUSIBLE_THRESHOLD_V:
+        raise SourceFormatError(
+            file_path,
+            f"'{key}' (spike threshold) is {format_number(threshold)} V, outside the plausible range",
+            f"'{key}' to be a threshold in volts within ±{PLAUSIBLE_THRESHOLD_V:g} V",
+        )
     return key, threshold
 
 
-def _read_genotype(h5: h5py.File, file_path: Path) -> str:
+def _read_genotype(datasets: dict[str, h5py.Dataset], file_path: Path) -> str:
     """Read the genotype: a bytes or str scalar, or a 1-element array of one; decoded from UTF-8."""
     expected = "'genotype' to be one UTF-8 string such as b'Emx1-IRES-Cre;Camk2a-tTA;Ai94'"
-    value = h5["genotype"][()]
+    dataset = datasets["genotype"]
+    if dataset.shape is None or dataset.size > 1:
+        raise SourceFormatError(file_path, f"'genotype' holds {dataset.size or 0} values", expected)
+    if dataset.dtype.itemsize > MAX_GENOTYPE_BYTES:
+        raise SourceFormatError(file_path, f"'genotype' is {dataset.dtype.itemsize} bytes long", expected)
+    value = dataset[()]
     if isinstance(value, np.ndarray):
         if value.size != 1:
             raise SourceFormatError(file_path, f"'genotype' holds {value.size} values", expected)
@@ -318,9 +384,19 @@ def spikes_far_from_threshold(
     return recording.spike_times[inside][hits == 0]
 
 
+def non_finite_trace_notes(recording: OephysRecording) -> list[str]:
+    """One line per trace (``dff``, ``ephys_raw``, ``ephys_baseline_subtracted``) holding NaN or infinite samples."""
+    notes = []
+    for key in ("dff", "ephys_raw", "ephys_baseline_subtracted"):
+        note = non_finite_note(getattr(recording, key), recording.file_path, name=f"'{key}'", num_blocks=None)
+        if note:
+            notes.append(f"{note}; they are written as they are")
+    return notes
+
+
 def consistency_notes(recording: OephysRecording) -> list[str]:
     """Describe what is suspicious but valid in a recording: one line per finding; empty when all is consistent."""
-    notes = []
+    notes = non_finite_trace_notes(recording)
     total = recording.spike_times.shape[0]
     if total == 0:
         notes.append(f"{recording.file_path}: 'sptimes' holds no spike times, so the file has no units table")

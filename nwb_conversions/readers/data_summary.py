@@ -45,6 +45,10 @@ PLAUSIBLE_RANGES = {
 }
 
 
+#: Years a recording of this release can have been made in.
+PLAUSIBLE_YEARS = (1990, 2100)
+
+
 def data_summary_path(release_root: Path) -> Path:
     """The release's ``Data Summary.xlsx`` (or ``.csv``) in ``release_root``, else the project's copy."""
     for name in ("Data Summary.xlsx", "Data Summary.csv"):
@@ -55,21 +59,29 @@ def data_summary_path(release_root: Path) -> Path:
 
 
 def _date(value, summary_path: Path, cell_id: str) -> str:
-    """The recording date as ``YYYY-MM-DD``; an impossible date is an error (never a placeholder)."""
+    """The recording date as ``YYYY-MM-DD``; an impossible or implausible date is an error (never a placeholder)."""
     if isinstance(value, (datetime, date)):
-        return value.strftime("%Y-%m-%d")
-    text = str(value).strip()[:10]
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")
-    except ValueError:
+        moment = value
+    else:
+        try:
+            moment = datetime.strptime(str(value).strip()[:10], "%Y-%m-%d")
+        except ValueError:
+            raise SourceFormatError(
+                summary_path, f"cell {cell_id}: Date {str(value)!r} is not a date", "a date such as 2017-11-28"
+            ) from None
+    lowest, highest = PLAUSIBLE_YEARS
+    if not lowest <= moment.year <= highest:
         raise SourceFormatError(
-            summary_path, f"cell {cell_id}: Date {str(value)!r} is not a date", "a date such as 2017-11-28"
-        ) from None
+            summary_path,
+            f"cell {cell_id}: Date {str(value)!r} is outside the plausible range",
+            f"a date from {lowest} to {highest}, such as 2017-11-28",
+        )
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
 
 
 def _number(row: dict, column: str, summary_path: Path, cell_id: str, *, integer: bool = False) -> float | int:
     """A numeric cell, as int or float; text is an error naming the cell and the column."""
-    value = row[column]
+    value = row.get(column)
     try:
         number = float(value)
         if integer:
@@ -95,9 +107,12 @@ def read_cell_facts(summary_path: Path, cell_id: str) -> dict:
     """
     summary_path = Path(summary_path)
     rows = read_table_rows(summary_path, required_columns=REQUIRED_COLUMNS)
-    row = next((row for row in rows if str(row["Cell"]).strip() == cell_id), None)
+    row = next((row for row in rows if str(row.get("Cell")).strip() == cell_id), None)
     if row is None:
         return {}
+    for column in ("Patch Type", "Cell Type", "Date"):
+        if row.get(column) in (None, ""):
+            raise SourceFormatError(summary_path, f"cell {cell_id}: {column} is empty", f"a value in the {column} column")
     facts = dict(
         patch_type=str(row["Patch Type"]).strip(),
         cell_type=str(row["Cell Type"]).strip(),

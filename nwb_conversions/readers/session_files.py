@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ..errors import SourceFormatError
+from .source_access import reading
 
 #: Google Drive and CRCNS copies add ``-001``-style suffixes before the extension (``c26_npx_raw-001.bin``).
 COPY_SUFFIX = r"(?:-\d{1,3})?"
@@ -33,12 +34,13 @@ def find_session_file(
     Raises
     ------
     SourceFormatError
-        If no file matches (and ``required``) or more than one does.
+        If the folder cannot be listed, no file matches (and ``required``) or more than one does.
     """
     folder = Path(folder)
     pattern = re.compile(rf"^{stem_pattern}{COPY_SUFFIX}{re.escape(extension)}$")
-    matches = sorted(path for path in folder.iterdir() if path.is_file() and pattern.match(path.name))
     example = example or f"{stem_pattern.replace(chr(92) + 'd+', 'NN').replace(chr(92) + 'd', 'N')}{extension}"
+    with reading(folder, f"a readable session folder holding {example}"):
+        matches = sorted(path for path in folder.iterdir() if pattern.match(path.name) and path.is_file())
     if not matches:
         if required:
             raise SourceFormatError(folder, f"no file named like {example}", f"a file {example} in this folder")

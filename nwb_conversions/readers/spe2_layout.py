@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import SourceFormatError
 from .binary import open_interleaved_binary
 from .readme_docx import RecordingParameters
+from .source_access import check_regular_file
 
 #: Amplifier channel counts with a known SPE-2 probe geometry.
 PROBE_CHANNEL_COUNTS = (32, 128)
@@ -54,7 +55,7 @@ def infer_common_format(files: dict) -> RecordingParameters:
         :func:`check_centred_counts`).
     """
     adc_frame = COMMON_FORMAT.adc_channels * COMMON_FORMAT.adc_dtype.itemsize
-    adc_size = files["adc"].stat().st_size
+    adc_size = check_regular_file(files["adc"], "an ADC binary (adc*.bin)")
     if adc_size == 0 or adc_size % adc_frame:
         raise SourceFormatError(
             files["adc"],
@@ -62,7 +63,7 @@ def infer_common_format(files: dict) -> RecordingParameters:
             f"a multiple of {adc_frame} bytes (the common format), or a READ ME.docx giving Juxta_numChannels/dtype",
         )
     adc_samples = adc_size // adc_frame
-    amplifier_size = files["amplifier"].stat().st_size
+    amplifier_size = check_regular_file(files["amplifier"], "an amplifier binary (amplifier*.bin)")
     itemsize = COMMON_FORMAT.amplifier_dtype.itemsize
     matches = [count for count in PROBE_CHANNEL_COUNTS if amplifier_size == adc_samples * count * itemsize]
     if len(matches) != 1:

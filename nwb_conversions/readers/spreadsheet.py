@@ -1,43 +1,76 @@
-"""Tables kept as spreadsheets (``.xlsx``) or CSV files with a header row, read as one dict per row."""
+"""Tables kept as spreadsheets (``.xlsx``) or CSV files with a header row, read as one dict per row.
+
+Reads are bounded: the file's size, the workbook's unpacked size, and the rows and columns read
+(:data:`MAX_ROWS`, :data:`MAX_COLUMNS`), so a damaged sheet declaring a million rows costs no more than a real one.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import warnings
+import zipfile
 from pathlib import Path
 
 from ..errors import SourceFormatError
+from .source_access import check_zip_size, decode_utf8, one_line, read_source_bytes
+
+#: Largest table file read, and largest unpacked workbook (the real Data Summary is 52 kB).
+MAX_TABLE_BYTES = 64 * 1024 * 1024
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
+#: Most data rows and columns read; a table with more rows is refused, columns beyond are not read.
+MAX_ROWS = 100_000
+MAX_COLUMNS = 512
+
+EXPECTED_TABLE = "an .xlsx workbook or a UTF-8 .csv with a header row"
+
+
+def _xlsx_rows(content: bytes, file_path: Path) -> list[tuple]:
+    import openpyxl
+
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        check_zip_size(archive, file_path, EXPECTED_TABLE, max_bytes=MAX_UNPACKED_BYTES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl warns about the workbook extensions it drops
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            return list(sheet.iter_rows(max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS, values_only=True))
+        finally:
+            workbook.close()
 
 
 def read_table_rows(file_path: str | Path, *, required_columns: tuple[str, ...] = ()) -> list[dict]:
     """Read the first sheet of an ``.xlsx`` file, or a CSV file, into a list of ``{header: value}`` rows.
 
-    Empty rows are skipped. Cell values keep the types the workbook stores (numbers, datetimes, text); a CSV gives
-    text.
+    Empty rows are skipped; a row shorter than the header gives None for the missing cells. Cell values keep the
+    types the workbook stores (numbers, datetimes, text); a CSV gives text.
 
     Raises
     ------
     SourceFormatError
-        If the file is unreadable or lacks a required column.
+        If the file cannot be read, is not a workbook / UTF-8 CSV, is empty, has more than :data:`MAX_ROWS` rows, or
+        lacks a required column.
     """
     file_path = Path(file_path)
+    content = read_source_bytes(file_path, EXPECTED_TABLE, max_bytes=MAX_TABLE_BYTES)
     try:
         if file_path.suffix.lower() == ".xlsx":
-            import openpyxl
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # openpyxl warns about the workbook extensions it drops
-                workbook = openpyxl.load_workbook(file_path, read_only=True, data_only=True)
-                rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-                workbook.close()
+            rows = _xlsx_rows(content, file_path)
         else:
-            with open(file_path, newline="", encoding="utf-8") as stream:
-                rows = list(csv.reader(stream))
-    except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise SourceFormatError(file_path, f"unreadable table ({exc.__class__.__name__}: {exc})", "an .xlsx or .csv")
+            text = decode_utf8(content, file_path, EXPECTED_TABLE)
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+    except SourceFormatError:
+        raise
+    except Exception as exc:  # zipfile, openpyxl and csv raise many types for damaged files
+        problem = f"unreadable table ({exc.__class__.__name__}: {one_line(exc)[:200]})"
+        raise SourceFormatError(file_path, problem, EXPECTED_TABLE) from None
     if not rows:
         raise SourceFormatError(file_path, "empty table", "a header row and data rows")
-    header = [str(name).strip() if name is not None else "" for name in rows[0]]
+    if len(rows) > MAX_ROWS + 1:
+        raise SourceFormatError(file_path, f"more than {MAX_ROWS} rows", f"a table of at most {MAX_ROWS} rows")
+    header = [one_line(name) if name is not None else "" for name in rows[0]]
     missing = [name for name in required_columns if name not in header]
     if missing:
         raise SourceFormatError(file_path, f"missing column(s) {missing}", f"a header with {list(required_columns)}")
@@ -45,5 +78,6 @@ def read_table_rows(file_path: str | Path, *, required_columns: tuple[str, ...] 
     for row in rows[1:]:
         if all(value in (None, "") for value in row):
             continue
-        records.append({name: value for name, value in zip(header, row) if name})
+        padded = tuple(row) + (None,) * (len(header) - len(row))
+        records.append({name: value for name, value in zip(header, padded) if name})
     return records

@@ -30,3 +30,10 @@ def test_a_given_example_names_the_file_in_the_errors(tmp_path):
     (tmp_path / "amplifier2014-11-25T23_00_08-002.bin").touch()
     with pytest.raises(SourceFormatError, match=r"several files match amplifierYYYY-MM-DDTHH_MM_SS\.bin \("):
         find_session_file(tmp_path, pattern, ".bin", example=example)
+
+
+def test_a_folder_that_cannot_be_listed_is_one_error(tmp_path):
+    loop = tmp_path / "cell"
+    loop.symlink_to(loop)
+    with pytest.raises(SourceFormatError, match=r"cell: cannot be read: Too many levels of symbolic links"):
+        find_session_file(loop, r"c\d+_npx_raw", ".bin")
