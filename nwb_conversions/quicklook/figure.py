@@ -42,16 +42,20 @@ def draw_quicklook(nwbfile, *, nwbfile_path=None, report=None) -> LaidOutFigure:
 @contextmanager
 def open_nwbfile(nwbfile_path: Path):
     """Open an NWB file (HDF5, or a Zarr folder) for lazy reading; refuse what is not one in one line."""
+    from ..validation import check_readable_nwb
+
     if nwbfile_path.is_dir() and (nwbfile_path / ".zgroup").is_file():
         from hdmf_zarr.nwb import NWBZarrIO as reader
     else:
         from pynwb import NWBHDF5IO as reader
-
-        from ..validation import check_readable_nwb
-
-        check_readable_nwb(nwbfile_path)
-    with reader(str(nwbfile_path), "r") as io:
-        yield io.read()
+    try:
+        io = reader(str(nwbfile_path), "r")
+        nwbfile = io.read()
+    except Exception:
+        check_readable_nwb(nwbfile_path)  # says in one line what is wrong with the file
+        raise
+    with io:
+        yield nwbfile
 
 
 @dataclass

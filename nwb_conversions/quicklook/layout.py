@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 COLUMN_WIDTH_IN = 8.0
 ROW_HEIGHT_IN = 3.6
 DPI = 100
+#: Vertical gap between rows (inches): room for a row's x-axis label and the next row's title.
+ROW_GAP_IN = 0.75
 
 #: Text size used throughout the figure (points).
 FONT_SIZE = 8
@@ -80,9 +82,13 @@ def lay_out(panels: list[Panel]) -> LaidOutFigure:
     """Draw the panels into one figure (no display: a plain matplotlib Figure, rendered by Agg when saved)."""
     rows = arrange_rows(panels)
     heights = [max(panel.height for panel in row) for row in rows]
-    figure = Figure(figsize=(2 * COLUMN_WIDTH_IN, ROW_HEIGHT_IN * sum(heights)), dpi=DPI, layout="constrained")
-    figure.get_layout_engine().set(h_pad=0.08, w_pad=0.08, hspace=0.04, wspace=0.04)
-    grid = figure.add_gridspec(len(rows), 2, height_ratios=heights)
+    height_in = ROW_HEIGHT_IN * sum(heights)
+    figure = Figure(figsize=(2 * COLUMN_WIDTH_IN, height_in), dpi=DPI)
+    # Fixed margins (in inches) instead of a layout engine: constrained layout draws the figure twice.
+    grid = figure.add_gridspec(
+        len(rows), 2, height_ratios=heights, left=0.06, right=0.985, wspace=0.16,
+        top=1 - 0.15 / height_in, bottom=0.55 / height_in, hspace=ROW_GAP_IN * len(rows) / height_in,
+    )
     result = LaidOutFigure(figure=figure)
     for row_number, row in enumerate(rows):
         cells = [grid[row_number, :]] if len(row) == 1 else [grid[row_number, 0], grid[row_number, 1]]
