@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import ConversionError
 from . import ephys, ophys, text, units
-from .layout import LaidOutFigure, Panel, lay_out
+from .layout import LaidOutFigure, Panel, axes_with_data, lay_out
 
 
 def collect_panels(nwbfile, *, nwbfile_path=None, report=None) -> list[Panel]:
@@ -67,13 +67,29 @@ class QuicklookResult:
     png_path : Path
     panels : list of str
         Titles of the panels drawn.
+    boxes : dict
+        Panel title → the pixel boxes ``(left, top, right, bottom)`` in the PNG of its Axes that hold data.
     failures : dict
         Panel title → why it could not be drawn (the figure says so in its place).
     """
 
     png_path: Path
     panels: list[str] = field(default_factory=list)
+    boxes: dict = field(default_factory=dict)
     failures: dict = field(default_factory=dict)
+
+
+def pixel_boxes(drawn: LaidOutFigure) -> dict:
+    """Each panel's Axes that hold data, as ``(left, top, right, bottom)`` pixel boxes of the saved PNG."""
+    height = drawn.figure.bbox.height
+    boxes = {}
+    for title, axes_list in drawn.axes.items():
+        boxes[title] = []
+        for axes in axes_list:
+            if axes_with_data(axes):
+                box = axes.get_window_extent()
+                boxes[title].append((round(box.x0), round(height - box.y1), round(box.x1), round(height - box.y0)))
+    return boxes
 
 
 def default_png_path(nwbfile_path: str | Path) -> Path:
@@ -130,4 +146,5 @@ def write_quicklook(
             os.replace(temporary, png_path)
         finally:
             temporary.unlink(missing_ok=True)
-    return QuicklookResult(png_path=png_path, panels=list(drawn.axes), failures=drawn.failures)
+    return QuicklookResult(png_path=png_path, panels=list(drawn.axes), boxes=pixel_boxes(drawn),
+                           failures=drawn.failures)
