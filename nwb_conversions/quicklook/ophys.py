@@ -7,7 +7,7 @@ all image masks at once. ``pixel_mask`` (x, y, weight) is drawn at ``image[y, x]
 the smallest power of two that holds every mask pixel (512 × 512 for SSC-11), and the panel says it is inferred.
 A segmentation whose masks have no pixel of non-zero weight (Allen Dataset II's placeholder) gets no panel.
 
-ΔF/F (``DfOverF``, else ``Fluorescence``) is drawn for the most active ROIs of a window (its start, or the first
+ΔF/F (``DfOverF``, else ``Fluorescence``) is drawn for a few ablated ROIs and the most active ones of a window (its start, or the first
 trials, with the ``trials`` table's boundaries); when the file also holds a patch trace and a ground-truth unit
 (Allen Dataset II), the cell-attached trace and its spikes are drawn below on the same time axis.
 """
@@ -31,6 +31,7 @@ from .reading import (
 
 #: ΔF/F: ROIs shown, and the window (s) without / with a ground-truth cell.
 ROIS_SHOWN = 5
+ABLATED_SHOWN = 2
 DFF_WINDOW_S = 60.0
 DFF_WITH_SPIKES_WINDOW_S = 30.0
 ABLATED_COLOR = (0.86, 0.08, 0.24)
@@ -113,8 +114,8 @@ def draw_rois(nwbfile, segmentation, rois, figure, cell) -> list:
             axes.annotate(f"{ids[number]}", (columns.mean(), rows.mean()), xytext=(6, 6), textcoords="offset points",
                           fontsize=FONT_SIZE - 1, color=ABLATED_COLOR, weight="bold")
     plane = segmentation.imaging_plane.name if segmentation.imaging_plane is not None else segmentation.name
-    size = f"{shape[0]} × {shape[1]} px" + (" (inferred from the masks)" if inferred else "")
-    style_axes(axes, f"{plane}: {len(rois)} ROIs, {int(ablated.sum())} ablated (red), over {size}",
+    size = f"{shape[0]} × {shape[1]} px" + (" (inferred)" if inferred else "")
+    style_axes(axes, f"{plane}: {len(rois)} ROIs, {int(ablated.sum())} ablated (red); {size}",
                xlabel="x (px)", ylabel="y (px)")
     axes.set_aspect("equal")
     return [axes]
@@ -143,24 +144,38 @@ def dff_window(nwbfile, series, spike_times, width: float) -> tuple[float, float
     return first, first + width
 
 
+def choose_rois(values: np.ndarray, ablated: np.ndarray | None) -> np.ndarray:
+    """Columns to show: up to ``ABLATED_SHOWN`` ablated ROIs, then the most active (99th percentile above the
+    median in the window), ``ROIS_SHOWN`` in all, in column order."""
+    if not len(values):
+        return np.arange(0)
+    activity = np.nan_to_num(np.nanpercentile(values, 99, axis=0) - np.nanmedian(values, axis=0))
+    chosen = list(np.flatnonzero(ablated)[:ABLATED_SHOWN]) if ablated is not None else []
+    for column in np.argsort(-activity, kind="stable"):
+        if len(chosen) >= ROIS_SHOWN:
+            break
+        if column not in chosen:
+            chosen.append(int(column))
+    return np.sort(np.asarray(chosen, dtype=int))
+
+
 def draw_dff(nwbfile, series, figure, cell, *, patch=None, spike_times=None) -> list:
     """ΔF/F of the most active ROIs in the window, trial boundaries as lines; the patch trace below if given."""
     width = DFF_WITH_SPIKES_WINDOW_S if patch is not None else DFF_WINDOW_S
     start, stop = dff_window(nwbfile, series, spike_times if patch is not None else None, width)
     window = read_window(series, start, stop)
     values = window.values.reshape(len(window.times), -1)
-    activity = np.nanpercentile(values, 99, axis=0) - np.nanmedian(values, axis=0) if len(values) else np.zeros(0)
-    chosen = np.sort(np.argsort(-np.nan_to_num(activity), kind="stable")[:ROIS_SHOWN])
+    table_rows = np.asarray(series.rois.data[:], dtype=int) if series.rois is not None else np.arange(values.shape[1])
+    table = series.rois.table if series.rois is not None else None
+    ablated = column_values(table, "is_ablated")
+    chosen = choose_rois(values, ablated[table_rows].astype(bool) if ablated is not None else None)
     if patch is not None:
         grid = cell.subgridspec(2, 1, height_ratios=[1, 1], hspace=0.05)
         axes = figure.add_subplot(grid[0])
         below = figure.add_subplot(grid[1], sharex=axes)
     else:
         axes, below = figure.add_subplot(cell), None
-    table_rows = np.asarray(series.rois.data[:], dtype=int) if series.rois is not None else np.arange(values.shape[1])
-    table = series.rois.table if series.rois is not None else None
     ids = table.id[:] if table is not None else np.arange(values.shape[1])
-    ablated = column_values(table, "is_ablated")
     spacing = max(float(np.nanmax(np.ptp(values[:, chosen], axis=0))) * 0.8, 1e-6) if len(values) else 1.0
     for rank, column in enumerate(chosen):
         row = table_rows[column]
@@ -176,7 +191,8 @@ def draw_dff(nwbfile, series, figure, cell, *, patch=None, spike_times=None) -> 
     axes.set_xlim(start, stop)
     axes.legend(fontsize=FONT_SIZE - 1, loc="upper right", ncols=min(len(chosen), 5))
     trials_text = f"; dashed: starts of {trials_shown} trials" if trial_starts is not None else ""
-    style_axes(axes, f"{series.name}: {len(chosen)} most active of {values.shape[1]} ROIs{trials_text}",
+    style_axes(axes, f"{series.name}: {len(chosen)} of {values.shape[1]} ROIs (ablated first, then the most active)"
+               f"{trials_text}",
  ylabel=series.unit + (" (offset per ROI)" if len(chosen) > 1 else ""),xlabel=None if below is not None else "time (s)")
     if below is None:
         return [axes]

@@ -102,18 +102,18 @@ def draw_raster(units, pulses: list[Pulses], figure, cell) -> list:
             axes.broken_barh(spans, (row - 0.4, 0.8), color=colors[site])
             for pulse_start in table.starts[chosen][:200]:
                 axes.axvline(pulse_start, color=colors[site], lw=0.4, alpha=0.25)
-            power = table.power[chosen] if table.power is not None else np.array([])
-            power_text = f", {np.nanmax(power):.3g} mW" if len(power) else ""
-            emitter = f"emitter {site}" if site >= 0 else "no site"
-            strip_labels.append((row, f"{emitter} ({int(chosen.sum())}{power_text})"))
+            strip_labels.append((row, f"E{site}" if site >= 0 else "no site"))
     ticks = [0, top - 1] + [row for row, _ in strip_labels]
     labels = [f"unit {units.id[int(order[0])]}", f"unit {units.id[int(order[-1])]}"] + [t for _, t in strip_labels]
-    axes.set_yticks(ticks, labels)
+    axes.set_yticks(ticks, labels, fontsize=FONT_SIZE - 2)
     axes.set_xlim(start, stop)
     axes.set_ylim(-1, top + 1 + len(strip_labels))
     shown = f"{len(order)} of {len(units)} units" if len(order) < len(units) else f"{len(units)} units"
-    stimulation = f"; {sum(len(p.starts) for p in pulses)} pulses in {', '.join(p.name for p in pulses)}" if pulses \
-        else ""
+    stimulation = ""
+    if pulses:
+        emitters = len({site for p in pulses for site in p.emitters})
+        stimulation = (f"; above: {sum(len(p.starts) for p in pulses)} pulses of {emitters} emitters (E = site row) "
+                       f"in {', '.join(p.name for p in pulses)}")
     style_axes(axes, f"Raster: {shown}{stimulation}", xlabel="time (s)")
     return [axes]
 
@@ -147,7 +147,7 @@ def draw_waveforms(units, figure, cell) -> list:
         axes.plot(position * (x[-1] * 1.2 + 1e-9) + x, waveform, lw=1)
         axes.text(position * (x[-1] * 1.2 + 1e-9), np.nanmax(waveform), f"unit {units.id[int(row)]}\n{counts[row]} sp",
                   fontsize=FONT_SIZE - 2, va="bottom")
-    unit = getattr(units["waveform_mean"], "unit", None) or "stored units"
+    unit = getattr(units, "waveform_unit", None) or "stored units"
     style_axes(axes, f"Mean waveforms of {len(chosen)} units with the most spikes (largest channel)",
                xlabel="ms, units side by side" if rate else "samples (scaled), units side by side", ylabel=unit)
     return [axes]
@@ -160,7 +160,8 @@ def panels(nwbfile) -> list[Panel]:
     pulses = [Pulses(table) for table in pulse_tables(nwbfile)]
     found = []
     if units is not None and len(units) and (len(units) > 1 or pulses):
-        found.append(Panel("Raster", lambda figure, cell: draw_raster(units, pulses, figure, cell)))
+        found.append(Panel("Raster", lambda figure, cell: draw_raster(units, pulses, figure, cell),
+                           height=1.3 if pulses else 1.0))
     if units is not None and len(units) and "waveform_mean" in units.colnames:
         found.append(Panel("Waveforms", lambda figure, cell: draw_waveforms(units, figure, cell)))
     return found
