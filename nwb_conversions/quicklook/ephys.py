@@ -248,7 +248,8 @@ def draw_raw_traces(view: RawSeriesView, figure, cell) -> list:
         start_ms = spike_number * (TRACE_WINDOW_S * 1e3 + gap_ms)
         for rank, column in enumerate(columns):
             color = GROUND_TRUTH_COLOR if column == view.anchor_column else "0.15"
-            axes.plot(start_ms + offsets_ms, snippet[:, rank] + rank * spacing, color=color, lw=0.5)
+            axes.plot(start_ms + offsets_ms, snippet[:, rank] + rank * spacing, color=color, lw=0.5,
+                      label=f"ch {view.electrode_rows[column]}")
         axes.axvline(start_ms + TRACE_WINDOW_S * 1e3 / 2, color=GROUND_TRUTH_COLOR, lw=0.6, ls=":", alpha=0.7)
         axes.text(start_ms, (len(columns) - 0.3) * spacing, f"spike at {shown[spike_number]:.4f} s",
                   fontsize=FONT_SIZE - 1)

@@ -99,7 +99,7 @@ def draw_raster(units, pulses: list[Pulses], figure, cell) -> list:
             chosen = inside & (table.sites == site)
             row = top + 1 + len(strip_labels)
             spans = list(zip(table.starts[chosen], table.stops[chosen] - table.starts[chosen]))
-            axes.broken_barh(spans, (row - 0.4, 0.8), color=colors[site])
+            axes.broken_barh(spans, (row - 0.4, 0.8), color=colors[site], label=f"pulses of site {site}")
             for pulse_start in table.starts[chosen][:200]:
                 axes.axvline(pulse_start, color=colors[site], lw=0.4, alpha=0.25)
             strip_labels.append((row, f"E{site}" if site >= 0 else "no site"))
