@@ -58,6 +58,20 @@ def samples(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def drawn(samples):
+    """Each converted sample opened (lazily) and drawn once: ``{key: (nwbfile, LaidOutFigure)}``."""
+    opened, figures = [], {}
+    for key, (nwb_path, _) in samples.items():
+        io = NWBHDF5IO(str(nwb_path), "r")
+        opened.append(io)
+        nwbfile = io.read()
+        figures[key] = (nwbfile, draw_quicklook(nwbfile))
+    yield figures
+    for io in opened:
+        io.close()
+
+
+@pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("quicklook_synthetic")
     return {
@@ -99,88 +113,79 @@ def test_a_quicklook_for_every_bundled_sample(samples):
 
 
 @pytest.mark.parametrize("key", sorted(PLANTED_PEAK_CHANNEL))
-def test_probe_map_marks_the_ground_truth_and_the_largest_spike(samples, key):
-    nwb_path, _ = samples[key]
-    with NWBHDF5IO(str(nwb_path), "r") as io:
-        nwbfile = io.read()
-        view = ephys.view_raw_series(nwbfile)
-        assert view.electrode_rows[view.peak_column] == PLANTED_PEAK_CHANNEL[key]
-        drawn = draw_quicklook(nwbfile)
-        whole, zoom = drawn.axes["Probe map"]
-        markers = {c.get_label(): c.get_offsets().data for c in zoom.collections if isinstance(c, PathCollection)}
-        electrodes = nwbfile.electrodes.to_dataframe()
-        peak = PLANTED_PEAK_CHANNEL[key]
-        position = electrodes.loc[peak, ["rel_x", "rel_y"]].to_numpy(float)
-        np.testing.assert_array_equal(markers[f"largest spike (from the data): ch {peak}"], [position])
-        if key == "spe1":
-            units = nwbfile.units.to_dataframe()
-            for label, column in (("chan_predicted (ground truth)", "chan_predicted"),
-                                  ("chan_highest (table)", "chan_highest")):
-                channel = int(units[column].iloc[0])
-                expected = electrodes.loc[channel, ["rel_x", "rel_y"]].to_numpy(float)
-                np.testing.assert_array_equal(markers[f"{label}: ch {channel}"], [expected])
-            reference = electrodes[electrodes["is_reference_site"]][["rel_x", "rel_y"]].to_numpy(float)
-            drawn_reference = markers["reference site (10)"]
-            assert sorted(map(tuple, drawn_reference)) == sorted(map(tuple, reference))
+def test_probe_map_marks_the_ground_truth_and_the_largest_spike(drawn, key):
+    nwbfile, figure = drawn[key]
+    view = ephys.view_raw_series(nwbfile)
+    assert view.electrode_rows[view.peak_column] == PLANTED_PEAK_CHANNEL[key]
+    whole, zoom = figure.axes["Probe map"]
+    markers = {c.get_label(): c.get_offsets().data for c in zoom.collections if isinstance(c, PathCollection)}
+    electrodes = nwbfile.electrodes.to_dataframe()
+    peak = PLANTED_PEAK_CHANNEL[key]
+    position = electrodes.loc[peak, ["rel_x", "rel_y"]].to_numpy(float)
+    np.testing.assert_array_equal(markers[f"largest spike (from the data): ch {peak}"], [position])
+    if key == "spe1":
+        units = nwbfile.units.to_dataframe()
+        for label, column in (("chan_predicted (ground truth)", "chan_predicted"),
+                              ("chan_highest (table)", "chan_highest")):
+            channel = int(units[column].iloc[0])
+            expected = electrodes.loc[channel, ["rel_x", "rel_y"]].to_numpy(float)
+            np.testing.assert_array_equal(markers[f"{label}: ch {channel}"], [expected])
+        reference = electrodes[electrodes["is_reference_site"]][["rel_x", "rel_y"]].to_numpy(float)
+        drawn_reference = markers["reference site (10)"]
+        assert sorted(map(tuple, drawn_reference)) == sorted(map(tuple, reference))
 
 
-def test_raw_traces_are_the_stored_samples_around_the_spikes(samples):
-    nwb_path, _ = samples["spe1"]
-    with NWBHDF5IO(str(nwb_path), "r") as io:
-        nwbfile = io.read()
-        series = nwbfile.acquisition["ElectricalSeries"]
-        spikes = nwbfile.units["spike_times"][0]
-        axes = draw_quicklook(nwbfile).axes["Raw traces"][0]
-        red = [line for line in axes.lines if line.get_label() == "ch 159"]
-        assert all(line.get_color() == ephys.GROUND_TRUTH_COLOR for line in red)
-        assert len(red) == ephys.SPIKES_SHOWN
-        shown = ephys.middle_spikes(spikes, ephys.SPIKES_SHOWN)
-        ticks = [label.get_text() for label in axes.get_yticklabels()]
-        rank = ticks.index("ch 159")
-        spacing = np.diff(axes.get_yticks())[0]
-        half = int(round(ephys.TRACE_WINDOW_S / 2 * series.rate))
-        for line, spike in zip(red, shown):
-            centre = int(np.ceil(spike * series.rate - 1e-9))
-            stored = series.data[centre - half : centre + half, 159].astype(float) * series.conversion
-            expected = (stored - np.median(stored)) * 1e6 + rank * spacing
-            np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-9, atol=1e-6)
+def test_raw_traces_are_the_stored_samples_around_the_spikes(drawn):
+    nwbfile, figure = drawn["spe1"]
+    series = nwbfile.acquisition["ElectricalSeries"]
+    spikes = nwbfile.units["spike_times"][0]
+    axes = figure.axes["Raw traces"][0]
+    red = [line for line in axes.lines if line.get_label() == "ch 159"]
+    assert all(line.get_color() == ephys.GROUND_TRUTH_COLOR for line in red)
+    assert len(red) == ephys.SPIKES_SHOWN
+    shown = ephys.middle_spikes(spikes, ephys.SPIKES_SHOWN)
+    ticks = [label.get_text() for label in axes.get_yticklabels()]
+    rank = ticks.index("ch 159")
+    spacing = np.diff(axes.get_yticks())[0]
+    half = int(round(ephys.TRACE_WINDOW_S / 2 * series.rate))
+    for line, spike in zip(red, shown):
+        centre = int(np.ceil(spike * series.rate - 1e-9))
+        stored = series.data[centre - half : centre + half, 159].astype(float) * series.conversion
+        expected = (stored - np.median(stored)) * 1e6 + rank * spacing
+        np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-9, atol=1e-6)
 
 
 @pytest.mark.parametrize("key", ["spe1", "spe2", "allen-oephys"])
-def test_patch_trace_ticks_are_the_unit_spike_times(samples, key):
-    nwb_path, _ = samples[key]
-    with NWBHDF5IO(str(nwb_path), "r") as io:
-        nwbfile = io.read()
-        spikes = nwbfile.units["spike_times"][0]
-        axes = draw_quicklook(nwbfile).axes["Patch trace"][0]
-        start, stop = axes.get_xlim()
-        ticks = [line for line in axes.lines if line.get_label().endswith("spikes (units)")]
-        assert len(ticks) == 1
-        inside = spikes[(spikes >= start) & (spikes < stop)]
-        assert len(inside) >= 1
-        np.testing.assert_array_equal(ticks[0].get_xdata(), inside)
-        trace = axes.lines[0].get_ydata()
-        series = ephys.patch_series(nwbfile)
-        factor, _ = display_unit(series)
-        stored = (series.data[index_at(series, start) : index_at(series, stop)] * series.conversion + series.offset) \
-            * factor
-        assert len(trace) <= 4000 and trace.max() == pytest.approx(stored.max()) and trace.min() == pytest.approx(
-            stored.min())
+def test_patch_trace_ticks_are_the_unit_spike_times(drawn, key):
+    nwbfile, figure = drawn[key]
+    spikes = nwbfile.units["spike_times"][0]
+    axes = figure.axes["Patch trace"][0]
+    start, stop = axes.get_xlim()
+    ticks = [line for line in axes.lines if line.get_label().endswith("spikes (units)")]
+    assert len(ticks) == 1
+    inside = spikes[(spikes >= start) & (spikes < stop)]
+    assert len(inside) >= 1
+    np.testing.assert_array_equal(ticks[0].get_xdata(), inside)
+    trace = axes.lines[0].get_ydata()
+    series = ephys.patch_series(nwbfile)
+    factor, _ = display_unit(series)
+    stored = (series.data[index_at(series, start) : index_at(series, stop)] * series.conversion + series.offset) \
+        * factor
+    assert len(trace) <= 4000 and trace.max() == pytest.approx(stored.max()) and trace.min() == pytest.approx(
+        stored.min())
 
 
-def test_allen_dff_beside_the_cell_attached_trace(samples):
-    nwb_path, _ = samples["allen-oephys"]
-    with NWBHDF5IO(str(nwb_path), "r") as io:
-        nwbfile = io.read()
-        dff_axes, trace_axes = draw_quicklook(nwbfile).axes["ΔF/F RoiResponseSeries"]
-        series = nwbfile.processing["ophys"]["DfOverF"]["RoiResponseSeries"]
-        start, stop = dff_axes.get_xlim()
-        assert trace_axes.get_xlim() == (start, stop)
-        first, last = index_at(series, start), index_at(series, stop)
-        np.testing.assert_allclose(dff_axes.lines[0].get_ydata(), series.data[first:last, 0])
-        spikes = nwbfile.units["spike_times"][0]
-        ticks = [line for line in trace_axes.lines if line.get_label().endswith("spikes (units)")][0]
-        np.testing.assert_array_equal(ticks.get_xdata(), spikes[(spikes >= start) & (spikes < stop)])
+def test_allen_dff_beside_the_cell_attached_trace(drawn):
+    nwbfile, figure = drawn["allen-oephys"]
+    dff_axes, trace_axes = figure.axes["ΔF/F RoiResponseSeries"]
+    series = nwbfile.processing["ophys"]["DfOverF"]["RoiResponseSeries"]
+    start, stop = dff_axes.get_xlim()
+    assert trace_axes.get_xlim() == (start, stop)
+    first, last = index_at(series, start), index_at(series, stop)
+    np.testing.assert_allclose(dff_axes.lines[0].get_ydata(), series.data[first:last, 0])
+    spikes = nwbfile.units["spike_times"][0]
+    ticks = [line for line in trace_axes.lines if line.get_label().endswith("spikes (units)")][0]
+    np.testing.assert_array_equal(ticks.get_xdata(), spikes[(spikes >= start) & (spikes < stop)])
 
 
 def test_units_raster_pulses_by_emitter_and_waveforms(synthetic):
@@ -264,11 +269,9 @@ def test_image_masks_on_a_non_square_field(synthetic):
         assert missing_for_dandi(nwbfile) == ["subject", "subject_id", "species", "sex", "age"]
 
 
-def test_text_panel_says_what_dandi_needs_and_the_gate_counts(samples):
+def test_text_panel_says_what_dandi_needs_and_the_gate_counts(samples, drawn):
     nwb_path, conversion = samples["spe1"]
-    with NWBHDF5IO(str(nwb_path), "r") as io:
-        nwbfile = io.read()
-        lines = summary_lines(nwbfile, nwbfile_path=nwb_path, report=conversion.report)
+    lines = summary_lines(drawn["spe1"][0], nwbfile_path=nwb_path, report=conversion.report)
     counts = conversion.report.counts()
     assert lines[0].startswith("Session c14")
     assert "DANDI still needs: session_start_time (a placeholder now) (supply with --metadata)" in lines
