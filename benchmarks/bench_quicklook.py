@@ -53,12 +53,12 @@ def child(nwb_path: Path, png_path: Path) -> None:
     """Imports first; then time the gate and the figure separately; print them as JSON."""
     from nwb_conversions.quicklook import write_quicklook
     from nwb_conversions.quicklook.figure import open_nwbfile
-    from nwb_conversions.quicklook.text import missing_for_dandi
+    from nwb_conversions.quicklook.text import missing_subject_fields
     from nwb_conversions.validation import inspect_file
 
     start = time.perf_counter()
     with open_nwbfile(nwb_path) as nwbfile:
-        missing = [name for name in missing_for_dandi(nwbfile) if " " not in name]
+        missing = missing_subject_fields(nwbfile)
     report = inspect_file(nwb_path, missing_subject_fields=missing)
     gate_s = time.perf_counter() - start
     start = time.perf_counter()

@@ -111,11 +111,35 @@ def unit_waveforms() -> np.ndarray:
     return waveforms
 
 
+#: Electrodes of the units file (2 columns × 48 rows, 20 µm apart), and the ones marked bad.
+NUM_ELECTRODES = 96
+BAD_ELECTRODES = (7, 50)
+
+
+def electrode_position(row: int) -> tuple[float, float]:
+    return (16.0 + 32.0 * (row % 2), 20.0 * (row // 2))
+
+
+def add_electrodes(nwbfile: NWBFile) -> None:
+    """A probe with positions and a ``bad_channel`` column, without any raw series."""
+    device = nwbfile.create_device(name="Probe")
+    group = nwbfile.create_electrode_group(name="shank", description="one shank", location="unknown", device=device)
+    nwbfile.add_electrode_column(name="rel_x", description="µm")
+    nwbfile.add_electrode_column(name="rel_y", description="µm")
+    nwbfile.add_electrode_column(name="bad_channel", description="excluded")
+    for row in range(NUM_ELECTRODES):
+        rel_x, rel_y = electrode_position(row)
+        nwbfile.add_electrode(group=group, location="unknown", rel_x=rel_x, rel_y=rel_y,
+                              bad_channel=row in BAD_ELECTRODES)
+
+
 def write_opto_units_file(path: Path) -> Path:
-    """Units (depth, waveform_mean) and 14-emitter pulses, as the Neuropixels-Opto conversion stores them."""
+    """Electrodes, units (depth, waveform_mean) and 14-emitter pulses, as the Neuropixels-Opto conversion stores
+    them."""
     from pynwb.misc import Units
 
     nwbfile = new_nwbfile("opto-session")
+    add_electrodes(nwbfile)
     nwbfile.units = Units(name="units", description="sorted units", waveform_rate=WAVEFORM_RATE,
                           waveform_unit="microvolts")
     nwbfile.add_unit_column(name="depth", description="µm from the tip")

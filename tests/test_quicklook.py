@@ -21,10 +21,13 @@ from nwb_conversions.quicklook.units import RASTER_WINDOW_S, WAVEFORM_UNITS
 
 from .quicklook_files import (
     ABLATED,
+    BAD_ELECTRODES,
     IMAGE_MASK_SHAPE,
+    NUM_ELECTRODES,
     NUM_EMITTERS,
     PULSES_PER_EMITTER,
     dff_values,
+    electrode_position,
     opto_spike_times,
     pulse_schedule,
     unit_waveforms,
@@ -190,7 +193,7 @@ def test_allen_dff_beside_the_cell_attached_trace(drawn):
 
 def test_units_raster_pulses_by_emitter_and_waveforms(synthetic):
     result = write_quicklook(synthetic["opto"], inspect=False)
-    check_png(result, {"Summary": 1, "Raster": 1, "Waveforms": 1})
+    check_png(result, {"Summary": 1, "Probe map": 2, "Raster": 1, "Waveforms": 1})
     with NWBHDF5IO(str(synthetic["opto"]), "r") as io:
         drawn = draw_quicklook(io.read())
         raster = drawn.axes["Raster"][0]
@@ -212,6 +215,11 @@ def test_units_raster_pulses_by_emitter_and_waveforms(synthetic):
             expected = [s for s, _, _, e in schedule if e == emitter and start <= s < stop]
             assert len(expected) == PULSES_PER_EMITTER
             np.testing.assert_allclose(starts, expected)
+        zoom = drawn.axes["Probe map"][1]
+        markers = {c.get_label(): c.get_offsets().data for c in zoom.collections if isinstance(c, PathCollection)}
+        assert len(markers["site"]) == NUM_ELECTRODES
+        np.testing.assert_array_equal(markers[f"bad channel ({len(BAD_ELECTRODES)})"],
+                                      [electrode_position(row) for row in BAD_ELECTRODES])
         waveforms = drawn.axes["Waveforms"][0]
         counts = np.array([len(train) for train in trains])
         chosen = np.sort(np.argsort(-counts, kind="stable")[:WAVEFORM_UNITS])
@@ -308,6 +316,7 @@ def test_only_slices_of_the_raw_series_are_read(samples, monkeypatch):
 
 def test_a_panel_that_fails_is_named_and_the_rest_is_drawn():
     def broken(figure, cell):
+        figure.add_subplot(cell).plot([0, 1], [1, 0])
         raise KeyError("no such column")
 
     def fine(figure, cell):
@@ -319,6 +328,7 @@ def test_a_panel_that_fails_is_named_and_the_rest_is_drawn():
     assert drawn.failures == {"Broken": "KeyError: 'no such column'"}
     assert axes_with_data(drawn.axes["Fine"][0])
     assert "could not draw: KeyError" in drawn.axes["Broken"][0].texts[0].get_text()
+    assert drawn.figure.axes == [drawn.axes["Fine"][0], drawn.axes["Broken"][0]]  # the half-drawn Axes removed
 
 
 def test_rows_pair_narrow_panels_and_keep_wide_ones_alone():

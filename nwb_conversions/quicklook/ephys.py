@@ -52,7 +52,8 @@ class RawSeriesView:
 
     Attributes
     ----------
-    series : ElectricalSeries
+    series : ElectricalSeries or None
+        None when the file has electrodes but no raw series (the probe map only).
     electrode_rows : numpy.ndarray
         The electrodes-table row of each column of the series.
     positions : numpy.ndarray or None
@@ -148,12 +149,16 @@ def channel_conversion(series) -> np.ndarray | None:
 
 
 def view_raw_series(nwbfile) -> RawSeriesView | None:
-    """Gather the raw series, its geometry, the ground-truth spikes and the channels to mark; None without one."""
+    """Gather the raw series, its geometry, the ground-truth spikes and the channels to mark. Without a raw series,
+    the electrodes table alone (for the probe map); None without either."""
     series = raw_series(nwbfile)
-    if series is None:
-        return None
-    electrode_rows = np.asarray(series.electrodes.data[:], dtype=int)
     electrodes = nwbfile.electrodes
+    if series is None and (electrodes is None or not len(electrodes)):
+        return None
+    if series is not None:
+        electrode_rows = np.asarray(series.electrodes.data[:], dtype=int)
+    else:
+        electrode_rows = np.arange(len(electrodes))
     positions = None
     rel_x, rel_y = column_values(electrodes, "rel_x"), column_values(electrodes, "rel_y")
     if rel_x is not None and rel_y is not None:
@@ -161,7 +166,8 @@ def view_raw_series(nwbfile) -> RawSeriesView | None:
         known = column_values(electrodes, "has_known_position")
         if known is not None:
             positions[~known.astype(bool)[electrode_rows]] = np.nan
-    spike_times = spikes_inside(series, ground_truth_spike_times(nwbfile), TRACE_WINDOW_S)
+    spike_times = spikes_inside(series, ground_truth_spike_times(nwbfile), TRACE_WINDOW_S) if series is not None \
+        else None
     view = RawSeriesView(series=series, electrode_rows=electrode_rows, positions=positions, spike_times=spike_times)
     for attribute, column in (("ground_truth_column", "chan_predicted"), ("table_peak_column", "chan_highest")):
         values = column_values(nwbfile.units, column)
@@ -211,6 +217,8 @@ def draw_probe_map(view: RawSeriesView, nwbfile, figure, cell) -> list:
                 axes.scatter(*positions[column], s=marker_size * 4, marker=marker, facecolor="none" if marker == "o"
                              else color, edgecolor=color, lw=1.2, label=f"{label}: ch {rows[column]}", zorder=3)
     unknown = int((~known).sum())
+    if anchor is None:
+        zoom.text(0.02, 0.02, "no ground-truth unit", transform=zoom.transAxes, fontsize=FONT_SIZE - 1, color="0.4")
     style_axes(whole, "Probe map", xlabel="x (µm)", ylabel="y (µm)")
     whole.margins(x=0.3, y=0.02)
     centre_y = positions[anchor, 1] if anchor is not None and known[anchor] else np.nanmedian(positions[:, 1])
@@ -222,7 +230,8 @@ def draw_probe_map(view: RawSeriesView, nwbfile, figure, cell) -> list:
                       fontsize=FONT_SIZE - 2, color="0.3")
     style_axes(
         zoom,
-        f"{len(rows)} channels of {view.series.name}"
+        (f"{len(rows)} channels of {view.series.name}" if view.series is not None
+         else f"{len(rows)} electrodes (no raw series)")
         + (f"; {unknown} without a known position (not drawn)" if unknown else ""),
         xlabel="x (µm)",
     )

@@ -137,8 +137,7 @@ def write_quicklook(
         if report is None and inspect and not nwbfile_path.is_dir():
             from ..validation import inspect_file
 
-            missing = [name for name in text.missing_for_dandi(nwbfile) if " " not in name]
-            report = inspect_file(nwbfile_path, missing_subject_fields=missing)
+            report = inspect_file(nwbfile_path, missing_subject_fields=text.missing_subject_fields(nwbfile))
         drawn = draw_quicklook(nwbfile, nwbfile_path=nwbfile_path, report=report)
         temporary = png_path.with_name(f".{png_path.stem}.partial-{os.getpid()}.png")
         try:

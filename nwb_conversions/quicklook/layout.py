@@ -93,9 +93,13 @@ def lay_out(panels: list[Panel]) -> LaidOutFigure:
     for row_number, row in enumerate(rows):
         cells = [grid[row_number, :]] if len(row) == 1 else [grid[row_number, 0], grid[row_number, 1]]
         for panel, cell in zip(row, cells):
+            before = list(figure.axes)
             try:
                 result.axes[panel.title] = panel.draw(figure, cell)
             except Exception as error:  # one odd object must not cost the curator the whole figure
+                for axes in figure.axes:
+                    if axes not in before:
+                        axes.remove()  # what the panel drew before failing
                 result.failures[panel.title] = f"{type(error).__name__}: {error}"
                 axes = figure.add_subplot(cell)
                 axes.set_axis_off()

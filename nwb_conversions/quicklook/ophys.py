@@ -1,7 +1,6 @@
 """Imaging panels: ROI outlines over the field of view per plane, and ΔF/F of a few ROIs.
 
-Masks are read ROI by ROI (``pixel_mask`` rows through its index, or one ``image_mask`` plane at a time), never
-all image masks at once. ``pixel_mask`` (x, y, weight) is drawn at ``image[y, x]``, pynwb's convention
+Pixel masks are read at once (a few pixels per ROI); image masks one ROI at a time, never all at once. ``pixel_mask`` (x, y, weight) is drawn at ``image[y, x]``, pynwb's convention
 (``PlaneSegmentation.pixel_to_image``). The field of view's size comes from the ``image_mask`` shape, else from a
 ``TwoPhotonSeries`` of the same plane; without either it is
 the smallest power of two that holds every mask pixel (512 × 512 for SSC-11), and the panel says it is inferred.
@@ -39,20 +38,19 @@ ROI_COLOR = (0.12, 0.29, 0.65)
 
 
 def mask_pixels(segmentation) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each ROI's (rows, columns) of pixels with non-zero weight, read ROI by ROI."""
+    """Each ROI's (rows, columns) of pixels with non-zero weight (pixel masks read at once, image masks one by one)."""
     if "pixel_mask" in segmentation.colnames:
         data, index = ragged_column(segmentation, "pixel_mask")
+        pixels = np.asarray(data[:])  # every ROI's (x, y, weight): small next to any image
+        if pixels.dtype.names:
+            x, y, weight = pixels["x"], pixels["y"], pixels["weight"]
+        else:
+            pixels = pixels.reshape(-1, 3)
+            x, y, weight = pixels[:, 0], pixels[:, 1], pixels[:, 2]
         rois = []
         for first, stop in row_bounds(index):
-            pixels = np.asarray(data[first:stop]) if stop > first else np.zeros(0, dtype=[("x", int), ("y", int),
-                                                                                         ("weight", float)])
-            if pixels.dtype.names:
-                x, y, weight = pixels["x"], pixels["y"], pixels["weight"]
-            else:
-                pixels = pixels.reshape(-1, 3)
-                x, y, weight = pixels[:, 0], pixels[:, 1], pixels[:, 2]
-            keep = weight != 0
-            rois.append((np.asarray(y[keep], dtype=int), np.asarray(x[keep], dtype=int)))
+            keep = weight[first:stop] != 0
+            rois.append((np.asarray(y[first:stop][keep], dtype=int), np.asarray(x[first:stop][keep], dtype=int)))
         return rois
     if "image_mask" in segmentation.colnames:
         data = segmentation["image_mask"].data

@@ -28,11 +28,16 @@ def subject_facts(nwbfile) -> dict:
     return {name: getattr(subject, name, None) for name in names if getattr(subject, name, None) is not None}
 
 
-def missing_for_dandi(nwbfile) -> list[str]:
-    """What DANDI still needs: missing subject fields (``subject`` when there is none) and a placeholder start."""
-    facts = subject_facts(nwbfile)
+def missing_subject_fields(nwbfile) -> list[str]:
+    """The DANDI subject fields the file lacks (``subject`` first when it has no subject at all), as the gate's
+    ``missing_subject_fields`` names them."""
     missing = ["subject"] if nwbfile.subject is None else []
-    missing += missing_dandi_subject_fields({"Subject": facts})
+    return missing + missing_dandi_subject_fields({"Subject": subject_facts(nwbfile)})
+
+
+def missing_for_dandi(nwbfile) -> list[str]:
+    """What DANDI still needs: missing subject fields and a placeholder session start time."""
+    missing = missing_subject_fields(nwbfile)
     if PLACEHOLDER_MARK in (nwbfile.notes or ""):
         missing.append("session_start_time (a placeholder now)")
     return missing

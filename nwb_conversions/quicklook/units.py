@@ -43,13 +43,12 @@ def recording_span(units, bounds) -> tuple[float, float]:
 
 
 class Pulses:
-    """The stimulation pulses of an ``OptogeneticPulsesTable``: times, power and emitter (site row) per pulse."""
+    """The stimulation pulses of an ``OptogeneticPulsesTable``: times and emitter (site row) per pulse."""
 
     def __init__(self, table):
         self.name = table.name
         self.starts = np.asarray(table["start_time"].data[:], dtype=float)
         self.stops = np.asarray(table["stop_time"].data[:], dtype=float)
-        self.power = column_values(table, "power_in_mW")
         self.sites = np.full(len(self.starts), -1)
         if "optogenetic_sites" in table.colnames:
             values, index = ragged_column(table, "optogenetic_sites")
