@@ -1,4 +1,4 @@
-"""The ``convert-to-nwb`` command: one subcommand per dataset, plus ``example`` and ``inspect``.
+"""The ``convert-to-nwb`` command: one subcommand per dataset, plus ``example``, ``inspect`` and ``quicklook``.
 
 Exit status 0 on success. A user's mistake (bad source, bad metadata, existing output, failed gate) prints one line
 ``error: <file>: <what is wrong>; expected <what>`` on stderr, exits 1 and leaves no output file.
@@ -38,7 +38,13 @@ def _add_dataset_parser(subparsers, dataset) -> None:
     parser.add_argument("--no-inspect", action="store_true", help="skip the nwbinspector gate")
     for flags, options in dataset.extra_arguments:
         parser.add_argument(*flags, **options)
+    _add_quicklook_flag(parser)
     parser.set_defaults(command="convert", dataset=dataset)
+
+
+def _add_quicklook_flag(parser) -> None:
+    parser.add_argument("--quicklook", action="store_true",
+                        help="after a successful conversion, draw OUTPUT.png beside the NWB file (see quicklook)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,10 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"datasets to run (default: all of {', '.join(datasets)})")
     example.add_argument("--output-dir", type=Path, default=Path("nwb_examples"), help="default: ./nwb_examples")
     example.add_argument("--overwrite", action="store_true", help="replace NWB files left by an earlier run")
+    _add_quicklook_flag(example)
     example.set_defaults(command="example")
     inspect = subparsers.add_parser("inspect", help="run the nwbinspector gate (dandi config) on NWB files")
     inspect.add_argument("files", nargs="+", type=Path, metavar="FILE.nwb")
     inspect.set_defaults(command="inspect")
+    quicklook = subparsers.add_parser(
+        "quicklook",
+        help="draw a PNG of an NWB file for a curator: probe map, traces, units, ROIs, the gate's counts",
+        description="Draw one PNG of an NWB file from its content (panels that fit it), reading only slices. "
+        "An earlier quicklook at the PNG path is replaced.",
+    )
+    quicklook.add_argument("file", type=Path, metavar="FILE.nwb")
+    quicklook.add_argument("-o", "--output", type=Path, metavar="FILE.png", help="default: FILE.png beside FILE.nwb")
+    quicklook.set_defaults(command="quicklook")
     return parser
 
 
@@ -111,6 +127,24 @@ def _convert(args) -> int:
         },
     )
     _report_conversion(result, time.perf_counter() - start)
+    if args.quicklook:
+        _draw_quicklook(result.output_path, report=result.report, inspect=False)
+    return 0
+
+
+def _draw_quicklook(nwbfile_path: Path, png_path: Path | None = None, *, report=None, inspect: bool = True) -> None:
+    """Draw the quicklook PNG and say where it went (and which panels could not be drawn)."""
+    from .quicklook import write_quicklook
+
+    start = time.perf_counter()
+    result = write_quicklook(nwbfile_path, png_path, report=report, inspect=inspect)
+    print(printable(f"quicklook {result.png_path} ({len(result.panels)} panels) in {time.perf_counter() - start:.1f} s"))
+    for title, failure in result.failures.items():
+        print(printable(f"warning: {result.png_path}: panel '{title}' could not be drawn ({failure})"), file=sys.stderr)
+
+
+def _quicklook(args) -> int:
+    _draw_quicklook(args.file, args.output)
     return 0
 
 
@@ -127,6 +161,8 @@ def _example(args) -> int:
         start = time.perf_counter()
         result = convert_session(dataset, source, output, metadata_path=metadata_path, overwrite=args.overwrite)
         _report_conversion(result, time.perf_counter() - start)
+        if args.quicklook:
+            _draw_quicklook(result.output_path, report=result.report, inspect=False)
     print(printable(f"NWB files are in {args.output_dir.resolve()}"))
     return 0
 
@@ -177,7 +213,7 @@ def _check_environment() -> None:
 def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     _check_environment()
-    handlers = {"convert": _convert, "example": _example, "inspect": _inspect}
+    handlers = {"convert": _convert, "example": _example, "inspect": _inspect, "quicklook": _quicklook}
     return handlers[args.command](args)
 
 
