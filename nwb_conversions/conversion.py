@@ -10,6 +10,7 @@ from jsonschema.exceptions import ValidationError
 from .datasets import Dataset
 from .errors import ConversionError, MetadataError, OutputExistsError
 from .metadata import check_user_metadata, load_yaml_mapping, missing_dandi_subject_fields, normalize_for_schema
+from .readers.yaml_metadata import unknown_top_level_key_notes
 from .validation import InspectionReport, gate
 from .writing import remove_stale_partials, write_nwbfile
 
@@ -89,18 +90,6 @@ def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool
         raise OutputExistsError(output_path)
 
 
-def unknown_block_notes(user_metadata: dict, converter, metadata_path) -> list[str]:
-    """One note per top-level block of the user's metadata that no interface of this dataset reads (a typo such
-    as ``Subjet:`` would otherwise be ignored silently)."""
-    known = set(converter.get_metadata_schema()["properties"])
-    return [
-        f"{metadata_path}: the block '{key}' is not used by this dataset (it reads {', '.join(sorted(known))}); "
-        "it was ignored"
-        for key in user_metadata
-        if key not in known
-    ]
-
-
 def convert_session(
     dataset: Dataset,
     source_path: str | Path,
@@ -153,7 +142,11 @@ def convert_session(
     check_user_metadata(user_metadata, metadata_path)
     conversion = dataset.build(source_path, user_metadata, stub_test, **(build_options or {}))
     check_output_path(output_path, user_sources + list(conversion.sources), overwrite=overwrite)
-    conversion.notes.extend(unknown_block_notes(user_metadata, conversion.converter, metadata_path))
+    conversion.notes.extend(
+        unknown_top_level_key_notes(
+            user_metadata, conversion.converter.get_metadata_schema()["properties"], metadata_path
+        )
+    )
     stale = remove_stale_partials(output_path)
     if stale:
         conversion.notes.append(

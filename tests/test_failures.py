@@ -176,7 +176,7 @@ FAILURES: dict[str, Callable[[Path], Case]] = {
         t, lambda c: np.save(c / "c14_wc_spike_samples.npy", np.array([0.5, 1.5])), "c14_wc_spike_samples.npy", "float"
     ),
     "spe1 spike samples file is text": lambda t: spe1_case(
-        t, lambda c: (c / "c14_wc_spike_samples.npy").write_text("1, 2, 3"), "c14_wc_spike_samples.npy", "unreadable"
+        t, lambda c: (c / "c14_wc_spike_samples.npy").write_text("1, 2, 3"), "c14_wc_spike_samples.npy", "not a NumPy .npy file"
     ),
     "spe1 chanMap.mat corrupt": lambda t: spe1_case(
         t, lambda c: (c.parent / "chanMap.mat").write_bytes(b"MATLAB 5.0 MAT-file" + bytes(60)), "chanMap.mat", ""
@@ -203,7 +203,7 @@ FAILURES: dict[str, Callable[[Path], Case]] = {
         t, "Extracellular:\n  ElectricalSeries: {name: a/b}\n", "pynwb refused the metadata"
     ),
     "metadata cell channel 999": lambda t: metadata_case(t, "Cell: {chan_predicted: 999}\n", "Cell/chan_predicted"),
-    "metadata not UTF-8": lambda t: metadata_case(t, "Subject:\n  description: caf\udce9\n", "not valid YAML"),
+    "metadata not UTF-8": lambda t: metadata_case(t, "Subject:\n  description: caf\udce9\n", "is not UTF-8 text"),
     # --- the output ------------------------------------------------------------------------------------------
     "output exists": lambda t: output_case(
         t, lambda t: (t / "keep.nwb").write_bytes(b"keep") and t / "keep.nwb", "keep.nwb", "already exists"
@@ -572,4 +572,19 @@ def test_an_unknown_metadata_block_is_noted(tmp_path, run_cli):
     subject.write_text(SUBJECT + "Subjet:\n  sex: F\n")
     code, _, err = run_cli("spe1", cell, output, "--metadata", subject)
     assert code == 0, err
-    assert "the block 'Subjet' is not used by this dataset" in err
+    assert "the top-level key 'Subjet' is not used by this conversion and was ignored (did you mean 'Subject'?)" in err
+
+
+def test_nan_in_the_patch_trace_and_a_degenerate_channel_map_are_noted(tmp_path, run_cli):
+    from nwb_conversions.samples.spe1 import write_channel_map_mat  # noqa: F401  (the release's map is replaced)
+
+    cell, subject, output = spe1(tmp_path)
+    patch = np.fromfile(cell / "c14_patch_ch1.bin", dtype="<f8")
+    patch[10:20] = np.nan
+    patch.tofile(cell / "c14_patch_ch1.bin")
+    (cell.parent / "chanMap.mat").unlink()
+    flat = tmp_path / "release" / "flat"
+    flat.mkdir()
+    code, _, err = run_cli("spe1", cell, output, "--metadata", subject, "--no-inspect")
+    assert code == 0, err
+    assert "c14_patch_ch1.bin" in err and "NaN" in err

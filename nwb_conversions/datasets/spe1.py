@@ -27,6 +27,7 @@ from ..interfaces import (
 )
 from ..interfaces.neuropixels_binary import NUM_CHANNELS, SAMPLING_FREQUENCY
 from ..metadata import assemble_metadata, deep_update, placeholder_note, shipped_metadata_dir
+from ..readers.channel_map import degenerate_geometry_note
 from ..readers.data_summary import (
     CELL_KEYS,
     PATCH_RATE_COLUMN,
@@ -36,6 +37,7 @@ from ..readers.data_summary import (
 )
 from ..readers.expt_meta import check_binaries_against_expt_meta
 from ..readers.session_files import find_session_file
+from ..readers.trace_checks import non_finite_note
 from . import Conversion, Dataset, natural_key, release_root_folder
 
 #: Neither the time of day nor the time zone is documented: the Data Summary gives the date only.
@@ -269,7 +271,14 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
     check_binaries_against_expt_meta(files, npx_samples, patch_samples)
     check_sync_lengths(converter, files, npx_samples, patch_samples)
     check_patch_rate(converter.patch_sampling_frequency(), facts, summary, files)
-    notes = []
+    notes = [
+        note
+        for note in (
+            degenerate_geometry_note(converter.data_interface_objects["Recording"].positions_um, channel_map),
+            non_finite_note(converter.data_interface_objects["Patch"].trace, files["patch"], name="the patch trace"),
+        )
+        if note
+    ]
     if files["spikes"]:  # added once the patch length is known: every spike sample must fall inside the trace
         converter.data_interface_objects["GroundTruth"] = SpikeSamplesInterface(
             file_path=files["spikes"], num_clock_samples=patch_samples

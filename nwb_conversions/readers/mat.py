@@ -36,6 +36,26 @@ def _version_of(header: bytes) -> str | None:
     return None
 
 
+def mat_version(file_path: str | Path) -> str:
+    """Return ``"7.3"`` for an HDF5-based MAT file, ``"5"`` for a MATLAB 5 file, from the 128-byte header.
+
+    Raises
+    ------
+    SourceFormatError
+        If the file cannot be read or is neither.
+    """
+    file_path = Path(file_path)
+    try:
+        with open(file_path, "rb") as stream:
+            header = stream.read(520)
+    except OSError as error:
+        raise SourceFormatError(file_path, f"cannot be read: {error.strerror or error}", EXPECTED_MAT) from None
+    version = _version_of(header)
+    if version is None:
+        raise SourceFormatError(file_path, "not a MATLAB file (no v5 or v7.3 header)", EXPECTED_MAT)
+    return version
+
+
 def read_mat_variables(
     file_path: str | Path, names: tuple[str, ...], *, max_elements: int = 1_000_000
 ) -> dict[str, np.ndarray]:
