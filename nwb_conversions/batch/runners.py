@@ -134,29 +134,50 @@ def run_in_process(tasks: Iterable[SessionTask], on_result: ResultCallback) -> l
 
 
 def run_process_pool(tasks: list[SessionTask], processes: int, on_result: ResultCallback) -> list[SessionResult]:
-    """Run the tasks on ``processes`` fresh (spawned) worker processes; a worker that dies fails its session."""
+    """Run the tasks on ``processes`` fresh (spawned) worker processes.
+
+    A worker that dies (killed, out of memory) breaks the whole pool; the sessions left unfinished are then run
+    again one per fresh process, so only the session that kills its process fails.
+    """
+    results, unfinished = _run_pool(tasks, processes, on_result)
+    for task in unfinished:
+        retried, still_unfinished = _run_pool([task], 1, on_result)
+        results += retried
+        if still_unfinished:
+            result = SessionResult(
+                session=task.session,
+                status="FAILED",
+                reason="its worker process died (out of memory or killed); no output was left behind",
+                source=str(task.source),
+                output=str(task.output),
+            )
+            results.append(result)
+            on_result(result)
+    return results
+
+
+def _run_pool(
+    tasks: list[SessionTask], processes: int, on_result: ResultCallback
+) -> tuple[list[SessionResult], list[SessionTask]]:
+    """Run tasks on a spawned process pool; return the results and the tasks a broken pool left unfinished."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
     from multiprocessing import get_context
 
-    results = []
-    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
+    results, unfinished = [], []
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"))
+    try:
         futures = {pool.submit(run_session, task): task for task in tasks}
         for future in as_completed(futures):
-            task = futures[future]
             try:
-                result = future.result()
+                results.append(future.result())
             except BrokenProcessPool:
-                result = SessionResult(
-                    session=task.session,
-                    status="FAILED",
-                    reason="the worker process died (out of memory or killed); no output was left behind",
-                    source=str(task.source),
-                    output=str(task.output),
-                )
-            results.append(result)
-            on_result(result)
-    return results
+                unfinished.append(futures[future])
+                continue
+            on_result(results[-1])
+    finally:  # on Ctrl-C or SIGTERM, start no further session; running ones finish or clean up after themselves
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results, unfinished
 
 
 def run_on_dask(tasks: list[SessionTask], scheduler, on_result: ResultCallback) -> list[SessionResult]:
