@@ -278,7 +278,8 @@ def upload_to_dandi(
             f"{API_KEY_VARIABLE}: not set; expected your DANDI API key in the environment variable {API_KEY_VARIABLE} "
             "(or --dry-run to organize and validate only)"
         )
-    dandiset_path = Path(dandiset_dir) if dandiset_dir else output_dir.parent / f"{output_dir.name}-dandiset-{dandiset_id}"
+    resolved = output_dir.resolve()
+    dandiset_path = Path(dandiset_dir) if dandiset_dir else resolved.parent / f"{resolved.name}-dandiset-{dandiset_id}"
     files = nwb_files_under(output_dir)
     if not files:
         raise ConversionError(f"{output_dir}: holds no .nwb file; expected NWB files, e.g. a batch's output")
