@@ -26,9 +26,8 @@ def _add_conversion_options(parser) -> None:
     parser.add_argument(
         "--compression",
         choices=COMPRESSION_CHOICES,
-        default="gzip",
-        help="gzip (default: fast, standard filters), max (smallest standard-filter file), "
-        "zstd (needs hdf5plugin to read), none",
+        help="gzip (the HDF5 default: fast, standard filters), max (smallest standard-filter file), "
+        "zstd (the Zarr default; on HDF5 it needs hdf5plugin to read), none",
     )
     parser.add_argument("--no-inspect", action="store_true", help="skip the nwbinspector gate")
     parser.add_argument(

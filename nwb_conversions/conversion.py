@@ -23,6 +23,9 @@ from .zarr_backend import gate_zarr_store, is_zarr_store, write_nwbfile_zarr
 #: The ``--backend`` choices: HDF5 (``.nwb``, the DANDI default) or NWB-Zarr (a folder, for cloud-native access).
 BACKEND_CHOICES = ("hdf5", "zarr")
 
+#: ``--compression`` when none is given, per backend (see :mod:`nwb_conversions.zarr_backend` for Zarr's codecs).
+DEFAULT_COMPRESSION = {"hdf5": "gzip", "zarr": "zstd"}
+
 
 @dataclass
 class ConversionResult:
@@ -92,7 +95,7 @@ def convert_session(
     metadata_path: str | Path | None = None,
     overwrite: bool = False,
     stub_test: bool = False,
-    compression: str = "gzip",
+    compression: str | None = None,
     inspect: bool = True,
     progress: bool | None = None,
     workers: int | None = None,
@@ -114,8 +117,8 @@ def convert_session(
         Replace an existing output.
     stub_test : bool, default: False
         Write only a few seconds of each stream.
-    compression : str, default: "gzip"
-        See :data:`nwb_conversions.writing.COMPRESSION_CHOICES`.
+    compression : str, optional
+        See :data:`nwb_conversions.writing.COMPRESSION_CHOICES`; default :data:`DEFAULT_COMPRESSION` of the backend.
     inspect : bool, default: True
         Run the nwbinspector gate; a CRITICAL problem (other than missing subject facts) fails the conversion.
     progress : bool, optional
@@ -136,6 +139,7 @@ def convert_session(
     user_sources = [source_path] + ([Path(metadata_path)] if metadata_path else [])
     if backend not in BACKEND_CHOICES:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKEND_CHOICES}")
+    compression = compression or DEFAULT_COMPRESSION[backend]
     check_output_path(output_path, user_sources, overwrite=overwrite, backend=backend)
     file_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
     check_user_metadata(file_metadata, metadata_path)

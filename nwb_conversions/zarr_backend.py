@@ -7,14 +7,18 @@ writer's: about 1 s × 64 channels, 256 k samples for vectors), and hdmf-zarr st
 at a time, so memory stays bounded. Compressors are standard numcodecs codecs that every Zarr reader (zarr-python,
 numcodecs.js, tensorstore) decodes; Blosc does its own byte shuffle and compresses in several threads:
 
-=================  ==================================================
-``--compression``  Zarr compressor
-=================  ==================================================
-``gzip``           Blosc(cname="zlib", clevel=4, shuffle=SHUFFLE)
-``max``            Blosc(cname="zlib", clevel=9, shuffle=SHUFFLE)
-``zstd``           Blosc(cname="zstd", clevel=5, shuffle=SHUFFLE)
-``none``           no compressor
-=================  ==================================================
+========================  ==================================================
+``--compression``         Zarr compressor
+========================  ==================================================
+``zstd`` (the default)    Blosc(cname="zstd", clevel=2, shuffle=SHUFFLE)
+``gzip``                  Blosc(cname="zlib", clevel=4, shuffle=SHUFFLE)
+``max``                   Blosc(cname="zstd", clevel=7, shuffle=SHUFFLE)
+``none``                  no compressor
+========================  ==================================================
+
+Why Blosc-zstd by default: the HDF5 path's fast deflate encoders (ISA-L, libdeflate) do not exist as numcodecs
+codecs, and zlib level 4 ran ~10× slower than Blosc-zstd level 2 on 30000 × 64 int16 noise chunks for a file only
+2 % smaller (ratios 2.11 vs 2.06; Blosc-zstd 7: 2.14 at half zlib-4's speed).
 
 Text and other object datasets are stored with the ``JSON`` object codec instead of hdmf-zarr's default
 ``Pickle``, so reading the file never unpickles anything.
@@ -41,7 +45,7 @@ from .errors import ConversionError, InspectionError, OutputExistsError
 from .validation import SUBJECT_FIELD_CHECKS, InspectionReport, describe
 
 #: Blosc settings per ``--compression`` choice: (cname, clevel); ``none`` stores raw chunks.
-ZARR_BLOSC_SETTINGS = {"gzip": ("zlib", 4), "max": ("zlib", 9), "zstd": ("zstd", 5)}
+ZARR_BLOSC_SETTINGS = {"zstd": ("zstd", 2), "gzip": ("zlib", 4), "max": ("zstd", 7)}
 
 
 def zarr_compressor(compression: str):
@@ -184,7 +188,7 @@ def write_nwbfile_zarr(
     output_path: str | Path,
     *,
     overwrite: bool = False,
-    compression: str = "gzip",
+    compression: str = "zstd",
     check: Callable[[Path], None] | None = None,
     workers: int | None = None,
     sources: tuple[Path, ...] | list[Path] = (),
@@ -199,7 +203,7 @@ def write_nwbfile_zarr(
         The Zarr folder to create (conventionally ``*.nwb.zarr``).
     overwrite : bool, default: False
         Replace an existing NWB-Zarr folder.
-    compression : {"gzip", "max", "zstd", "none"}, default: "gzip"
+    compression : {"zstd", "gzip", "max", "none"}, default: "zstd"
         See :func:`zarr_compressor`.
     check : callable, optional
         Called with the finished temporary folder before it is renamed; raising aborts the write.

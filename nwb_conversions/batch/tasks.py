@@ -31,14 +31,17 @@ class ConversionOptions:
     """The options every session of a batch is converted with."""
 
     stub_test: bool = False
-    compression: str = "gzip"
+    compression: str | None = None
     inspect: bool = True
     backend: str = "hdf5"
     overwrite: bool = False
 
     def fingerprint(self) -> dict:
         """The options that change the output's content (``inspect`` and ``overwrite`` do not)."""
-        return {"stub_test": self.stub_test, "compression": self.compression, "backend": self.backend}
+        from ..conversion import DEFAULT_COMPRESSION
+
+        compression = self.compression or DEFAULT_COMPRESSION[self.backend]
+        return {"stub_test": self.stub_test, "compression": compression, "backend": self.backend}
 
 
 @dataclass(frozen=True)
