@@ -67,7 +67,9 @@ def _add_batch_parser(subparsers, datasets: dict) -> None:
     parser.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster (e.g. tcp://host:8786)"
     )
-    parser.add_argument("--report", type=Path, metavar="FILE", help="report (.json or .csv); default: OUTPUT_DIR/batch_report.json")
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="report (.json or .csv); default: OUTPUT_DIR/batch_report.json"
+    )
     _add_conversion_options(parser)
     parser.set_defaults(command="batch")
 

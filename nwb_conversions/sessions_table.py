@@ -147,10 +147,14 @@ def read_csv_rows(table_path: Path) -> dict[str, dict]:
             for line_number, raw in enumerate(reader, start=2):
                 row = {(key or "").strip(): value for key, value in raw.items()}
                 if None in raw or "" in row:
-                    raise MetadataError(table_path, f"line {line_number} has more cells than the header", "one cell per column")
+                    raise MetadataError(
+                        table_path, f"line {line_number} has more cells than the header", "one cell per column"
+                    )
                 session = (row.pop(SESSION_COLUMN) or "").strip()
                 if not session:
-                    raise MetadataError(table_path, f"line {line_number} has an empty '{SESSION_COLUMN}'", "a session name")
+                    raise MetadataError(
+                        table_path, f"line {line_number} has an empty '{SESSION_COLUMN}'", "a session name"
+                    )
                 if session in rows:
                     raise MetadataError(table_path, f"session {session!r} has two rows", "one row per session")
                 rows[session] = row

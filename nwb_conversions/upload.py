@@ -79,7 +79,9 @@ def check_dandiset_id(dandiset_id: str) -> str:
     """Accept ``000123`` (or ``DANDI:000123``)."""
     identifier = str(dandiset_id).removeprefix("DANDI:")
     if not re.fullmatch(r"\d{6}", identifier):
-        raise ConversionError(f"--dandiset {dandiset_id}: not a Dandiset identifier; expected six digits such as 000123")
+        raise ConversionError(
+            f"--dandiset {dandiset_id}: not a Dandiset identifier; expected six digits such as 000123"
+        )
     return identifier
 
 

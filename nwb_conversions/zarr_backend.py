@@ -92,7 +92,9 @@ def check_replaceable_store(output_path: Path, sources: tuple[Path, ...]) -> Non
         )
     resolved = output_path.resolve()
     if any(resolved == Path(source).resolve() for source in sources):
-        raise ConversionError(f"{output_path}: is a source of this conversion; expected an output path it does not read")
+        raise ConversionError(
+            f"{output_path}: is a source of this conversion; expected an output path it does not read"
+        )
 
 
 def publish_folder(temporary_path: Path, output_path: Path, *, overwrite: bool, sources: tuple[Path, ...] = ()) -> None:

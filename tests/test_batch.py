@@ -46,9 +46,10 @@ def release(tmp_path_factory):
     with open(corrupt, "r+b") as stream:
         stream.truncate(100_001)
     table = folder / "sessions.csv"
+    rows = SUBJECTS.items()
     table.write_text(
         "session,subject_id,species,sex,age\n"
-        + "".join(f"{cell},{subject},Rattus norvegicus,{sex},{age}\n" for cell, (subject, sex, age) in SUBJECTS.items()),
+        + "".join(f"{cell},{subject},Rattus norvegicus,{sex},{age}\n" for cell, (subject, sex, age) in rows),
         encoding="utf-8",
     )
     return folder, root, table
@@ -176,6 +177,7 @@ def test_outputs_are_named_the_dandi_way(tmp_path):
     recording = tmp_path / "103991.h5"
     recording.write_bytes(b"")
     assert dandi_label("2014_11_25_Pair_3_0") == "2014-11-25-Pair-3-0"
-    assert output_path_for(tmp_path, "rat_7", pair, "hdf5") == tmp_path / "sub-rat-7/sub-rat-7_ses-2014-11-25-Pair-3-0.nwb"
+    expected = tmp_path / "sub-rat-7/sub-rat-7_ses-2014-11-25-Pair-3-0.nwb"
+    assert output_path_for(tmp_path, "rat_7", pair, "hdf5") == expected
     assert output_path_for(tmp_path, "m1", recording, "zarr") == tmp_path / "sub-m1/sub-m1_ses-103991.nwb.zarr"
     assert output_path_for(tmp_path, None, recording, "hdf5") == tmp_path / "sub-unknown/sub-unknown_ses-103991.nwb"

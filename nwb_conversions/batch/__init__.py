@@ -118,7 +118,8 @@ def plan_tasks(
     unnamed = [task.session for task in tasks if task.output.parent.name == f"sub-{UNKNOWN_SUBJECT}"]
     if unnamed:
         warnings.append(
-            f"no subject_id for {len(unnamed)} session(s) ({', '.join(unnamed[:3])}{', …' if len(unnamed) > 3 else ''}):"
+            f"no subject_id for {len(unnamed)} session(s) "
+            f"({', '.join(unnamed[:3])}{', …' if len(unnamed) > 3 else ''}):"
             f" written under sub-{UNKNOWN_SUBJECT}/; DANDI needs one (a sessions table column subject_id)"
         )
     return tasks, warnings
