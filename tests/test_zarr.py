@@ -118,3 +118,19 @@ def test_zarr_output_is_never_replaced_without_overwrite_and_only_a_zarr_store_i
     code, _, err = run_cli(dataset.key, source, folder, "--backend", "zarr", "--overwrite", "--no-inspect")
     assert code == 1 and "is a folder" in err
     assert (folder / "keep.txt").read_text() == "mine"
+
+
+def test_a_zarr_batch_is_resumable_through_the_zarr_gate(tmp_path):
+    from nwb_conversions.batch import ConversionOptions, run_batch
+
+    dataset = registered_datasets()["allen-oephys"]
+    root, _ = dataset.write_sample_release(tmp_path / "release", 1)
+    table = tmp_path / "sessions.yaml"
+    table.write_text("'103991': {subject_id: m1, species: Mus musculus, sex: F, age: P90D}\n", encoding="utf-8")
+    options = ConversionOptions(backend="zarr")
+    first = run_batch(dataset, root, tmp_path / "nwb", sessions_table=table, options=options, cores=1, progress=False)
+    second = run_batch(dataset, root, tmp_path / "nwb", sessions_table=table, options=options, cores=1, progress=False)
+    store = tmp_path / "nwb" / "sub-m1" / "sub-m1_ses-103991.nwb.zarr"
+    assert [(result.status, result.output) for result in first.results] == [("OK", str(store))]
+    assert second.results[0].status == "SKIPPED" and "passes the gate" in second.results[0].reason
+    assert (store / ".zgroup").is_file()
