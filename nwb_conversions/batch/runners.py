@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
+from uuid import uuid4
 
 from ..errors import ConversionError
 from ..validation import one_line
@@ -206,7 +207,7 @@ def run_on_dask(tasks: list[SessionTask], scheduler, on_result: ResultCallback) 
         slots_by_host = task_slots_by_host(client)
         futures = {
             client.submit(
-                run_session_on_worker, task, slots_by_host, key=f"convert-{task.dataset_key}-{task.session}", pure=False
+                run_session_on_worker, task, slots_by_host, key=f"convert-{task.session}-{uuid4().hex}", pure=False
             ): task
             for task in tasks
         }
