@@ -16,26 +16,37 @@ from pathlib import Path
 
 from .errors import ConversionError, describe_os_error, printable
 
-#: The ``--compression`` choices (:data:`nwb_conversions.writing.COMPRESSION_CHOICES`, kept here so that ``--help``
-#: does not import pynwb).
+#: The ``--compression`` choices (:data:`nwb_conversions.writing.COMPRESSION_CHOICES`) and the ``--backend`` choices
+#: (:data:`nwb_conversions.conversion.BACKEND_CHOICES`), kept here so that ``--help`` does not import pynwb.
 COMPRESSION_CHOICES = ("gzip", "max", "zstd", "none")
+BACKEND_CHOICES = ("hdf5", "zarr")
 
 
-def _add_dataset_parser(subparsers, dataset) -> None:
-    parser = subparsers.add_parser(dataset.key, help=dataset.summary, description=dataset.summary)
-    parser.add_argument("source", type=Path, metavar="SOURCE", help=dataset.source_help)
-    parser.add_argument("output", type=Path, metavar="OUTPUT.nwb", help="the NWB file to write")
+def _add_conversion_options(parser) -> None:
+    """The options every conversion command shares."""
     parser.add_argument("--metadata", type=Path, metavar="FILE.yaml", help="your metadata (applied last)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument("--stub", action="store_true", help="convert only a few seconds, for a quick look")
     parser.add_argument(
         "--compression",
         choices=COMPRESSION_CHOICES,
-        default="gzip",
-        help="gzip (default: fast, standard filters), max (smallest standard-filter file), "
-        "zstd (needs hdf5plugin to read), none",
+        help="gzip (the HDF5 default: fast, standard filters), max (smallest standard-filter file), "
+        "zstd (the Zarr default; on HDF5 it needs hdf5plugin to read), none",
     )
     parser.add_argument("--no-inspect", action="store_true", help="skip the nwbinspector gate")
+    parser.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default="hdf5",
+        help="hdf5 (default: an .nwb file) or zarr (an NWB-Zarr folder, for cloud-native access)",
+    )
+
+
+def _add_dataset_parser(subparsers, dataset) -> None:
+    parser = subparsers.add_parser(dataset.key, help=dataset.summary, description=dataset.summary)
+    parser.add_argument("source", type=Path, metavar="SOURCE", help=dataset.source_help)
+    parser.add_argument("output", type=Path, metavar="OUTPUT.nwb", help="the NWB file to write")
+    _add_conversion_options(parser)
     for flags, options in dataset.extra_arguments:
         parser.add_argument(*flags, **options)
     _add_quicklook_flag(parser)
@@ -45,6 +56,56 @@ def _add_dataset_parser(subparsers, dataset) -> None:
 def _add_quicklook_flag(parser) -> None:
     parser.add_argument("--quicklook", action="store_true",
                         help="after a successful conversion, draw OUTPUT.png beside the NWB file (see quicklook)")
+
+
+def _add_batch_parser(subparsers, datasets: dict) -> None:
+    parser = subparsers.add_parser(
+        "batch",
+        help="convert every session of a release, in parallel and resumable",
+        description="Convert every session of a release into OUTPUT_DIR/sub-<subject>/sub-<subject>_ses-<session>.nwb,"
+        " in parallel; keep outputs that exist and pass the gate; write a report; exit 1 if any session failed.",
+    )
+    parser.add_argument("dataset", choices=list(datasets), metavar="DATASET", help=f"one of {', '.join(datasets)}")
+    parser.add_argument("release_root", type=Path, metavar="RELEASE_ROOT", help="the folder of the release")
+    parser.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR", help="where the NWB files go")
+    parser.add_argument("--sessions-table", type=Path, metavar="FILE", help="per-session metadata (CSV or YAML)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="cores to use (default: all), split into processes × compression threads; with --scheduler: "
+        "compression threads per session (default: each host's cores shared by its task slots)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster (e.g. tcp://host:8786)"
+    )
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="report (.json or .csv); default: OUTPUT_DIR/batch_report.json"
+    )
+    _add_conversion_options(parser)
+    parser.set_defaults(command="batch")
+
+
+def _add_upload_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "upload",
+        help="organize, validate and upload NWB files to DANDI",
+        description="dandi organize + dandi validate + dandi upload, through the dandi library. The API key is "
+        "read from DANDI_API_KEY only. A validation failure stops before anything is uploaded.",
+    )
+    parser.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR", help="the folder of NWB files (a batch output)")
+    parser.add_argument("--dandiset", required=True, metavar="ID", help="the six-digit Dandiset identifier")
+    parser.add_argument(
+        "--instance", default="dandi", metavar="dandi|dandi-sandbox|URL", help="the DANDI instance (default: dandi)"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="organize and validate only; upload nothing")
+    parser.add_argument(
+        "--dandiset-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the organized Dandiset is laid out (default: OUTPUT_DIR/../<OUTPUT_DIR name>-dandiset-<ID>)",
+    )
+    parser.set_defaults(command="upload")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     datasets = registered_datasets()
     for dataset in datasets.values():
         _add_dataset_parser(subparsers, dataset)
+    _add_batch_parser(subparsers, datasets)
+    _add_upload_parser(subparsers)
     example = subparsers.add_parser(
         "example",
         help="write bundled sample sessions, convert and inspect them",
@@ -87,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _report_conversion(result, seconds: float) -> None:
     """Print what was written, the gate's counts, and what DANDI still needs."""
-    size_mb = result.output_path.stat().st_size / 1e6
+    from .zarr_backend import store_size_bytes
+
+    size_mb = store_size_bytes(result.output_path) / 1e6
     print(printable(f"wrote {result.output_path} ({size_mb:.1f} MB) in {seconds:.1f} s"))
     if result.report is not None:
         result.report.path = result.output_path
@@ -125,6 +190,7 @@ def _convert(args) -> int:
             for _, options in args.dataset.extra_arguments
             if getattr(args, options["dest"]) is not None
         },
+        backend=args.backend,
     )
     _report_conversion(result, time.perf_counter() - start)
     if args.quicklook:
@@ -145,6 +211,52 @@ def _draw_quicklook(nwbfile_path: Path, png_path: Path | None = None, *, report=
 
 def _quicklook(args) -> int:
     _draw_quicklook(args.file, args.output)
+    return 0
+
+
+def _batch(args) -> int:
+    from .batch import ConversionOptions, run_batch
+    from .batch.report import summary_line, summary_table
+    from .datasets import registered_datasets
+
+    if args.workers is not None and args.workers < 1:
+        raise ConversionError(f"--workers {args.workers}: not a positive number; expected 1 or more")
+    options = ConversionOptions(
+        stub_test=args.stub,
+        compression=args.compression,
+        inspect=not args.no_inspect,
+        backend=args.backend,
+        overwrite=args.overwrite,
+    )
+    outcome = run_batch(
+        registered_datasets()[args.dataset],
+        args.release_root,
+        args.output_dir,
+        sessions_table=args.sessions_table,
+        metadata_path=args.metadata,
+        options=options,
+        cores=args.workers,
+        scheduler=args.scheduler,
+        report_path=args.report,
+    )
+    for warning in outcome.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(summary_table(outcome.results))
+    print(f"{summary_line(outcome.results, outcome.seconds)}; report: {outcome.report_path}")
+    return 1 if outcome.failed else 0
+
+
+def _upload(args) -> int:
+    from .upload import upload_to_dandi
+
+    outcome = upload_to_dandi(
+        args.output_dir,
+        args.dandiset,
+        instance=args.instance,
+        dry_run=args.dry_run,
+        dandiset_dir=args.dandiset_dir,
+    )
+    print(outcome.summary())
     return 0
 
 
@@ -213,7 +325,14 @@ def _check_environment() -> None:
 def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     _check_environment()
-    handlers = {"convert": _convert, "example": _example, "inspect": _inspect, "quicklook": _quicklook}
+    handlers = {
+        "convert": _convert,
+        "example": _example,
+        "inspect": _inspect,
+        "quicklook": _quicklook,
+        "batch": _batch,
+        "upload": _upload,
+    }
     return handlers[args.command](args)
 
 

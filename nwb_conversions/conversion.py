@@ -9,10 +9,23 @@ from jsonschema.exceptions import ValidationError
 
 from .datasets import Dataset
 from .errors import ConversionError, MetadataError, OutputExistsError
-from .metadata import check_user_metadata, load_yaml_mapping, missing_dandi_subject_fields, normalize_for_schema
+from .metadata import (
+    check_user_metadata,
+    deep_update,
+    load_yaml_mapping,
+    missing_dandi_subject_fields,
+    normalize_for_schema,
+)
 from .readers.yaml_metadata import unknown_top_level_key_notes
 from .validation import InspectionReport, gate
 from .writing import remove_stale_partials, write_nwbfile
+from .zarr_backend import gate_zarr_store, is_zarr_store, write_nwbfile_zarr
+
+#: The ``--backend`` choices: HDF5 (``.nwb``, the DANDI default) or NWB-Zarr (a folder, for cloud-native access).
+BACKEND_CHOICES = ("hdf5", "zarr")
+
+#: ``--compression`` when none is given, per backend (see :mod:`nwb_conversions.zarr_backend` for Zarr's codecs).
+DEFAULT_COMPRESSION = {"hdf5": "gzip", "zarr": "zstd"}
 
 
 @dataclass
@@ -50,9 +63,9 @@ def resolved(path: Path) -> Path:
         raise ConversionError(f"{path}: cannot be resolved ({error}); expected a path without a symbolic link loop")
 
 
-def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool) -> None:
-    """Refuse an output that exists (without ``overwrite``), is a folder, is one of the sources, or lies inside a
-    source folder.
+def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool, backend: str = "hdf5") -> None:
+    """Refuse an output that exists (without ``overwrite``), is a folder (but an NWB-Zarr store with the zarr
+    backend), is one of the sources, or lies inside a source folder.
 
     Parameters
     ----------
@@ -64,7 +77,7 @@ def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool
     ------
     ConversionError
     """
-    if output_path.is_dir():
+    if output_path.is_dir() and not (backend == "zarr" and is_zarr_store(output_path)):
         raise ConversionError(f"{output_path}: is a folder; expected the path of the .nwb file to write")
     for parent in output_path.parents:
         if parent.exists():
@@ -98,11 +111,13 @@ def convert_session(
     metadata_path: str | Path | None = None,
     overwrite: bool = False,
     stub_test: bool = False,
-    compression: str = "gzip",
+    compression: str | None = None,
     inspect: bool = True,
     progress: bool | None = None,
     workers: int | None = None,
     build_options: dict | None = None,
+    user_metadata: dict | None = None,
+    backend: str = "hdf5",
 ) -> ConversionResult:
     """Convert one session of ``dataset`` to ``output_path``.
 
@@ -119,8 +134,8 @@ def convert_session(
         Replace an existing output.
     stub_test : bool, default: False
         Write only a few seconds of each stream.
-    compression : str, default: "gzip"
-        See :data:`nwb_conversions.writing.COMPRESSION_CHOICES`.
+    compression : str, optional
+        See :data:`nwb_conversions.writing.COMPRESSION_CHOICES`; default :data:`DEFAULT_COMPRESSION` of the backend.
     inspect : bool, default: True
         Run the nwbinspector gate; a CRITICAL problem (other than missing subject facts) fails the conversion.
     progress : bool, optional
@@ -129,6 +144,10 @@ def convert_session(
         Compression threads; default: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores.
     build_options : dict, optional
         Dataset-specific keyword arguments for ``dataset.build`` (its ``extra_arguments``, e.g. ``raw_cell_dir``).
+    user_metadata : dict, optional
+        More user metadata (e.g. a row of a batch's sessions table), applied over ``metadata_path``'s.
+    backend : {"hdf5", "zarr"}, default: "hdf5"
+        ``zarr`` writes NWB-Zarr (a folder) with :func:`nwb_conversions.zarr_backend.write_nwbfile_zarr`.
 
     Raises
     ------
@@ -137,11 +156,16 @@ def convert_session(
     """
     output_path, source_path = Path(output_path), Path(source_path)
     user_sources = [source_path] + ([Path(metadata_path)] if metadata_path else [])
-    check_output_path(output_path, user_sources, overwrite=overwrite)
-    user_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
-    check_user_metadata(user_metadata, metadata_path)
+    if backend not in BACKEND_CHOICES:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKEND_CHOICES}")
+    compression = compression or DEFAULT_COMPRESSION[backend]
+    check_output_path(output_path, user_sources, overwrite=overwrite, backend=backend)
+    file_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
+    check_user_metadata(file_metadata, metadata_path)
+    check_user_metadata(user_metadata or {}, metadata_path or source_path)
+    user_metadata = deep_update(file_metadata, user_metadata or {})
     conversion = dataset.build(source_path, user_metadata, stub_test, **(build_options or {}))
-    check_output_path(output_path, user_sources + list(conversion.sources), overwrite=overwrite)
+    check_output_path(output_path, user_sources + list(conversion.sources), overwrite=overwrite, backend=backend)
     conversion.notes.extend(
         unknown_top_level_key_notes(
             user_metadata, conversion.converter.get_metadata_schema()["properties"], metadata_path
@@ -179,18 +203,20 @@ def convert_session(
     reports = []
 
     def run_gate(temporary_path: Path) -> None:
-        reports.append(gate(temporary_path, missing_subject_fields=missing, shown_path=output_path))
+        gate_of_backend = gate_zarr_store if backend == "zarr" else gate
+        reports.append(gate_of_backend(temporary_path, missing_subject_fields=missing, shown_path=output_path))
 
-    write_nwbfile(
-        nwbfile,
-        output_path,
+    options = dict(
         overwrite=overwrite,
         compression=compression,
         check=run_gate if inspect else None,
-        progress=progress,
         workers=workers,
         sources=user_sources + list(conversion.sources),
     )
+    if backend == "zarr":
+        write_nwbfile_zarr(nwbfile, output_path, **options)
+    else:
+        write_nwbfile(nwbfile, output_path, progress=progress, **options)
     return ConversionResult(
         output_path=output_path,
         report=reports[0] if reports else None,

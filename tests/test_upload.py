@@ -1,0 +1,129 @@
+"""``convert-to-nwb upload``: dandi organize + validate offline on a batch's output, then the upload call.
+
+No test goes over the network: ``dandi.upload.upload`` (the only call that would) is replaced by a test double that
+records its arguments and the API key the dandi client would read.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from nwb_conversions.batch import ConversionOptions, run_batch
+from nwb_conversions.datasets import registered_datasets
+
+#: A fake key: the tests check it is handed to the dandi client and never printed.
+FAKE_API_KEY = "test-key-0123456789abcdef"
+
+TABLE = (
+    "session,subject_id,species,sex,age\n"
+    "103991.h5,mouse-1,Mus musculus,F,P90D\n"
+    "103992,mouse-2,Mus musculus,M,P95D\n"
+)
+
+
+@pytest.fixture(scope="module")
+def batch_output(tmp_path_factory):
+    """A batch's output: two Allen Dataset II recordings with complete subject facts."""
+    folder = tmp_path_factory.mktemp("upload")
+    dataset = registered_datasets()["allen-oephys"]
+    root, _ = dataset.write_sample_release(folder / "release", 2)
+    (folder / "sessions.csv").write_text(TABLE, encoding="utf-8")
+    outcome = run_batch(
+        dataset, root, folder / "nwb", sessions_table=folder / "sessions.csv", options=ConversionOptions(inspect=False),
+        cores=1, progress=False,
+    )
+    assert [result.status for result in outcome.results] == ["OK", "OK"]
+    return folder / "nwb"
+
+
+@pytest.fixture
+def upload_double(monkeypatch):
+    """Stands in for ``dandi.upload.upload`` (the network call): records each call's arguments and the key the
+    dandi client would read from its instance's environment variable."""
+    calls = []
+
+    def fake_upload(**kwargs):
+        variable = {"dandi": "DANDI_API_KEY", "dandi-sandbox": "DANDI_SANDBOX_API_KEY"}[kwargs["dandi_instance"]]
+        calls.append(dict(kwargs, key_seen_by_client=os.environ.get(variable)))
+
+    monkeypatch.setattr("dandi.upload.upload", fake_upload)
+    monkeypatch.delenv("DANDI_SANDBOX_API_KEY", raising=False)
+    return calls
+
+
+def test_dry_run_organizes_and_validates_offline_and_uploads_nothing(batch_output, tmp_path, run_cli, upload_double):
+    dandiset = tmp_path / "000123"
+    code, out, err = run_cli("upload", batch_output, "--dandiset", "000123", "--dry-run", "--dandiset-dir", dandiset)
+    assert code == 0, err
+    assert "organized 2 NWB file(s)" in out and "dandi validate: no errors" in out and "nothing uploaded" in out
+    organized = sorted(path.relative_to(dandiset).as_posix() for path in dandiset.rglob("*.nwb"))
+    assert organized == [
+        "sub-mouse-1/sub-mouse-1_ses-103991_icephys+ophys.nwb",
+        "sub-mouse-2/sub-mouse-2_ses-103992_icephys+ophys.nwb",
+    ]
+    link = dandiset / organized[0]
+    assert link.is_symlink() and link.resolve() == (batch_output / "sub-mouse-1/sub-mouse-1_ses-103991.nwb").resolve()
+    assert "identifier: '000123'" in (dandiset / "dandiset.yaml").read_text()
+    assert upload_double == []
+    assert run_cli("upload", batch_output, "--dandiset", "000123", "--dry-run", "--dandiset-dir", dandiset)[0] == 0
+
+
+def test_upload_hands_the_organized_dandiset_and_the_key_to_dandi(batch_output, tmp_path, run_cli, upload_double,
+                                                                  monkeypatch):
+    monkeypatch.setenv("DANDI_API_KEY", FAKE_API_KEY)
+    dandiset = tmp_path / "dandiset"
+    code, out, err = run_cli(
+        "upload", batch_output, "--dandiset", "DANDI:000123", "--instance", "dandi-sandbox", "--dandiset-dir", dandiset
+    )
+    assert code == 0, err
+    assert "uploaded to Dandiset 000123 on dandi-sandbox" in out
+    assert len(upload_double) == 1
+    call = upload_double[0]
+    assert call["paths"] == [str(dandiset)]
+    assert call["dandi_instance"] == "dandi-sandbox"
+    assert call["upload_dandiset_metadata"] is False
+    assert str(call["validation"]) == "skip" and str(call["existing"]) == "refresh"  # validated just before
+    assert call["key_seen_by_client"] == FAKE_API_KEY
+    assert "DANDI_SANDBOX_API_KEY" not in os.environ  # handed over for the call only
+    assert FAKE_API_KEY not in out + err
+
+
+def test_a_validation_failure_stops_before_any_upload_in_one_line(tmp_path, run_cli, upload_double, monkeypatch):
+    monkeypatch.setenv("DANDI_API_KEY", FAKE_API_KEY)
+    dataset = registered_datasets()["allen-oephys"]
+    root, _ = dataset.write_sample_release(tmp_path / "release", 1)
+    (tmp_path / "sessions.csv").write_text("session,subject_id,species\n103991,mouse-1,Mus musculus\n")
+    run_batch(dataset, root, tmp_path / "nwb", sessions_table=tmp_path / "sessions.csv",
+              options=ConversionOptions(inspect=False), cores=1, progress=False)
+    output = tmp_path / "nwb" / "sub-mouse-1" / "sub-mouse-1_ses-103991.nwb"
+    assert output.is_file()
+
+    code, out, err = run_cli("upload", tmp_path / "nwb", "--dandiset", "000123")
+
+    assert code == 1 and upload_double == []
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {output.resolve()}: dandi validate: NWBI.check_subject_")
+    assert lines[0].endswith("nothing was uploaded")
+    assert FAKE_API_KEY not in out + err
+
+
+@pytest.mark.parametrize(
+    "arguments, environment, message",
+    [
+        (("--dandiset", "123"), {"DANDI_API_KEY": FAKE_API_KEY}, "error: --dandiset 123: not a Dandiset identifier"),
+        (("--dandiset", "000123", "--instance", "dandy"), {"DANDI_API_KEY": FAKE_API_KEY}, "not a DANDI instance"),
+        (("--dandiset", "000123"), {}, "error: DANDI_API_KEY: not set; expected your DANDI API key"),
+    ],
+)
+def test_bad_arguments_and_a_missing_key_are_one_line_errors(
+    batch_output, run_cli, upload_double, monkeypatch, arguments, environment, message
+):
+    monkeypatch.delenv("DANDI_API_KEY", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = run_cli("upload", batch_output, *arguments)
+    assert code == 1 and message in err and len(err.strip().splitlines()) == 1
+    assert upload_double == []
