@@ -240,9 +240,10 @@ def _batch(args) -> int:
         report_path=args.report,
     )
     for warning in outcome.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(printable(f"warning: {warning}"), file=sys.stderr)
     print(summary_table(outcome.results))
-    print(f"{summary_line(outcome.results, outcome.seconds)}; report: {outcome.report_path}")
+    print(printable(f"{summary_line(outcome.results, outcome.seconds)}; report: {outcome.report_path}"))
+    print(printable(f"report with quicklooks: {outcome.html_report_path}"))
     return 1 if outcome.failed else 0
 
 

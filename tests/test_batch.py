@@ -102,6 +102,23 @@ def test_good_sessions_are_converted_and_the_corrupt_one_fails_with_its_reason(r
     assert counts.get("BEST_PRACTICE_VIOLATION", 0) == 0
 
 
+def test_the_batch_writes_report_html_with_each_sessions_quicklook(release, local_batch):
+    from PIL import Image
+
+    _, output_dir = local_batch
+    report = read_report(output_dir)
+    page = (output_dir / "report.html").read_text(encoding="utf-8")
+    for cell in GOOD_CELLS:
+        png = expected_output(output_dir, cell).with_suffix(".png")
+        assert report[cell]["quicklook"] == str(png)
+        with Image.open(png) as image:
+            assert image.size[0] >= 800 and image.size[1] >= 400
+        assert png.relative_to(output_dir).as_posix() in page
+    assert report["c3"]["quicklook"] == "" and "not a whole number of samples" in page
+    for session in SUBJECTS:
+        assert f">{session}<" in page
+
+
 def test_a_rerun_skips_the_valid_outputs_and_refuses_one_it_did_not_write(release, local_batch, run_cli):
     folder, root, table = release
     _, output_dir = local_batch
@@ -135,7 +152,7 @@ def test_the_dask_path_writes_the_same_data_as_the_local_path(release, local_bat
         )
     assert code == 1
     report_lines = (dask_dir / "report.csv").read_text().splitlines()
-    assert report_lines[0] == "session,status,reason,seconds,megabytes,source,output"
+    assert report_lines[0] == "session,status,reason,seconds,megabytes,source,output,quicklook,gate_messages"
     assert [line.split(",")[:2] for line in report_lines[1:]] == [
         ["c1", "OK"], ["c2", "OK"], ["c3", "FAILED"], ["c4", "OK"], ["c5", "OK"],
     ]

@@ -23,7 +23,7 @@ from ..datasets import Dataset
 from ..errors import ConversionError
 from ..metadata import check_user_metadata, deep_update, load_yaml_mapping
 from ..sessions_table import match_sessions, read_sessions_table
-from .report import status_counts, write_report
+from .report import status_counts, write_html_report, write_report
 from .runners import plan_local, run_in_process, run_on_dask, run_process_pool, usable_cores
 from .tasks import UNKNOWN_SUBJECT, ConversionOptions, SessionResult, SessionTask, output_path_for
 
@@ -45,12 +45,15 @@ class BatchOutcome:
     seconds : float
     warnings : list of str
         Table rows that match no session, sessions without a row or without a subject.
+    html_report_path : Path
+        ``report.html`` beside the outputs: each session's row and quicklook image.
     """
 
     results: list[SessionResult]
     report_path: Path
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    html_report_path: Path | None = None
 
     @property
     def counts(self):
@@ -200,4 +203,7 @@ def run_batch(
         warnings=warnings,
     )
     write_report(results, report_path, context=context)
-    return BatchOutcome(results=results, report_path=report_path, seconds=seconds, warnings=warnings)
+    html_report_path = write_html_report(results, output_dir, title=f"{dataset.key} batch: {Path(release_root).name}")
+    return BatchOutcome(
+        results=results, report_path=report_path, seconds=seconds, warnings=warnings, html_report_path=html_report_path
+    )

@@ -12,7 +12,10 @@ from pathlib import Path
 from .tasks import SessionResult
 
 #: Report columns, in order.
-REPORT_COLUMNS = ("session", "status", "reason", "seconds", "megabytes", "source", "output")
+REPORT_COLUMNS = ("session", "status", "reason", "seconds", "megabytes", "source", "output", "quicklook", "gate_messages")
+
+#: How the gate's messages of one session are joined in a report cell.
+MESSAGE_SEPARATOR = " | "
 
 #: Status order of the summary line.
 STATUSES = ("OK", "SKIPPED", "FAILED")
@@ -69,3 +72,25 @@ def summary_line(results: list[SessionResult], seconds: float) -> str:
     counts = status_counts(results)
     parts = ", ".join(f"{counts.get(status, 0)} {status}" for status in STATUSES)
     return f"{parts} of {len(results)} sessions in {seconds:.1f} s"
+
+
+def write_html_report(results: list[SessionResult], output_dir: Path, *, title: str) -> Path:
+    """Write ``report.html`` beside the outputs: one row per session with its quicklook image
+    (:func:`nwb_conversions.batch_report.write_batch_report`)."""
+    from ..batch_report import write_batch_report
+
+    rows = [
+        dict(
+            session=result.session,
+            status=result.status,
+            reason=result.reason,
+            size_mb=result.megabytes,
+            seconds=result.seconds,
+            gate_messages=result.gate_messages.split(MESSAGE_SEPARATOR) if result.gate_messages else [],
+            nwb_path=result.output or None,
+            quicklook_png=result.quicklook or None,
+        )
+        for result in results
+    ]
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return write_batch_report(rows, output_dir, title=title)

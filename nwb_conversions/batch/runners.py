@@ -16,7 +16,8 @@ from typing import Callable, Iterable
 from uuid import uuid4
 
 from ..errors import ConversionError
-from ..validation import one_line
+from ..validation import describe, one_line
+from .report import MESSAGE_SEPARATOR
 from .tasks import SessionResult, SessionTask, existing_output_verdict, write_sidecar
 
 #: Called with each result as it arrives (the progress bar).
@@ -79,6 +80,24 @@ def output_megabytes(output_path: Path) -> float:
     return round(store_size_bytes(output_path) / 1e6, 3)
 
 
+def quicklook_path(output: Path) -> Path:
+    """The session's quicklook PNG, beside its NWB file (``sub-x_ses-y.nwb`` → ``sub-x_ses-y.png``)."""
+    return output.with_name(output.name.split(".nwb")[0] + ".png")
+
+
+def draw_session_quicklook(output: Path, report, result: SessionResult) -> str:
+    """Draw the session's quicklook for the batch report; a figure that cannot be drawn is said in the reason,
+    never a failed session. Returns the PNG's path, or "" when none was drawn."""
+    from ..quicklook import write_quicklook
+
+    try:
+        return str(write_quicklook(output, quicklook_path(output), report=report, inspect=False).png_path)
+    except Exception as error:  # the file is converted and gated; only its picture is missing
+        note = f"quicklook not drawn ({one_line(str(error), limit=200)})"
+        result.reason = f"{result.reason}; {note}" if result.reason else note
+        return ""
+
+
 def run_session(task: SessionTask) -> SessionResult:
     """Convert one session, or keep its valid existing output; never raise for a session's failure.
 
@@ -96,6 +115,8 @@ def run_session(task: SessionTask) -> SessionResult:
     try:
         if not task.options.overwrite and (task.output.exists() or task.output.is_symlink()):
             result.status, result.reason = "SKIPPED", existing_output_verdict(task)
+            if result.status == "SKIPPED" and quicklook_path(task.output).is_file():
+                result.quicklook = str(quicklook_path(task.output))
         else:
             options = task.options
             conversion = convert_session(
@@ -116,6 +137,9 @@ def run_session(task: SessionTask) -> SessionResult:
             missing = conversion.missing_subject_fields
             result.status = "OK"
             result.reason = f"DANDI subject facts missing: {', '.join(missing)}" if missing else ""
+            if conversion.report is not None:
+                result.gate_messages = MESSAGE_SEPARATOR.join(describe(message) for message in conversion.report.messages)
+            result.quicklook = draw_session_quicklook(task.output, conversion.report, result)
         result.megabytes = output_megabytes(task.output)
     except ConversionError as error:
         result.reason = one_line(str(error), limit=400)

@@ -86,6 +86,8 @@ class SessionResult:
     megabytes: float | None = None
     source: str = ""
     output: str = ""
+    quicklook: str = ""
+    gate_messages: str = ""
 
     def as_row(self) -> dict:
         """The report's row."""
