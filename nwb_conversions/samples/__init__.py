@@ -26,11 +26,12 @@ def write_sample_metadata(folder: str | Path, metadata: dict) -> Path:
 
 def planted_spike_indices(rng: np.random.Generator, num_samples: int, count: int, *, margin: int, gap: int) -> np.ndarray:
     """Return ``count`` sorted spike indices in ``[margin, num_samples - margin)`` at least ``gap`` samples apart."""
-    slots = np.arange(margin, num_samples - margin, gap)
+    largest_jitter = max(1, gap // 4)
+    slots = np.arange(margin, num_samples - margin - largest_jitter, gap)  # jittered spikes stay inside the margins
     if len(slots) < count:
         raise ValueError("the sample is too short for that many spikes")
     chosen = np.sort(rng.choice(len(slots), size=count, replace=False))
-    jitter = rng.integers(0, max(1, gap // 4), size=count)
+    jitter = rng.integers(0, largest_jitter, size=count)
     return slots[chosen] + jitter
 
 
