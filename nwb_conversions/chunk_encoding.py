@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import struct
 import sys
+import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import h5py
@@ -34,6 +35,22 @@ ENCODER_PREFERENCES = {
 _ZLIB_HEADER = b"\x78\x01"
 
 _SUPPORTED_DTYPE_KINDS = "biuf"
+
+#: ``write_direct_chunk`` filter mask of a chunk stored without the pipeline's first filter (shuffle): bit ``i`` set
+#: means filter ``i`` was not applied, and the HDF5 library skips it when reading that chunk.
+SKIP_SHUFFLE_FILTER_MASK = 0b1
+
+#: Each encoding thread's reusable work buffer (the shuffled or gathered chunk), so that no chunk-sized array is
+#: allocated, and page-faulted in, per chunk.
+_scratch = threading.local()
+
+
+def _scratch_buffer(nbytes: int) -> np.ndarray:
+    """Return this thread's uint8 work buffer of at least ``nbytes`` (grown when needed), first ``nbytes`` only."""
+    buffer = getattr(_scratch, "buffer", None)
+    if buffer is None or buffer.size < nbytes:
+        buffer = _scratch.buffer = np.empty(nbytes, dtype=np.uint8)
+    return buffer[:nbytes]
 
 
 @dataclass(frozen=True)
@@ -163,40 +180,66 @@ class ChunkEncoder:
     Attributes
     ----------
     shuffle : bool
-        Byte-shuffle the chunk (HDF5's shuffle filter).
+        The dataset's pipeline starts with HDF5's shuffle filter.
     deflate : ZlibEncoder or None
         Deflate it (HDF5's gzip filter); None stores the bytes as they are.
+    skip_shuffle : bool
+        Store chunks without the shuffle (their :attr:`filter_mask` tells HDF5 to skip it when reading); chosen by
+        :mod:`nwb_conversions.chunk_writer` when unshuffled chunks of the data deflate smaller.
     """
 
     shuffle: bool
     deflate: ZlibEncoder | None
+    skip_shuffle: bool = False
 
     @property
     def name(self) -> str:
         """The filters and encoder, e.g. ``"shuffle+isal-1+libdeflate-1"``."""
-        return ("shuffle+" if self.shuffle else "") + (self.deflate.name if self.deflate else "raw")
+        return ("shuffle+" if self.shuffles else "") + (self.deflate.name if self.deflate else "raw")
+
+    @property
+    def shuffles(self) -> bool:
+        """Whether the chunks this encoder makes are byte-shuffled."""
+        return self.shuffle and not self.skip_shuffle
+
+    @property
+    def filter_mask(self) -> int:
+        """The ``write_direct_chunk`` filter mask of the chunks this encoder makes."""
+        return SKIP_SHUFFLE_FILTER_MASK if self.shuffle and self.skip_shuffle else 0
+
+    def without_shuffle(self) -> ChunkEncoder:
+        """The same encoder storing chunks unshuffled (a shuffled pipeline only; else this encoder)."""
+        return replace(self, skip_shuffle=True) if self.shuffle and self.deflate is not None else self
 
     def encode(self, block: np.ndarray, chunk_shape: tuple[int, ...]):
-        """Return the stored form of ``block`` (a chunk, or the part of an edge chunk inside the dataset)."""
+        """Return the stored form of ``block`` (a chunk, or the part of an edge chunk inside the dataset).
+
+        Deflated chunks are made in this thread's reusable work buffer; raw chunks are returned as new arrays.
+        """
         block = pad_to_chunk_shape(block, chunk_shape)
-        if self.shuffle:
-            planes = byte_shuffle(block)
-            if self.deflate is None:
-                return planes
+        if self.deflate is None:
+            return byte_shuffle(block) if self.shuffles else np.ascontiguousarray(block)
+        work = _scratch_buffer(block.nbytes)
+        if self.shuffles:
+            planes = byte_shuffle(block, out=work.reshape(block.dtype.itemsize, -1))
             return self.deflate.compress_planes(planes, low_order_first=_is_little_endian(block.dtype))
-        payload = np.ascontiguousarray(block)
-        return payload if self.deflate is None else self.deflate.compress(payload)
+        contiguous = work.view(block.dtype).reshape(block.shape)
+        np.copyto(contiguous, block)
+        return self.deflate.compress(contiguous)
 
 
-def byte_shuffle(block: np.ndarray) -> np.ndarray:
+def byte_shuffle(block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Byte-shuffle ``block`` like HDF5's shuffle filter: return (item size × elements) uint8, all first bytes first.
 
     Plane ``j`` holds byte ``j`` (in memory order) of every element in C order. Each plane is cut out of the
     elements with a shift and a truncating cast, which numpy vectorizes; this also gathers a strided view (e.g. 64 of
-    384 channels) in the same pass, and runs ~2× faster than transposing a byte view.
+    384 channels) in the same pass, and runs ~2× faster than transposing a byte view. ``out``, a C-contiguous uint8
+    array of (item size, elements), receives the planes instead of a new array.
     """
     itemsize = block.dtype.itemsize
-    planes = np.empty((itemsize,) + block.shape, dtype=np.uint8)
+    if out is None:
+        out = np.empty((itemsize, block.size), dtype=np.uint8)
+    planes = out.reshape((itemsize,) + block.shape)
     byte_order = block.dtype.byteorder if block.dtype.byteorder in "<>" else "="
     elements = block.view(np.dtype(f"u{itemsize}").newbyteorder(byte_order))
     little_endian = _is_little_endian(block.dtype)
@@ -206,7 +249,7 @@ def byte_shuffle(block: np.ndarray) -> np.ndarray:
             np.copyto(planes[plane_index], elements, casting="unsafe")
         else:
             np.right_shift(elements, shift, out=planes[plane_index], casting="unsafe")
-    return planes.reshape(itemsize, -1)
+    return out.reshape(itemsize, -1)
 
 
 def _is_little_endian(dtype: np.dtype) -> bool:
