@@ -128,7 +128,7 @@ def row_buffer_count(chunks_per_row: int, workers: int) -> int:
     At least 3 (one being read, one being compressed, one being written out); more when a row holds few chunks
     (e.g. a 1-D series: one chunk per row), so that ``workers × CHUNKS_IN_FLIGHT_PER_WORKER`` chunks can be in flight.
     """
-    return max(3, math.ceil(workers * CHUNKS_IN_FLIGHT_PER_WORKER / max(1, chunks_per_row)) + 1)
+    return max(2, math.ceil(workers * CHUNKS_IN_FLIGHT_PER_WORKER / max(1, chunks_per_row)) + 1)
 
 
 def row_filler(source, dtype: np.dtype) -> Callable[[int, int, np.ndarray], None]:

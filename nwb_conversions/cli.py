@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import COMPRESSION_CHOICES
 from .errors import ConversionError
-from .writing import COMPRESSION_CHOICES
 
 
 def _add_dataset_parser(subparsers, dataset) -> None:
@@ -85,6 +85,10 @@ def _report_conversion(result, seconds: float) -> None:
 def _convert(args) -> int:
     from .conversion import convert_session
 
+    if args.compression == "zstd":
+        from .writing import ZSTD_PORTABILITY_WARNING
+
+        print(ZSTD_PORTABILITY_WARNING, file=sys.stderr)
     start = time.perf_counter()
     result = convert_session(
         args.dataset,
