@@ -123,19 +123,17 @@ def write_synthetic_recording(path: Path, seconds: int, model: DataModel, *, see
 
 def wavpack_ratio(raw_path: Path, seconds: int = 4) -> float | None:
     """WavPack's lossless ratio on the first ``seconds`` (1 s blocks), or None without ``wavpack-numcodecs``."""
-    try:
-        import warnings
+    import warnings
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from wavpack_numcodecs import WavPack
-    except ImportError:
-        return None
-    codec = WavPack()
-    raw = np.fromfile(raw_path, dtype="<i2", count=seconds * SAMPLING_FREQUENCY * CHANNEL_COUNT)
-    blocks = raw.reshape(-1, SAMPLING_FREQUENCY, CHANNEL_COUNT)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # its note that parallel decoding needs a newer libwavpack
+        try:
+            from wavpack_numcodecs import WavPack
+        except ImportError:
+            return None
+        codec = WavPack()
+        raw = np.fromfile(raw_path, dtype="<i2", count=seconds * SAMPLING_FREQUENCY * CHANNEL_COUNT)
+        blocks = raw.reshape(-1, SAMPLING_FREQUENCY, CHANNEL_COUNT)
         return raw.nbytes / sum(len(codec.encode(np.ascontiguousarray(block))) for block in blocks)
 
 

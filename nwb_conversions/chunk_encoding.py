@@ -20,15 +20,16 @@ import h5py
 import numpy as np
 
 #: Deflate recipes to try for each ``--compression`` choice, best first; the first whose libraries import is used.
-#: ``"isal-1+libdeflate-1"`` deflates the low-order byte planes of a shuffled chunk (noise: nothing to match, so
-#: ISA-L's fast coder loses little) with ISA-L level 1 and the high-order planes (slow structure, where matches pay)
-#: with libdeflate level 1, joined into one zlib stream. Measured on Neuropixels-like int16, 1 s × 64-channel
-#: chunks, the file is ~0.90× the size of NeuroConv's (gzip 4, no shuffle) at ~9× its speed on 2 cores; ISA-L-1
-#: alone is barely faster in the whole pipeline but 0.92×; with libdeflate-2 for the high planes, 0.88× at ~8×.
-#: libdeflate-6 (``max``) is 0.85× at ~3× (benchmarks/README.md).
+#: ``"isal-1+libdeflate-N"`` deflates the low-order byte plane of a shuffled chunk (noise: little for LZ77 to find,
+#: so ISA-L's fast coder loses ~1 %) with ISA-L level 1 and the high-order plane (slow structure, where matches pay)
+#: with libdeflate level N, joined into one zlib stream. Per byte plane, on 1 s × 64-channel int16 chunks of the
+#: benchmark's two data models (sizes relative to NeuroConv's gzip-4 file; benchmarks/README.md):
+#: ``gzip`` (N = 1) is 0.90× (slow-drift model) and 1.02× (NP1-calibrated model) at ~300-420 MB/s per core;
+#: ISA-L-1 alone would be 0.92× and 1.04×. ``max`` (N = 4) is 0.87× and 0.99× at ~130-190 MB/s per core;
+#: libdeflate-6 on the whole chunk is 0.85× and 0.98× but at ~65 MB/s per core, under 2× NeuroConv's speed on 2 cores.
 ENCODER_PREFERENCES = {
     "gzip": ("isal-1+libdeflate-1", "libdeflate-1", "isal-2", "zlib-1"),
-    "max": ("libdeflate-6", "zlib-9"),
+    "max": ("isal-1+libdeflate-4", "libdeflate-6", "zlib-9"),
 }
 
 #: A zlib stream header: deflate with a 32 KiB window, no preset dictionary (0x7801 is a multiple of 31).

@@ -15,9 +15,9 @@ pipeline of three stages that run at the same time, so that none waits on anothe
    this thread ever calls h5py on the output.
 
 Memory is bounded by the row buffers (:func:`row_buffer_count`) and the chunks in flight, flat in the recording's
-length. The first chunk row is compressed both shuffled and unshuffled; the rest of the dataset is stored the way
-that row came out clearly smaller (shuffled unless unshuffled chunks are over 1 % smaller; unshuffled chunks carry
-a filter mask that tells HDF5 to skip the shuffle when reading). Any other filter pipeline (Blosc/zstd from
+length. The first chunks are compressed both shuffled and unshuffled; the rest of the dataset is stored the way they
+came out clearly smaller (shuffled unless unshuffled chunks are over 1 % smaller; unshuffled chunks carry a filter
+mask that tells HDF5 to skip the shuffle when reading). Any other filter pipeline (Blosc/zstd from
 hdf5plugin, fletcher32, ...) is written through h5py's normal path, a chunk row at a time. A failure in the reader,
 a worker or a write cancels the chunks not yet started, stops the reader and re-raises.
 """
@@ -47,7 +47,10 @@ WORKERS_ENVIRONMENT_VARIABLE = "NWB_CONVERSIONS_WORKERS"
 #: that no thread waits for work while the writer waits for the oldest chunk, on a busy machine too.
 CHUNKS_IN_FLIGHT_PER_WORKER = 3
 
-#: Unshuffled chunks are chosen only when the probe row comes out at least this much smaller than shuffled ones:
+#: Chunks of the first row compressed both shuffled and unshuffled to choose how to store the dataset.
+PROBE_CHUNKS = 4
+
+#: Unshuffled chunks are chosen only when the probed chunks come out at least this much smaller than shuffled ones:
 #: shuffled is the layout every reader expects, so a negligible gain does not justify the per-chunk filter mask.
 MINIMUM_GAIN_WITHOUT_SHUFFLE = 0.01
 
@@ -226,6 +229,7 @@ class _PendingChunk:
     offset: tuple[int, ...]
     source_bytes: int
     future: Future
+    filter_mask: int
     unshuffled: Future | None = field(default=None)
 
 
@@ -240,18 +244,22 @@ def _write_chunks_in_parallel(dataset: h5py.Dataset, source, encoder: ChunkEncod
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk-encoder") as executor:
         try:
             for row in reader.rows():
-                probing = row.start == 0 and probe_encoder is not encoder
+                probed = []
                 for offset, block in _chunks_of_row(row.rows, row.start, chunk_shape):
                     row.chunks_left += 1
-                    future = executor.submit(encoder.encode, block, chunk_shape)
-                    unshuffled = executor.submit(probe_encoder.encode, block, chunk_shape) if probing else None
-                    pending.append(_PendingChunk(row, offset, block.nbytes, future, unshuffled))
-                if probing:
-                    encoder = _choose_shuffle(encoder, probe_encoder, pending)
+                    chunk = _PendingChunk(
+                        row, offset, block.nbytes, executor.submit(encoder.encode, block, chunk_shape), encoder.filter_mask
+                    )
+                    if row.start == 0 and probe_encoder is not encoder and len(probed) < PROBE_CHUNKS:
+                        chunk.unshuffled = executor.submit(probe_encoder.encode, block, chunk_shape)
+                        probed.append(chunk)
+                    pending.append(chunk)
+                if probed:
+                    encoder = _choose_shuffle(encoder, probe_encoder, probed)
                 while len(pending) >= window:
-                    _write_oldest(dataset, pending, bar, reader, encoder)
+                    _write_oldest(dataset, pending, bar, reader)
             while pending:
-                _write_oldest(dataset, pending, bar, reader, encoder)
+                _write_oldest(dataset, pending, bar, reader)
         except BaseException:
             for chunk in pending:
                 chunk.future.cancel()
@@ -262,24 +270,22 @@ def _write_chunks_in_parallel(dataset: h5py.Dataset, source, encoder: ChunkEncod
             reader.stop()
 
 
-def _choose_shuffle(shuffled: ChunkEncoder, unshuffled: ChunkEncoder, probed: deque[_PendingChunk]) -> ChunkEncoder:
-    """Return the encoder for the dataset: ``unshuffled`` if the probed chunks came out clearly smaller that way."""
+def _choose_shuffle(shuffled: ChunkEncoder, unshuffled: ChunkEncoder, probed: list[_PendingChunk]) -> ChunkEncoder:
+    """Return the encoder for the rest of the dataset: ``unshuffled`` if the probed chunks came out clearly smaller
+    that way (they are then stored unshuffled too)."""
     shuffled_bytes = sum(len(chunk.future.result()) for chunk in probed)
     unshuffled_bytes = sum(len(chunk.unshuffled.result()) for chunk in probed)
     if unshuffled_bytes < (1 - MINIMUM_GAIN_WITHOUT_SHUFFLE) * shuffled_bytes:
         for chunk in probed:
-            chunk.future = chunk.unshuffled
+            chunk.future, chunk.filter_mask = chunk.unshuffled, unshuffled.filter_mask
         return unshuffled
     return shuffled
 
 
-def _write_oldest(
-    dataset: h5py.Dataset, pending: deque[_PendingChunk], bar, reader: _RowReader, encoder: ChunkEncoder
-) -> None:
+def _write_oldest(dataset: h5py.Dataset, pending: deque[_PendingChunk], bar, reader: _RowReader) -> None:
     """Wait for the oldest submitted chunk and write it (re-raises its worker's exception); free its row if done."""
     chunk = pending.popleft()
-    stored = chunk.future.result()
-    dataset.id.write_direct_chunk(chunk.offset, stored, encoder.filter_mask)
+    dataset.id.write_direct_chunk(chunk.offset, chunk.future.result(), chunk.filter_mask)
     bar.update(chunk.source_bytes)
     chunk.row.chunks_left -= 1
     if chunk.row.chunks_left == 0:
