@@ -32,6 +32,15 @@ ENCODER_PREFERENCES = {
     "max": ("isal-1+libdeflate-4", "libdeflate-6", "zlib-9"),
 }
 
+#: A faster recipe per ``--compression`` choice, used instead of the preferred one when, on the first chunks of a
+#: dataset, its output is no larger than gzip level :data:`REFERENCE_GZIP_LEVEL` without shuffle (h5py's gzip as
+#: NeuroConv configures it by default) would store. ISA-L-1 on both byte planes runs ~1.5× faster than the split
+#: recipe and passes on data with large slow components (0.92× NeuroConv's size), not on NP1-like data (1.04×).
+FAST_RECIPES = {"gzip": "isal-1"}
+
+#: The gzip level of the reference a fast recipe is compared with (NeuroConv's default).
+REFERENCE_GZIP_LEVEL = 4
+
 #: A zlib stream header: deflate with a 32 KiB window, no preset dictionary (0x7801 is a multiple of 31).
 _ZLIB_HEADER = b"\x78\x01"
 
@@ -280,6 +289,20 @@ def direct_chunk_encoder(dataset: h5py.Dataset, compression: str) -> ChunkEncode
     if remaining_filters == (h5py.h5z.FILTER_DEFLATE,):
         return ChunkEncoder(shuffle=shuffle, deflate=select_deflate_encoder(compression))
     return None
+
+
+def fast_alternative(encoder: ChunkEncoder, compression: str) -> ChunkEncoder | None:
+    """Return ``encoder`` with the :data:`FAST_RECIPES` deflate of ``compression``, or None if there is none."""
+    recipe = FAST_RECIPES.get(compression)
+    if recipe is None or encoder.deflate is None or encoder.deflate.name == recipe:
+        return None
+    deflate = _encoder_from_recipe(recipe)
+    return None if deflate is None else replace(encoder, deflate=deflate)
+
+
+def reference_size(block: np.ndarray, chunk_shape: tuple[int, ...]) -> int:
+    """Bytes that gzip level :data:`REFERENCE_GZIP_LEVEL` without shuffle would store for ``block``'s chunk."""
+    return len(zlib.compress(np.ascontiguousarray(pad_to_chunk_shape(block, chunk_shape)), REFERENCE_GZIP_LEVEL))
 
 
 def pad_to_chunk_shape(block: np.ndarray, chunk_shape: tuple[int, ...]) -> np.ndarray:

@@ -15,9 +15,11 @@ pipeline of three stages that run at the same time, so that none waits on anothe
    this thread ever calls h5py on the output.
 
 Memory is bounded by the row buffers (:func:`row_buffer_count`) and the chunks in flight, flat in the recording's
-length. The first chunks are compressed both shuffled and unshuffled; the rest of the dataset is stored the way they
-came out clearly smaller (shuffled unless unshuffled chunks are over 1 % smaller; unshuffled chunks carry a filter
-mask that tells HDF5 to skip the shuffle when reading). Any other filter pipeline (Blosc/zstd from
+length. The encoder is picked from the data: the first chunks are also compressed unshuffled, with a faster
+recipe, and with gzip level 4 unshuffled (what h5py stores with NeuroConv's default settings). The rest of the
+dataset is stored unshuffled if that came out over 1 % smaller (those chunks carry a filter mask that tells HDF5 to
+skip the shuffle when reading), else with the faster recipe if its chunks were no larger than gzip level 4's, else
+with the preferred recipe. Any other filter pipeline (Blosc/zstd from
 hdf5plugin, fletcher32, ...) is written through h5py's normal path, a chunk row at a time. A failure in the reader,
 a worker or a write cancels the chunks not yet started, stops the reader and re-raises.
 """
@@ -38,7 +40,7 @@ from typing import Callable, Iterator
 import h5py
 import numpy as np
 
-from .chunk_encoding import ChunkEncoder, direct_chunk_encoder
+from .chunk_encoding import ChunkEncoder, direct_chunk_encoder, fast_alternative, reference_size
 
 #: Environment variable that overrides the number of compression threads (default: the usable CPU cores).
 WORKERS_ENVIRONMENT_VARIABLE = "NWB_CONVERSIONS_WORKERS"
@@ -111,7 +113,8 @@ def fill_dataset(
         if encoder is None:
             _write_through_h5py(dataset, source, bar)
         else:
-            _write_chunks_in_parallel(dataset, source, encoder, bar, workers or default_worker_count())
+            fast = fast_alternative(encoder, compression)
+            _write_chunks_in_parallel(dataset, source, encoder, fast, bar, workers or default_worker_count())
 
 
 def _write_through_h5py(dataset: h5py.Dataset, source, bar) -> None:
@@ -230,16 +233,23 @@ class _PendingChunk:
     source_bytes: int
     future: Future
     filter_mask: int
-    unshuffled: Future | None = field(default=None)
+    probes: dict[str, Future] = field(default_factory=dict)
 
 
-def _write_chunks_in_parallel(dataset: h5py.Dataset, source, encoder: ChunkEncoder, bar, workers: int) -> None:
-    """Read rows in a thread, encode chunks in a pool, write them in order from this thread, a bounded window."""
+def _write_chunks_in_parallel(
+    dataset: h5py.Dataset, source, encoder: ChunkEncoder, fast: ChunkEncoder | None, bar, workers: int
+) -> None:
+    """Read rows in a thread, encode chunks in a pool, write them in order from this thread, a bounded window.
+
+    The first :data:`PROBE_CHUNKS` chunks are also compressed unshuffled, with the ``fast`` encoder and with the
+    reference gzip; :func:`_choose_encoder` picks the encoder for the rest from those sizes.
+    """
     chunk_shape = tuple(dataset.chunks)
     chunks_per_row = math.prod(math.ceil(length / step) for length, step in zip(source.shape[1:], chunk_shape[1:]))
     window = max(1, workers * CHUNKS_IN_FLIGHT_PER_WORKER, chunks_per_row)
     reader = _RowReader(source, dataset.dtype, chunk_shape[0], row_buffer_count(chunks_per_row, workers))
-    probe_encoder = encoder.without_shuffle()
+    probe_encoders = {"unshuffled": encoder.without_shuffle(), "fast": fast}
+    probe_encoders = {name: probe for name, probe in probe_encoders.items() if probe not in (None, encoder)}
     pending: deque[_PendingChunk] = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk-encoder") as executor:
         try:
@@ -250,36 +260,52 @@ def _write_chunks_in_parallel(dataset: h5py.Dataset, source, encoder: ChunkEncod
                     chunk = _PendingChunk(
                         row, offset, block.nbytes, executor.submit(encoder.encode, block, chunk_shape), encoder.filter_mask
                     )
-                    if row.start == 0 and probe_encoder is not encoder and len(probed) < PROBE_CHUNKS:
-                        chunk.unshuffled = executor.submit(probe_encoder.encode, block, chunk_shape)
+                    if row.start == 0 and probe_encoders and len(probed) < PROBE_CHUNKS:
+                        for name, probe in probe_encoders.items():
+                            chunk.probes[name] = executor.submit(probe.encode, block, chunk_shape)
+                        if "fast" in probe_encoders:
+                            chunk.probes["reference"] = executor.submit(reference_size, block, chunk_shape)
                         probed.append(chunk)
                     pending.append(chunk)
                 if probed:
-                    encoder = _choose_shuffle(encoder, probe_encoder, probed)
+                    encoder = _choose_encoder(encoder, probe_encoders, probed)
                 while len(pending) >= window:
                     _write_oldest(dataset, pending, bar, reader)
             while pending:
                 _write_oldest(dataset, pending, bar, reader)
         except BaseException:
             for chunk in pending:
-                chunk.future.cancel()
-                if chunk.unshuffled is not None:
-                    chunk.unshuffled.cancel()
+                for future in (chunk.future, *chunk.probes.values()):
+                    future.cancel()
             raise
         finally:
             reader.stop()
 
 
-def _choose_shuffle(shuffled: ChunkEncoder, unshuffled: ChunkEncoder, probed: list[_PendingChunk]) -> ChunkEncoder:
-    """Return the encoder for the rest of the dataset: ``unshuffled`` if the probed chunks came out clearly smaller
-    that way (they are then stored unshuffled too)."""
-    shuffled_bytes = sum(len(chunk.future.result()) for chunk in probed)
-    unshuffled_bytes = sum(len(chunk.unshuffled.result()) for chunk in probed)
-    if unshuffled_bytes < (1 - MINIMUM_GAIN_WITHOUT_SHUFFLE) * shuffled_bytes:
+def _choose_encoder(
+    preferred: ChunkEncoder, probe_encoders: dict[str, ChunkEncoder], probed: list[_PendingChunk]
+) -> ChunkEncoder:
+    """Return the encoder for the rest of the dataset from the probed chunks' sizes.
+
+    Unshuffled, if those chunks came out clearly smaller that way (they are then stored unshuffled too); else the
+    fast encoder if its chunks are no larger than the reference gzip's; else ``preferred``.
+    """
+
+    def total(name: str) -> int:
+        if name == "preferred":
+            return sum(len(chunk.future.result()) for chunk in probed)
+        results = [chunk.probes[name].result() for chunk in probed]
+        return sum(result if isinstance(result, int) else len(result) for result in results)
+
+    preferred_bytes = total("preferred")
+    if "unshuffled" in probe_encoders and total("unshuffled") < (1 - MINIMUM_GAIN_WITHOUT_SHUFFLE) * preferred_bytes:
+        unshuffled = probe_encoders["unshuffled"]
         for chunk in probed:
-            chunk.future, chunk.filter_mask = chunk.unshuffled, unshuffled.filter_mask
+            chunk.future, chunk.filter_mask = chunk.probes["unshuffled"], unshuffled.filter_mask
         return unshuffled
-    return shuffled
+    if "fast" in probe_encoders and total("fast") <= total("reference"):
+        return probe_encoders["fast"]
+    return preferred
 
 
 def _write_oldest(dataset: h5py.Dataset, pending: deque[_PendingChunk], bar, reader: _RowReader) -> None:

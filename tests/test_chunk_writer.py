@@ -238,6 +238,7 @@ def test_failing_worker_aborts_cleanly(tmp_path, monkeypatch):
 
     broken = chunk_encoding.ZlibEncoder(name="broken", level=1, compress=failing_compress)
     monkeypatch.setattr(chunk_encoding, "select_deflate_encoder", lambda compression: broken)
+    monkeypatch.setattr(chunk_encoding, "FAST_RECIPES", {})  # the broken encoder stays in use after the first row
     nwbfile = make_nwbfile(StreamedArray(recording_like((20_000, 70), "int16"), rows_per_chunk=1000))
     with pytest.raises(RuntimeError, match="encoder crashed"):
         write_nwbfile(nwbfile, tmp_path / "out.nwb", progress=False)
@@ -364,3 +365,32 @@ def test_a_failing_read_into_stops_the_writer(tmp_path):
         dataset = file.create_dataset("data", shape=binary.shape, dtype="int16", chunks=(1000, 64))
         with pytest.raises(SourceFormatError, match="ended after 2500 samples"):
             fill_dataset(dataset, binary, progress=False, workers=2)
+
+
+@pytest.mark.parametrize("noise_std", [3.0, 10.0, 40.0])
+def test_the_first_chunks_pick_the_encoder(tmp_path, monkeypatch, noise_std):
+    """Unshuffled if clearly smaller, else ISA-L-1 when its chunks are no larger than gzip level 4's, else the split
+    recipe (these three noise levels exercise the three outcomes)."""
+    rng = np.random.default_rng(2)
+    source = (rng.normal(0, noise_std, size=(6_000, 128)) + np.linspace(-2000, 2000, 6_000)[:, None]).astype("int16")
+    chosen = []
+    original_choose = chunk_writer._choose_encoder
+    monkeypatch.setattr(chunk_writer, "_choose_encoder", lambda *args: chosen.append(original_choose(*args)) or chosen[-1])
+    path = write_with_h5py(tmp_path / "data.h5", source, chunks=(1000, 64))
+    assert np.array_equal(read_back(path), source)
+
+    preferred = ChunkEncoder(shuffle=True, deflate=select_deflate_encoder("gzip"))
+    fast, unshuffled = chunk_encoding.fast_alternative(preferred, "gzip"), preferred.without_shuffle()
+    probed = [source[:1000, :64], source[:1000, 64:]]  # the first row's two chunks
+
+    def total(encoder):
+        return sum(len(encoder.encode(block, (1000, 64))) for block in probed)
+
+    if total(unshuffled) < 0.99 * total(preferred):
+        expected = unshuffled
+    elif total(fast) <= sum(chunk_encoding.reference_size(block, (1000, 64)) for block in probed):
+        expected = fast
+    else:
+        expected = preferred
+    assert [(encoder.name, encoder.filter_mask) for encoder in chosen] == [(expected.name, expected.filter_mask)]
+    assert chunk_filter_masks(path) == {expected.filter_mask}
