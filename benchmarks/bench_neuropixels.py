@@ -175,9 +175,8 @@ def convert_with_neuroconv(raw_path: Path, nwb_path: Path) -> None:
             return BinaryRecordingExtractor
 
         def _initialize_extractor(self, interface_kwargs: dict):
-            self.extractor_kwargs = {
-                key: value for key, value in interface_kwargs.items() if key not in ("verbose", "es_key", "metadata_key")
-            }
+            interface_only = ("verbose", "es_key", "metadata_key")
+            self.extractor_kwargs = {key: value for key, value in interface_kwargs.items() if key not in interface_only}
             return self.get_extractor_class()(**self.extractor_kwargs)
 
     interface = BinaryRecordingInterface(
@@ -424,7 +423,8 @@ def benchmark_model(model: DataModel, seconds: int, workdir: Path, workers: int 
     print(f"  convert-to-nwb spe1 --no-inspect: {results['convert-to-nwb']['wall_seconds']:.1f} s whole process")
     print(f"  neuroconv layout: {dataset_layout(workdir / 'neuroconv.nwb')}")
     for writer in ("ours-gzip", "ours-max"):
-        print(f"  {writer} read back bit-exact with plain h5py: {verify_bit_exact(raw_path, workdir / f'{writer}.nwb')}")
+        layout = verify_bit_exact(raw_path, workdir / f"{writer}.nwb")
+        print(f"  {writer} read back bit-exact with plain h5py: {layout}")
     print()
     print_table(results, raw_mb)
     return check_targets(model.name, results)

@@ -257,9 +257,8 @@ def _write_chunks_in_parallel(
                 probed = []
                 for offset, block in _chunks_of_row(row.rows, row.start, chunk_shape):
                     row.chunks_left += 1
-                    chunk = _PendingChunk(
-                        row, offset, block.nbytes, executor.submit(encoder.encode, block, chunk_shape), encoder.filter_mask
-                    )
+                    future = executor.submit(encoder.encode, block, chunk_shape)
+                    chunk = _PendingChunk(row, offset, block.nbytes, future, encoder.filter_mask)
                     if row.start == 0 and probe_encoders and len(probed) < PROBE_CHUNKS:
                         for name, probe in probe_encoders.items():
                             chunk.probes[name] = executor.submit(probe.encode, block, chunk_shape)

@@ -375,7 +375,11 @@ def test_the_first_chunks_pick_the_encoder(tmp_path, monkeypatch, noise_std):
     source = (rng.normal(0, noise_std, size=(6_000, 128)) + np.linspace(-2000, 2000, 6_000)[:, None]).astype("int16")
     chosen = []
     original_choose = chunk_writer._choose_encoder
-    monkeypatch.setattr(chunk_writer, "_choose_encoder", lambda *args: chosen.append(original_choose(*args)) or chosen[-1])
+    def recording_choose(*args):
+        chosen.append(original_choose(*args))
+        return chosen[-1]
+
+    monkeypatch.setattr(chunk_writer, "_choose_encoder", recording_choose)
     path = write_with_h5py(tmp_path / "data.h5", source, chunks=(1000, 64))
     assert np.array_equal(read_back(path), source)
 

@@ -13,7 +13,9 @@ def test_zstd_prints_one_portability_warning(tmp_path, run_cli, compression):
         pytest.importorskip("hdf5plugin")
     cell_dir, metadata = sample_release(tmp_path, duration_s=0.2)
     output = tmp_path / "out.nwb"
-    code, _, err = run_cli("spe1", cell_dir, output, "--metadata", metadata, "--no-inspect", "--compression", compression)
+    code, _, err = run_cli(
+        "spe1", cell_dir, output, "--metadata", metadata, "--no-inspect", "--compression", compression
+    )
     assert code == 0 and output.is_file()
     warnings = [line for line in err.splitlines() if "--compression zstd" in line]
     if compression == "zstd":

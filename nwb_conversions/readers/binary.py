@@ -35,7 +35,9 @@ class InterleavedBinary:
         For a one-channel view: the channel kept; the view is 1-D.
     """
 
-    def __init__(self, file_path: Path, num_channels: int, dtype: np.dtype, num_samples: int, channel: int | None = None):
+    def __init__(
+        self, file_path: Path, num_channels: int, dtype: np.dtype, num_samples: int, channel: int | None = None
+    ):
         self.file_path = Path(file_path)
         self.num_channels = num_channels
         self.dtype = np.dtype(dtype)
@@ -110,7 +112,8 @@ class InterleavedBinary:
                 if not count:
                     raise SourceFormatError(
                         self.file_path,
-                        f"ended after {start + filled // frame_bytes} samples while reading sample {start + len(frames)}",
+                        f"ended after {start + filled // frame_bytes} samples while reading sample "
+                        f"{start + len(frames)}",
                         f"{self.num_samples} samples, as when it was opened (was it truncated?)",
                     )
                 filled += count
