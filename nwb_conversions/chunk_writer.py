@@ -268,6 +268,8 @@ def _write_chunks_in_parallel(
                     pending.append(chunk)
                 if probed:
                     encoder = _choose_encoder(encoder, probe_encoders, probed)
+                    for chunk in probed:
+                        chunk.probes.clear()  # the probes' chunks are not needed any more: free their memory
                 while len(pending) >= window:
                     _write_oldest(dataset, pending, bar, reader)
             while pending:
