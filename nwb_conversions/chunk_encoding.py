@@ -11,29 +11,57 @@ from __future__ import annotations
 
 import struct
 import sys
+import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import h5py
 import numpy as np
 
 #: Deflate recipes to try for each ``--compression`` choice, best first; the first whose libraries import is used.
-#: ``"isal-1+libdeflate-1"`` deflates the low-order byte planes of a shuffled chunk (noise: nothing to match, so
-#: ISA-L's fast coder loses little) with ISA-L level 1 and the high-order planes (slow structure, where matches pay)
-#: with libdeflate level 1, joined into one zlib stream. Measured on Neuropixels-like int16, 1 s × 64-channel
-#: chunks, the file is ~0.90× the size of NeuroConv's (gzip 4, no shuffle) at ~9× its speed on 2 cores; ISA-L-1
-#: alone is barely faster in the whole pipeline but 0.92×; with libdeflate-2 for the high planes, 0.88× at ~8×.
-#: libdeflate-6 (``max``) is 0.85× at ~3× (benchmarks/README.md).
+#: ``"isal-1+libdeflate-N"`` deflates the low-order byte plane of a shuffled chunk (noise: little for LZ77 to find,
+#: so ISA-L's fast coder loses ~1 %) with ISA-L level 1 and the high-order plane (slow structure, where matches pay)
+#: with libdeflate level N, joined into one zlib stream. Per byte plane, on 1 s × 64-channel int16 chunks of the
+#: benchmark's two data models (sizes relative to NeuroConv's gzip-4 file; benchmarks/README.md):
+#: ``gzip`` (N = 1) is 0.90× (slow-drift model) and 1.02× (NP1-calibrated model) at ~300-420 MB/s per core;
+#: ISA-L-1 alone is 0.92× and 1.04× (:data:`FAST_RECIPES`: used where the data allow). ``max`` (N = 4) is 0.87×
+#: and 0.99× at ~130-190 MB/s per core; libdeflate-6 on the whole chunk is 0.85× and 0.98× but at ~65 MB/s per
+#: core, under 2× NeuroConv's speed on 2 cores.
 ENCODER_PREFERENCES = {
     "gzip": ("isal-1+libdeflate-1", "libdeflate-1", "isal-2", "zlib-1"),
-    "max": ("libdeflate-6", "zlib-9"),
+    "max": ("isal-1+libdeflate-4", "libdeflate-6", "zlib-9"),
 }
+
+#: A faster recipe per ``--compression`` choice, used instead of the preferred one when, on the first chunks of a
+#: dataset, its output is no larger than gzip level :data:`REFERENCE_GZIP_LEVEL` without shuffle (h5py's gzip as
+#: NeuroConv configures it by default) would store. ISA-L-1 on both byte planes runs ~1.5× faster than the split
+#: recipe and passes on data with large slow components (0.92× NeuroConv's size), not on NP1-like data (1.04×).
+FAST_RECIPES = {"gzip": "isal-1"}
+
+#: The gzip level of the reference a fast recipe is compared with (NeuroConv's default).
+REFERENCE_GZIP_LEVEL = 4
 
 #: A zlib stream header: deflate with a 32 KiB window, no preset dictionary (0x7801 is a multiple of 31).
 _ZLIB_HEADER = b"\x78\x01"
 
 _SUPPORTED_DTYPE_KINDS = "biuf"
+
+#: ``write_direct_chunk`` filter mask of a chunk stored without the pipeline's first filter (shuffle): bit ``i`` set
+#: means filter ``i`` was not applied, and the HDF5 library skips it when reading that chunk.
+SKIP_SHUFFLE_FILTER_MASK = 0b1
+
+#: Each encoding thread's reusable work buffer (the shuffled or gathered chunk), so that no chunk-sized array is
+#: allocated, and page-faulted in, per chunk.
+_scratch = threading.local()
+
+
+def _scratch_buffer(nbytes: int) -> np.ndarray:
+    """Return this thread's uint8 work buffer of at least ``nbytes`` (grown when needed), first ``nbytes`` only."""
+    buffer = getattr(_scratch, "buffer", None)
+    if buffer is None or buffer.size < nbytes:
+        buffer = _scratch.buffer = np.empty(nbytes, dtype=np.uint8)
+    return buffer[:nbytes]
 
 
 @dataclass(frozen=True)
@@ -163,40 +191,66 @@ class ChunkEncoder:
     Attributes
     ----------
     shuffle : bool
-        Byte-shuffle the chunk (HDF5's shuffle filter).
+        The dataset's pipeline starts with HDF5's shuffle filter.
     deflate : ZlibEncoder or None
         Deflate it (HDF5's gzip filter); None stores the bytes as they are.
+    skip_shuffle : bool
+        Store chunks without the shuffle (their :attr:`filter_mask` tells HDF5 to skip it when reading); chosen by
+        :mod:`nwb_conversions.chunk_writer` when unshuffled chunks of the data deflate smaller.
     """
 
     shuffle: bool
     deflate: ZlibEncoder | None
+    skip_shuffle: bool = False
 
     @property
     def name(self) -> str:
         """The filters and encoder, e.g. ``"shuffle+isal-1+libdeflate-1"``."""
-        return ("shuffle+" if self.shuffle else "") + (self.deflate.name if self.deflate else "raw")
+        return ("shuffle+" if self.shuffles else "") + (self.deflate.name if self.deflate else "raw")
+
+    @property
+    def shuffles(self) -> bool:
+        """Whether the chunks this encoder makes are byte-shuffled."""
+        return self.shuffle and not self.skip_shuffle
+
+    @property
+    def filter_mask(self) -> int:
+        """The ``write_direct_chunk`` filter mask of the chunks this encoder makes."""
+        return SKIP_SHUFFLE_FILTER_MASK if self.shuffle and self.skip_shuffle else 0
+
+    def without_shuffle(self) -> ChunkEncoder:
+        """The same encoder storing chunks unshuffled (a shuffled pipeline only; else this encoder)."""
+        return replace(self, skip_shuffle=True) if self.shuffle and self.deflate is not None else self
 
     def encode(self, block: np.ndarray, chunk_shape: tuple[int, ...]):
-        """Return the stored form of ``block`` (a chunk, or the part of an edge chunk inside the dataset)."""
+        """Return the stored form of ``block`` (a chunk, or the part of an edge chunk inside the dataset).
+
+        Deflated chunks are made in this thread's reusable work buffer; raw chunks are returned as new arrays.
+        """
         block = pad_to_chunk_shape(block, chunk_shape)
-        if self.shuffle:
-            planes = byte_shuffle(block)
-            if self.deflate is None:
-                return planes
+        if self.deflate is None:
+            return byte_shuffle(block) if self.shuffles else np.ascontiguousarray(block)
+        work = _scratch_buffer(block.nbytes)
+        if self.shuffles:
+            planes = byte_shuffle(block, out=work.reshape(block.dtype.itemsize, -1))
             return self.deflate.compress_planes(planes, low_order_first=_is_little_endian(block.dtype))
-        payload = np.ascontiguousarray(block)
-        return payload if self.deflate is None else self.deflate.compress(payload)
+        contiguous = work.view(block.dtype).reshape(block.shape)
+        np.copyto(contiguous, block)
+        return self.deflate.compress(contiguous)
 
 
-def byte_shuffle(block: np.ndarray) -> np.ndarray:
+def byte_shuffle(block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Byte-shuffle ``block`` like HDF5's shuffle filter: return (item size × elements) uint8, all first bytes first.
 
     Plane ``j`` holds byte ``j`` (in memory order) of every element in C order. Each plane is cut out of the
     elements with a shift and a truncating cast, which numpy vectorizes; this also gathers a strided view (e.g. 64 of
-    384 channels) in the same pass, and runs ~2× faster than transposing a byte view.
+    384 channels) in the same pass, and runs ~2× faster than transposing a byte view. ``out``, a C-contiguous uint8
+    array of (item size, elements), receives the planes instead of a new array.
     """
     itemsize = block.dtype.itemsize
-    planes = np.empty((itemsize,) + block.shape, dtype=np.uint8)
+    if out is None:
+        out = np.empty((itemsize, block.size), dtype=np.uint8)
+    planes = out.reshape((itemsize,) + block.shape)
     byte_order = block.dtype.byteorder if block.dtype.byteorder in "<>" else "="
     elements = block.view(np.dtype(f"u{itemsize}").newbyteorder(byte_order))
     little_endian = _is_little_endian(block.dtype)
@@ -206,7 +260,7 @@ def byte_shuffle(block: np.ndarray) -> np.ndarray:
             np.copyto(planes[plane_index], elements, casting="unsafe")
         else:
             np.right_shift(elements, shift, out=planes[plane_index], casting="unsafe")
-    return planes.reshape(itemsize, -1)
+    return out.reshape(itemsize, -1)
 
 
 def _is_little_endian(dtype: np.dtype) -> bool:
@@ -236,6 +290,20 @@ def direct_chunk_encoder(dataset: h5py.Dataset, compression: str) -> ChunkEncode
     if remaining_filters == (h5py.h5z.FILTER_DEFLATE,):
         return ChunkEncoder(shuffle=shuffle, deflate=select_deflate_encoder(compression))
     return None
+
+
+def fast_alternative(encoder: ChunkEncoder, compression: str) -> ChunkEncoder | None:
+    """Return ``encoder`` with the :data:`FAST_RECIPES` deflate of ``compression``, or None if there is none."""
+    recipe = FAST_RECIPES.get(compression)
+    if recipe is None or encoder.deflate is None or encoder.deflate.name == recipe:
+        return None
+    deflate = _encoder_from_recipe(recipe)
+    return None if deflate is None else replace(encoder, deflate=deflate)
+
+
+def reference_size(block: np.ndarray, chunk_shape: tuple[int, ...]) -> int:
+    """Bytes that gzip level :data:`REFERENCE_GZIP_LEVEL` without shuffle would store for ``block``'s chunk."""
+    return len(zlib.compress(np.ascontiguousarray(pad_to_chunk_shape(block, chunk_shape)), REFERENCE_GZIP_LEVEL))
 
 
 def pad_to_chunk_shape(block: np.ndarray, chunk_shape: tuple[int, ...]) -> np.ndarray:

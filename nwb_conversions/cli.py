@@ -14,11 +14,11 @@ import time
 import warnings
 from pathlib import Path
 
+from . import COMPRESSION_CHOICES
 from .errors import ConversionError, describe_os_error, printable
 
-#: The ``--compression`` choices (:data:`nwb_conversions.writing.COMPRESSION_CHOICES`) and the ``--backend`` choices
-#: (:data:`nwb_conversions.conversion.BACKEND_CHOICES`), kept here so that ``--help`` does not import pynwb.
-COMPRESSION_CHOICES = ("gzip", "max", "zstd", "none")
+#: The ``--backend`` choices (:data:`nwb_conversions.conversion.BACKEND_CHOICES`), kept here so that ``--help``
+#: does not import pynwb.
 BACKEND_CHOICES = ("hdf5", "zarr")
 
 
@@ -175,6 +175,10 @@ def _report_conversion(result, seconds: float) -> None:
 def _convert(args) -> int:
     from .conversion import convert_session
 
+    if args.compression == "zstd":
+        from .writing import ZSTD_PORTABILITY_WARNING
+
+        print(ZSTD_PORTABILITY_WARNING, file=sys.stderr)
     start = time.perf_counter()
     result = convert_session(
         args.dataset,

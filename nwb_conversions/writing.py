@@ -21,6 +21,7 @@ import contextlib
 import errno
 import os
 import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -30,11 +31,17 @@ from hdmf.backends.hdf5 import H5DataIO
 from hdmf.data_utils import GenericDataChunkIterator
 from pynwb import NWBHDF5IO, NWBFile
 
+# COMPRESSION_CHOICES: ``gzip`` and ``max`` use only the standard HDF5 shuffle + gzip filters, so every HDF5 reader
+# opens the file without plugins; ``zstd`` needs hdf5plugin to read; ``none`` stores raw chunks.
+from . import COMPRESSION_CHOICES
 from .errors import ConversionError, OutputExistsError
 
-#: The ``--compression`` choices. ``gzip`` and ``max`` use only the standard HDF5 shuffle + gzip filters, so every
-#: HDF5 reader opens the file without plugins; ``zstd`` needs hdf5plugin to read; ``none`` stores raw chunks.
-COMPRESSION_CHOICES = ("gzip", "max", "zstd", "none")
+#: Printed once when ``--compression zstd`` is chosen: such files are not portable.
+ZSTD_PORTABILITY_WARNING = (
+    "warning: --compression zstd stores Blosc-zstd chunks, an HDF5 plugin filter: h5py reads them only with "
+    "hdf5plugin, MATLAB and h5dump only with the plugin installed, and h5wasm 0.10 (Neurosift's reader) returns wrong "
+    "numbers without an error; use the default gzip for files you share"
+)
 
 #: Chunk length (samples) for 1-D streamed arrays: 256 k samples, 2 MiB of float64.
 DEFAULT_VECTOR_CHUNK_LENGTH = 262_144
@@ -91,12 +98,13 @@ def default_chunk_shape(shape: tuple[int, ...], *, rows_per_chunk: int = 30_000)
     return (rows, max(1, min(shape[1], DEFAULT_CHANNELS_PER_CHUNK))) + tuple(shape[2:])
 
 
-def h5py_filter_options(compression: str) -> dict:
+def h5py_filter_options(compression: str, *, for_h5dataio: bool = False) -> dict:
     """Return the h5py dataset options (filters) for a ``--compression`` choice.
 
     ``gzip`` and ``max`` declare the standard shuffle + gzip filters; the chunks are then compressed by
     :mod:`nwb_conversions.chunk_writer` with a faster deflate encoder, and the declared level is that encoder's
-    (capped at 9, gzip's highest; decoders ignore it).
+    (capped at 9, gzip's highest; decoders ignore it). ``zstd`` declares hdf5plugin's Blosc filter; with
+    ``for_h5dataio`` the options also carry what hdmf's ``H5DataIO`` needs to accept a plugin filter.
     """
     if compression in ("gzip", "max"):
         from .chunk_encoding import select_deflate_encoder
@@ -112,7 +120,8 @@ def h5py_filter_options(compression: str) -> dict:
             raise ConversionError(
                 "--compression zstd needs hdf5plugin; install it with: pip install 'nwb_conversions[zstd]'"
             ) from exc
-        return dict(**hdf5plugin.Blosc(cname="zstd", clevel=5, shuffle=hdf5plugin.Blosc.SHUFFLE), shuffle=False)
+        options = dict(**hdf5plugin.Blosc(cname="zstd", clevel=5, shuffle=hdf5plugin.Blosc.SHUFFLE), shuffle=False)
+        return dict(options, allow_plugin_filters=True) if for_h5dataio else options
     if compression == "none":
         return dict(compression=None, compression_opts=None, shuffle=False)
     raise ValueError(f"unknown compression {compression!r}; expected one of {COMPRESSION_CHOICES}")
@@ -181,6 +190,15 @@ def empty_datasets_in_place_of(streamed: list[StreamedDataset], filter_options: 
     finally:
         for found in streamed:
             found.owner.fields[found.field_name] = found.array
+
+
+@contextlib.contextmanager
+def _plugin_filter_warning_silenced() -> Iterator[None]:
+    """Silence hdmf's multi-line "may not be available on all installations" warning for a plugin filter (zstd):
+    the command line says it in one line (:data:`ZSTD_PORTABILITY_WARNING`)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\d+ compression may not be available", category=UserWarning)
+        yield
 
 
 def _configure_small_datasets(nwbfile: NWBFile, compression: str) -> None:
@@ -402,9 +420,9 @@ def write_nwbfile(
     """
     from .chunk_writer import fill_dataset
 
-    filter_options = h5py_filter_options(compression)
+    filter_options = h5py_filter_options(compression, for_h5dataio=True)
     streamed = streamed_datasets(nwbfile)
-    with empty_datasets_in_place_of(streamed, filter_options):
+    with _plugin_filter_warning_silenced(), empty_datasets_in_place_of(streamed, filter_options):
         _configure_small_datasets(nwbfile, compression)
         with atomic_output(output_path, overwrite=overwrite, sources=sources) as temporary_path:
             with NWBHDF5IO(str(temporary_path), mode="w") as io:

@@ -14,9 +14,10 @@ import pytest
 from pynwb import NWBHDF5IO, NWBFile, TimeSeries
 
 from nwb_conversions import chunk_encoding, chunk_writer
-from nwb_conversions.chunk_encoding import byte_shuffle, select_deflate_encoder
-from nwb_conversions.chunk_writer import fill_dataset
-from nwb_conversions.errors import ConversionError
+from nwb_conversions.chunk_encoding import ChunkEncoder, byte_shuffle, select_deflate_encoder
+from nwb_conversions.chunk_writer import fill_dataset, row_buffer_count
+from nwb_conversions.errors import ConversionError, SourceFormatError
+from nwb_conversions.readers.binary import open_interleaved_binary
 from nwb_conversions.writing import StreamedArray, default_chunk_shape, h5py_filter_options, write_nwbfile
 
 DIRECT_MODES = ("gzip", "max", "none")
@@ -237,6 +238,7 @@ def test_failing_worker_aborts_cleanly(tmp_path, monkeypatch):
 
     broken = chunk_encoding.ZlibEncoder(name="broken", level=1, compress=failing_compress)
     monkeypatch.setattr(chunk_encoding, "select_deflate_encoder", lambda compression: broken)
+    monkeypatch.setattr(chunk_encoding, "FAST_RECIPES", {})  # the broken encoder stays in use after the first row
     nwbfile = make_nwbfile(StreamedArray(recording_like((20_000, 70), "int16"), rows_per_chunk=1000))
     with pytest.raises(RuntimeError, match="encoder crashed"):
         write_nwbfile(nwbfile, tmp_path / "out.nwb", progress=False)
@@ -264,7 +266,7 @@ def test_chunks_in_flight_stay_bounded(tmp_path, monkeypatch):
     monkeypatch.setattr(chunk_writer, "_write_oldest", counting_write_oldest)
     write_with_h5py(tmp_path / "data.h5", CountingSource(), chunks=(1000, 64), workers=2)
     assert chunks_written[0] == 400
-    assert max(lead) <= 2 * chunk_writer.CHUNKS_IN_FLIGHT_PER_WORKER + 2
+    assert max(lead) <= 2 * row_buffer_count(chunks_per_row=2, workers=2) == 8  # every read row holds a buffer
 
 
 def test_shape_mismatch_is_refused(tmp_path):
@@ -286,3 +288,113 @@ def test_progress_bar_does_not_disturb_the_write(tmp_path, capsys):
         dataset = file.create_dataset("data", shape=source.shape, dtype=source.dtype, chunks=(1000, 64))
         fill_dataset(dataset, source, progress=True)
     assert np.array_equal(read_back(tmp_path / "data.h5"), source)
+
+
+def chunk_filter_masks(path) -> set[int]:
+    """The filter mask of every stored chunk of ``data``."""
+    with h5py.File(path, "r") as file:
+        dataset = file["data"]
+        return {dataset.id.get_chunk_info(index).filter_mask for index in range(dataset.id.get_num_chunks())}
+
+
+def test_unshuffled_chunks_when_they_deflate_smaller(tmp_path):
+    """A pattern that repeats every 97 samples deflates far better unshuffled: those chunks skip the shuffle filter
+    through their filter mask, and plain h5py (the HDF5 library) reads them back bit-exact."""
+    rng = np.random.default_rng(1)
+    pattern = rng.integers(-30_000, 30_000, size=(97, 70)).astype("int16")
+    source = np.tile(pattern, (40, 1))[:3_500]
+    path = write_with_h5py(tmp_path / "data.h5", source, chunks=(1000, 64))
+    assert chunk_filter_masks(path) == {chunk_encoding.SKIP_SHUFFLE_FILTER_MASK}
+    with h5py.File(path, "r") as file:
+        dataset = file["data"]
+        assert (dataset.compression, dataset.shuffle) == ("gzip", True)
+        _, stored = dataset.id.read_direct_chunk((1000, 0))
+    assert zlib.decompress(stored) == source[1000:2000, :64].tobytes()
+    assert np.array_equal(read_back(path), source)
+    shuffled = ChunkEncoder(shuffle=True, deflate=select_deflate_encoder("gzip"))
+    shuffled_bytes = sum(len(shuffled.encode(source[start : start + 1000, :64], (1000, 64))) for start in (0, 1000))
+    with h5py.File(path, "r") as file:
+        stored_bytes = sum(len(file["data"].id.read_direct_chunk((start, 0))[1]) for start in (0, 1000))
+    assert stored_bytes < 0.5 * shuffled_bytes
+
+
+def test_noise_keeps_the_shuffle(tmp_path):
+    path = write_with_h5py(tmp_path / "data.h5", recording_like((5_500, 130), "int16"))
+    assert chunk_filter_masks(path) == {0}
+
+
+class ReadIntoOnly:
+    """A source read only through ``read_into``: slicing it fails the test."""
+
+    def __init__(self, binary):
+        self.binary, self.shape, self.dtype, self.calls = binary, binary.shape, binary.dtype, 0
+
+    def read_into(self, start, stop, out):
+        self.calls += 1
+        return self.binary.read_into(start, stop, out)
+
+    def __getitem__(self, selection):
+        raise AssertionError("the writer sliced a source that offers read_into")
+
+
+def test_read_into_sources_fill_preallocated_buffers(tmp_path):
+    source = recording_like((4_321, 70), "int16")
+    source.tofile(tmp_path / "raw.bin")
+    reader = ReadIntoOnly(open_interleaved_binary(tmp_path / "raw.bin", num_channels=70, dtype="int16"))
+    path = write_with_h5py(tmp_path / "data.h5", reader, chunks=(1000, 64))
+    assert reader.calls == 5
+    assert np.array_equal(read_back(path), source)
+
+
+def test_h5py_dataset_source(tmp_path):
+    source = recording_like((2_345, 70), "float32")
+    with h5py.File(tmp_path / "source.h5", "w") as file:
+        file["source"] = source
+    with h5py.File(tmp_path / "source.h5", "r") as file:
+        path = write_with_h5py(tmp_path / "data.h5", file["source"], chunks=(1000, 64))
+    assert np.array_equal(read_back(path), source)
+
+
+def test_a_failing_read_into_stops_the_writer(tmp_path):
+    source = recording_like((5_000, 70), "int16")
+    source.tofile(tmp_path / "raw.bin")
+    binary = open_interleaved_binary(tmp_path / "raw.bin", num_channels=70, dtype="int16")
+    with open(tmp_path / "raw.bin", "r+b") as stream:
+        stream.truncate(2_500 * 70 * 2)  # shorter than when it was opened
+    with h5py.File(tmp_path / "data.h5", "w") as file:
+        dataset = file.create_dataset("data", shape=binary.shape, dtype="int16", chunks=(1000, 64))
+        with pytest.raises(SourceFormatError, match="ended after 2500 samples"):
+            fill_dataset(dataset, binary, progress=False, workers=2)
+
+
+@pytest.mark.parametrize("noise_std", [3.0, 10.0, 40.0])
+def test_the_first_chunks_pick_the_encoder(tmp_path, monkeypatch, noise_std):
+    """Unshuffled if clearly smaller, else ISA-L-1 when its chunks are no larger than gzip level 4's, else the split
+    recipe (these three noise levels exercise the three outcomes)."""
+    rng = np.random.default_rng(2)
+    source = (rng.normal(0, noise_std, size=(6_000, 128)) + np.linspace(-2000, 2000, 6_000)[:, None]).astype("int16")
+    chosen = []
+    original_choose = chunk_writer._choose_encoder
+    def recording_choose(*args):
+        chosen.append(original_choose(*args))
+        return chosen[-1]
+
+    monkeypatch.setattr(chunk_writer, "_choose_encoder", recording_choose)
+    path = write_with_h5py(tmp_path / "data.h5", source, chunks=(1000, 64))
+    assert np.array_equal(read_back(path), source)
+
+    preferred = ChunkEncoder(shuffle=True, deflate=select_deflate_encoder("gzip"))
+    fast, unshuffled = chunk_encoding.fast_alternative(preferred, "gzip"), preferred.without_shuffle()
+    probed = [source[:1000, :64], source[:1000, 64:]]  # the first row's two chunks
+
+    def total(encoder):
+        return sum(len(encoder.encode(block, (1000, 64))) for block in probed)
+
+    if total(unshuffled) < 0.99 * total(preferred):
+        expected = unshuffled
+    elif total(fast) <= sum(chunk_encoding.reference_size(block, (1000, 64)) for block in probed):
+        expected = fast
+    else:
+        expected = preferred
+    assert [(encoder.name, encoder.filter_mask) for encoder in chosen] == [(expected.name, expected.filter_mask)]
+    assert chunk_filter_masks(path) == {expected.filter_mask}

@@ -1,7 +1,9 @@
 """Headerless, sample-interleaved binary recordings, read lazily and checked against their declared layout.
 
-Reads use plain file reads of the requested samples, not a memory map: a memory map's pages stay resident as they
-are touched, so streaming a whole recording through one would grow the process's memory to the file's size.
+Reads use plain file reads of the requested samples (``readinto``, straight into the caller's array), not a memory
+map: a memory map's pages stay resident as they are touched, so streaming a whole recording through one would grow
+the process's memory to the file's size. A writer that streams the file reuses a few preallocated buffers through
+:meth:`InterleavedBinary.read_into`, so no memory is allocated (and page-faulted in) per block.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ class InterleavedBinary:
         For a one-channel view: the channel kept; the view is 1-D.
     """
 
-    def __init__(self, file_path: Path, num_channels: int, dtype: np.dtype, num_samples: int, channel: int | None = None):
+    def __init__(
+        self, file_path: Path, num_channels: int, dtype: np.dtype, num_samples: int, channel: int | None = None
+    ):
         self.file_path = Path(file_path)
         self.num_channels = num_channels
         self.dtype = np.dtype(dtype)
@@ -70,20 +74,49 @@ class InterleavedBinary:
     def read(self, start: int, stop: int) -> np.ndarray:
         """Read samples ``[start, stop)``: ``(n, channels)``, or ``(n,)`` for a one-channel view."""
         start, stop = max(0, start), min(stop, self.num_samples)
-        count = max(0, stop - start)
+        frames = np.empty((max(0, stop - start), self.num_channels), dtype=self.dtype)
+        self._read_frames_into(start, frames)
+        return frames[:, self.selected_channel].copy() if self.selected_channel is not None else frames
+
+    def read_into(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
+        """Read samples ``[start, stop)`` into ``out`` (shape ``(stop - start,) + shape[1:]``, this dtype); return it.
+
+        For the whole-frame view the bytes go from the file straight into ``out`` (one ``readinto``, no temporary
+        array); a one-channel view reads the frames and copies its column.
+
+        Raises
+        ------
+        ValueError
+            If ``[start, stop)`` is not inside the recording, or ``out`` has the wrong shape or dtype.
+        """
+        if not 0 <= start <= stop <= self.num_samples:
+            raise ValueError(f"samples [{start}, {stop}) are not inside [0, {self.num_samples})")
+        expected_shape = (stop - start,) + self.shape[1:]
+        if out.shape != expected_shape or out.dtype != self.dtype or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous {self.dtype} array of shape {expected_shape}")
+        if self.selected_channel is None:
+            self._read_frames_into(start, out)
+        else:
+            out[...] = self.read(start, stop)
+        return out
+
+    def _read_frames_into(self, start: int, frames: np.ndarray) -> None:
+        """Fill the C-contiguous ``(n, num_channels)`` array ``frames`` with the frames from ``start`` on."""
         frame_bytes = self.num_channels * self.dtype.itemsize
-        with open(self.file_path, "rb") as stream:
+        target = memoryview(frames.reshape(-1).view(np.uint8))
+        filled = 0
+        with open(self.file_path, "rb", buffering=0) as stream:
             stream.seek(start * frame_bytes)
-            block = np.fromfile(stream, dtype=self.dtype, count=count * self.num_channels)
-        if block.size != count * self.num_channels:
-            raise SourceFormatError(
-                self.file_path,
-                f"ended after {(start * frame_bytes + block.nbytes)} bytes while samples {start}..{stop} were read "
-                "(the file shrank during the conversion)",
-                f"{self.num_samples * frame_bytes} bytes, unchanged until the conversion ends",
-            )
-        block = block.reshape(count, self.num_channels)
-        return block[:, self.selected_channel].copy() if self.selected_channel is not None else block
+            while filled < len(target):
+                count = stream.readinto(target[filled:])
+                if not count:
+                    raise SourceFormatError(
+                        self.file_path,
+                        f"ended after {start + filled // frame_bytes} samples while reading sample "
+                        f"{start + len(frames)}",
+                        f"{self.num_samples} samples, as when it was opened (was it truncated?)",
+                    )
+                filled += count
 
     def __getitem__(self, key):
         rows, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())

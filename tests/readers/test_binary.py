@@ -38,3 +38,25 @@ def test_size_must_be_a_whole_number_of_samples(tmp_path):
         open_interleaved_binary(path, num_channels=5, dtype="int16")
     with pytest.raises(SourceFormatError, match="no such file"):
         open_interleaved_binary(tmp_path / "missing.bin", num_channels=5, dtype="int16")
+
+
+def test_read_into_fills_the_callers_array(recording):
+    binary, data = recording
+    out = np.full((4, 5), -1, dtype="<i2")
+    assert binary.read_into(2, 6, out) is out
+    np.testing.assert_array_equal(out, data[2:6])
+    column = np.empty(7, dtype="<i2")
+    binary.channel(3).read_into(0, 7, column)
+    np.testing.assert_array_equal(column, data[:, 3])
+    with pytest.raises(ValueError, match="shape"):
+        binary.read_into(0, 3, out)
+    with pytest.raises(ValueError, match="inside"):
+        binary.read_into(5, 9, np.empty((4, 5), dtype="<i2"))
+
+
+def test_a_file_truncated_after_opening_is_a_source_error(recording):
+    binary, _ = recording
+    with open(binary.file_path, "r+b") as stream:
+        stream.truncate(3 * 5 * 2)
+    with pytest.raises(SourceFormatError, match="ended after 3 samples"):
+        binary[0:7]
