@@ -414,7 +414,7 @@ def test_a_source_truncated_during_the_run_is_named(tmp_path, run_cli, monkeypat
 
     monkeypatch.setattr(chunk_writer, "fill_dataset", fill_after_truncating)
     code, _, err = run_cli("spe1", cell, output, "--metadata", subject)
-    assert code == 1 and err.count("\n") == 1 and "c14_npx_raw.bin" in err and "shrank" in err
+    assert code == 1 and err.count("\n") == 1 and "c14_npx_raw.bin" in err and "was it truncated?" in err
     assert not output.exists()
 
 
@@ -493,14 +493,23 @@ def test_a_source_the_system_refuses_to_read_is_named(tmp_path, run_cli, monkeyp
 
     cell, subject, output = spe1(tmp_path)
 
-    real_read = InterleavedBinary.read
+    real_read, real_read_frames_into = InterleavedBinary.read, InterleavedBinary._read_frames_into
 
-    def refuse(self, start, stop):
+    def refused(self):
+        return PermissionError(13, "Permission denied", str(self.file_path))
+
+    def read(self, start, stop):
         if self.file_path.name == "c14_npx_raw.bin":
-            raise PermissionError(13, "Permission denied", str(self.file_path))
+            raise refused(self)
         return real_read(self, start, stop)
 
-    monkeypatch.setattr(InterleavedBinary, "read", refuse)
+    def read_frames_into(self, start, frames):
+        if self.file_path.name == "c14_npx_raw.bin":
+            raise refused(self)
+        return real_read_frames_into(self, start, frames)
+
+    monkeypatch.setattr(InterleavedBinary, "read", read)
+    monkeypatch.setattr(InterleavedBinary, "_read_frames_into", read_frames_into)
     code, _, err = run_cli("spe1", cell, output, "--metadata", subject)
     assert code == 1 and err.count("\n") == 1, err
     assert "c14_npx_raw.bin: cannot be read (Permission denied)" in err and not output.exists()
