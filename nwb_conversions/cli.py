@@ -109,17 +109,17 @@ def _add_upload_parser(subparsers) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser; the dataset subcommands come from the dataset registry."""
-    from .datasets import registered_datasets
+    """Build the argument parser; the dataset subcommands come from the dataset catalog (nothing is imported)."""
+    from .datasets.catalog import catalog
 
     parser = argparse.ArgumentParser(
         prog="convert-to-nwb",
         description="Convert a session of a public neuroscience dataset, in its original files, to validated NWB.",
     )
     subparsers = parser.add_subparsers(metavar="COMMAND", required=True)
-    datasets = registered_datasets()
-    for dataset in datasets.values():
-        _add_dataset_parser(subparsers, dataset)
+    datasets = catalog()
+    for entry in datasets.values():
+        _add_dataset_parser(subparsers, entry)
     _add_batch_parser(subparsers, datasets)
     _add_upload_parser(subparsers)
     example = subparsers.add_parser(
@@ -181,7 +181,7 @@ def _convert(args) -> int:
         print(ZSTD_PORTABILITY_WARNING, file=sys.stderr)
     start = time.perf_counter()
     result = convert_session(
-        args.dataset,
+        args.dataset.load(),
         args.source,
         args.output,
         metadata_path=args.metadata,
@@ -221,7 +221,7 @@ def _quicklook(args) -> int:
 def _batch(args) -> int:
     from .batch import ConversionOptions, run_batch
     from .batch.report import summary_line, summary_table
-    from .datasets import registered_datasets
+    from .datasets.catalog import catalog
 
     if args.workers is not None and args.workers < 1:
         raise ConversionError(f"--workers {args.workers}: not a positive number; expected 1 or more")
@@ -233,7 +233,7 @@ def _batch(args) -> int:
         overwrite=args.overwrite,
     )
     outcome = run_batch(
-        registered_datasets()[args.dataset],
+        catalog()[args.dataset].load(),
         args.release_root,
         args.output_dir,
         sessions_table=args.sessions_table,
@@ -267,11 +267,11 @@ def _upload(args) -> int:
 
 def _example(args) -> int:
     from .conversion import convert_session
-    from .datasets import registered_datasets
+    from .datasets.catalog import catalog
 
-    datasets = registered_datasets()
+    datasets = catalog()
     for key in args.datasets or list(datasets):
-        dataset = datasets[key]
+        dataset = datasets[key].load()
         source, metadata_path = dataset.write_sample(args.output_dir / "sources" / key)
         print(printable(f"{key}: sample source written to {source}"))
         output = args.output_dir / f"{key}_{source.stem}.nwb"

@@ -108,7 +108,7 @@ def run_session(task: SessionTask) -> SessionResult:
         ``FAILED`` (the one-line error).
     """
     from ..conversion import convert_session
-    from ..datasets import registered_datasets
+    from ..datasets.catalog import catalog
 
     start = time.perf_counter()
     result = SessionResult(session=task.session, status="FAILED", source=str(task.source), output=str(task.output))
@@ -120,7 +120,7 @@ def run_session(task: SessionTask) -> SessionResult:
         else:
             options = task.options
             conversion = convert_session(
-                registered_datasets()[task.dataset_key],
+                catalog()[task.dataset_key].load(),
                 task.source,
                 task.output,
                 metadata_path=task.metadata_path,

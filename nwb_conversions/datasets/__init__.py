@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from neuroconv import NWBConverter
+if TYPE_CHECKING:  # importing NeuroConv costs a second: the catalog and --help do without it
+    from neuroconv import NWBConverter
 
 from ..errors import SourceFormatError
 
@@ -47,7 +48,7 @@ class Conversion:
         folder.
     """
 
-    converter: NWBConverter
+    converter: "NWBConverter"
     metadata: dict
     conversion_options: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -94,11 +95,11 @@ class Dataset:
 
 
 def registered_datasets() -> dict[str, Dataset]:
-    """Return the datasets by key, in the order they are offered."""
-    from . import allen_oephys, np_opto, spe1, spe1_arrow, spe2, ssc11
+    """Return the datasets by key, in the order they are offered (this imports every dataset's module; the
+    command line uses :func:`nwb_conversions.datasets.catalog.catalog` and imports only the one it runs)."""
+    from .catalog import catalog
 
-    ordered = (spe1.DATASET, spe1_arrow.DATASET, spe2.DATASET, ssc11.DATASET, allen_oephys.DATASET, np_opto.DATASET)
-    return {dataset.key: dataset for dataset in ordered}
+    return {key: entry.load() for key, entry in catalog().items()}
 
 
 def release_root_folder(release_root: str | Path) -> Path:

@@ -19,6 +19,7 @@ from neuroconv import NWBConverter
 from ..interfaces.allen_oephys_h5 import AllenOephysRecordingInterface
 from ..metadata import assemble_metadata, placeholder_note
 from . import Conversion, Dataset, natural_key, release_root_folder
+from .catalog import catalog_entry
 
 #: The placeholder session start time (the release has none); DANDI:000048 used the same date.
 PLACEHOLDER_START_TIME = datetime(1900, 1, 1, tzinfo=timezone.utc)
@@ -83,9 +84,7 @@ def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, lis
 
 
 DATASET = Dataset(
-    key="allen-oephys",
-    summary="Allen Dataset II: GCaMP6 ΔF/F + cell-attached ephys of one neuron (Ledochowitsch et al. 2019)",
-    source_help="a Dataset II recording file <recording_id>.h5 (keys dff, dte, dto, ephys_raw, sptimes, ...)",
+    **catalog_entry("allen-oephys").description(),
     build=build_conversion,
     write_sample=write_sample,
     find_sessions=find_sessions,

@@ -24,6 +24,7 @@ from ..interfaces.optogenetics import NpOptoStimulationInterface
 from ..metadata import assemble_metadata, deep_update, placeholder_note
 from ..opto_response import Pulses, ResponseParameters, response_tables, unit_responses
 from . import Conversion, Dataset, natural_key, release_root_folder
+from .catalog import catalog_entry
 
 #: Start time when session.json has no date (DANDI:000048-style placeholder, said so in the notes).
 PLACEHOLDER_START_TIME = datetime(1900, 1, 1, tzinfo=timezone.utc)
@@ -149,9 +150,7 @@ def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, lis
 
 
 DATASET = Dataset(
-    key="np-opto",
-    summary="Neuropixels Opto (Steinmetz lab): ALF spike sorting + 14-emitter optogenetic stimulation",
-    source_help="a session folder <subject>_<date>_en<N>_p<P>/ (session.json, spikes.*.npy, clusters.*, stim.*.npy)",
+    **catalog_entry("np-opto").description(),
     build=build_conversion,
     write_sample=write_sample,
     find_sessions=find_sessions,

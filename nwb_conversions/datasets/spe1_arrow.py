@@ -20,6 +20,7 @@ from ..metadata import assemble_metadata, deep_update, shipped_metadata_dir
 from ..readers.data_summary import CELL_KEYS
 from ..readers.dataset_dict import read_json_object
 from . import Conversion, Dataset, natural_key, release_root_folder, spe1
+from .catalog import catalog_entry
 
 #: ``patch.npz`` ``patch_type`` labels and the Data Summary patch types they fit.
 PATCH_LABELS = {"juxta": ("juxta",), "wc-ic": ("wc",), "wc": ("wc",)}
@@ -181,15 +182,9 @@ def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, lis
 
 
 DATASET = Dataset(
-    key="spe1-arrow",
-    summary="SPE-1 Arrow re-packaging for the Zhao et al. 2026 spike-localization benchmark (one cell)",
-    source_help="an SPE-1 Arrow cell folder (cNN/, a DatasetDict with train/, test/, templates.npz, patch.npz)",
+    **catalog_entry("spe1-arrow").description(),
     build=build_conversion,
     write_sample=write_sample,
     find_sessions=find_sessions,
     write_sample_release=write_sample_release,
-    extra_arguments=(
-        (("--raw",), dict(type=Path, metavar="CELL_DIR", dest="raw_cell_dir",
-                          help="also write the raw SPE-1 recording of the same cell (a spe1 cell folder cNN/)")),
-    ),
 )

@@ -23,6 +23,7 @@ from ..interfaces.peron_session_ophys import PeronSessionOphysInterface
 from ..metadata import assemble_metadata, placeholder_note
 from ..readers.ssc11_layout import SessionPlace, locate_session
 from . import Conversion, Dataset, natural_key, release_root_folder
+from .catalog import catalog_entry
 
 PLACEHOLDER_START_TIME = datetime(1900, 1, 1, tzinfo=timezone.utc)
 
@@ -126,9 +127,7 @@ def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, lis
 
 
 DATASET = Dataset(
-    key="ssc11",
-    summary="SSC-11: 3-plane two-photon imaging, behaviour and ablation in MATLAB structs (Peron et al. 2020)",
-    source_help="one an<ID>/session_neuropilone_<condition>_merged/an*sess_struct.mat file (MATLAB v5 or v7.3)",
+    **catalog_entry("ssc11").description(),
     build=build_conversion,
     write_sample=write_sample,
     find_sessions=find_sessions,

@@ -23,6 +23,7 @@ from ...readers.expt_meta import check_binaries_against_expt_meta
 from ...readers.session_files import find_session_file
 from ...readers.trace_checks import non_finite_note
 from .. import Conversion, Dataset, natural_key, release_root_folder
+from ..catalog import catalog_entry
 from .cell import (
     UNIT_COLUMNS,
     cell_facts,
@@ -145,9 +146,7 @@ def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, lis
 
 
 DATASET = Dataset(
-    key="spe1",
-    summary="SPE-1 Neuropixels + patch-clamp cell (Marques-Smith et al. 2018)",
-    source_help="an SPE-1 cell folder (cNN/) holding cNN_npx_raw.bin and cNN_patch_ch1.bin",
+    **catalog_entry("spe1").description(),
     build=build_conversion,
     write_sample=write_sample,
     find_sessions=find_sessions,

@@ -31,6 +31,7 @@ from ...readers.readme_docx import read_readme_docx
 from ...readers.session_files import find_session_file
 from ...readers.spe2_layout import infer_common_format
 from .. import Conversion, Dataset, natural_key, release_root_folder
+from ..catalog import catalog_entry
 from .pair import (
     PAIR_FOLDER_PATTERN,
     TIMESTAMP_PATTERN,
@@ -162,9 +163,7 @@ def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, lis
 
 
 DATASET = Dataset(
-    key="spe2",
-    summary="SPE-2 polytrode + juxtacellular pair (Neto et al. 2016)",
-    source_help="an SPE-2 pair folder (YYYY_MM_DD_Pair_N_M/) holding amplifier*.bin, adc*.bin and READ ME.docx",
+    **catalog_entry("spe2").description(),
     build=build_conversion,
     write_sample=write_sample,
     find_sessions=find_sessions,
