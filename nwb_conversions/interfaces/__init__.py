@@ -1,29 +1,38 @@
-"""NeuroConv data interfaces, one per source format. Each reads its format and adds NWB objects; nothing else."""
+"""NeuroConv data interfaces, one per source format. Each reads its format and adds NWB objects; nothing else.
 
-from .alf_sorting import AlfSortingInterface
-from .allen_oephys_h5 import AllenOephysRecordingInterface
-from .intan_amplifier_binary import IntanAmplifierBinaryInterface
-from .juxtacellular_spikes import JuxtacellularSpikeDetectionInterface
-from .juxtacellular_trace import JuxtacellularTraceInterface
-from .neuropixels_binary import NeuropixelsBinaryInterface
-from .optogenetics import NpOptoStimulationInterface
-from .peron_session_behavior import PeronSessionBehaviorInterface
-from .peron_session_ophys import PeronSessionOphysInterface
-from .spe1_arrow_cell import SPE1ArrowCellInterface
-from .spike_samples import SpikeSamplesInterface
-from .sync_channel import SyncChannelInterface
+The interfaces are imported on first use (``from nwb_conversions.interfaces import X`` imports X's module only), so
+a conversion does not pay for the libraries of every other format (ndx-optogenetics, SpikeInterface's sorting
+machinery, pyarrow, ...).
+"""
 
-__all__ = [
-    "AlfSortingInterface",
-    "AllenOephysRecordingInterface",
-    "IntanAmplifierBinaryInterface",
-    "JuxtacellularSpikeDetectionInterface",
-    "JuxtacellularTraceInterface",
-    "NeuropixelsBinaryInterface",
-    "NpOptoStimulationInterface",
-    "PeronSessionBehaviorInterface",
-    "PeronSessionOphysInterface",
-    "SPE1ArrowCellInterface",
-    "SpikeSamplesInterface",
-    "SyncChannelInterface",
-]
+from __future__ import annotations
+
+import importlib
+
+#: Each interface's module in this package.
+MODULES = {
+    "AlfSortingInterface": "alf_sorting",
+    "AllenOephysRecordingInterface": "allen_oephys_h5",
+    "IntanAmplifierBinaryInterface": "intan_amplifier_binary",
+    "JuxtacellularSpikeDetectionInterface": "juxtacellular_spikes",
+    "JuxtacellularTraceInterface": "juxtacellular_trace",
+    "NeuropixelsBinaryInterface": "neuropixels_binary",
+    "NpOptoStimulationInterface": "optogenetics",
+    "PeronSessionBehaviorInterface": "peron_session_behavior",
+    "PeronSessionOphysInterface": "peron_session_ophys",
+    "SPE1ArrowCellInterface": "spe1_arrow_cell",
+    "SpikeSamplesInterface": "spike_samples",
+    "SyncChannelInterface": "sync_channel",
+}
+
+__all__ = sorted(MODULES)
+
+
+def __getattr__(name: str):
+    if name in MODULES:
+        return getattr(importlib.import_module(f"{__name__}.{MODULES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
