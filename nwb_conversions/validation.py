@@ -142,6 +142,23 @@ def describe(message) -> str:
     return f"{message.importance.name} {message.check_function_name}{location}: {one_line(message.message)}"
 
 
+def raise_if_blocking(report: InspectionReport, shown_path: str | Path) -> None:
+    """Raise one line naming up to three blocking findings of ``report`` (the gate's verdict), if it has any.
+
+    Raises
+    ------
+    InspectionError
+    """
+    blocking = report.blocking
+    if blocking:
+        details = " | ".join(describe(message) for message in blocking[:3])
+        more = f" (and {len(blocking) - 3} more)" if len(blocking) > 3 else ""
+        raise InspectionError(
+            f"{shown_path}: nwbinspector (dandi config) found {len(blocking)} blocking problem(s): "
+            f"{details}{more}; expected none (use --no-inspect to keep the output anyway)"
+        )
+
+
 def gate(nwbfile_path: str | Path, *, missing_subject_fields=(), shown_path: str | Path | None = None) -> InspectionReport:
     """Inspect a file and raise if it is not fit for DANDI.
 
@@ -160,12 +177,5 @@ def gate(nwbfile_path: str | Path, *, missing_subject_fields=(), shown_path: str
         If any ERROR, PYNWB_VALIDATION or CRITICAL message other than the tolerated missing-subject ones is found.
     """
     report = inspect_file(nwbfile_path, missing_subject_fields=missing_subject_fields)
-    blocking = report.blocking
-    if blocking:
-        details = " | ".join(describe(message) for message in blocking[:3])
-        more = f" (and {len(blocking) - 3} more)" if len(blocking) > 3 else ""
-        raise InspectionError(
-            f"{shown_path or nwbfile_path}: nwbinspector (dandi config) found {len(blocking)} blocking problem(s): "
-            f"{details}{more}; expected none (use --no-inspect to keep the file anyway)"
-        )
+    raise_if_blocking(report, shown_path or nwbfile_path)
     return report

@@ -41,8 +41,8 @@ import shutil
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import ConversionError, InspectionError, OutputExistsError
-from .validation import SUBJECT_FIELD_CHECKS, InspectionReport, describe
+from .errors import ConversionError, OutputExistsError
+from .validation import SUBJECT_FIELD_CHECKS, InspectionReport, raise_if_blocking
 
 #: Blosc settings per ``--compression`` choice: (cname, clevel); ``none`` stores raw chunks.
 ZARR_BLOSC_SETTINGS = {"zstd": ("zstd", 2), "gzip": ("zlib", 4), "max": ("zstd", 7)}
@@ -286,11 +286,5 @@ def gate_zarr_store(store_path: str | Path, *, missing_subject_fields=(), shown_
         If any ERROR, PYNWB_VALIDATION or CRITICAL message other than the tolerated missing-subject ones is found.
     """
     report = inspect_zarr_store(store_path, missing_subject_fields=missing_subject_fields)
-    blocking = report.blocking
-    if blocking:
-        raise InspectionError(
-            f"{shown_path or store_path}: nwbinspector (dandi config) found {len(blocking)} blocking problem(s): "
-            f"{' | '.join(describe(message) for message in blocking[:3])}; expected none (use --no-inspect to keep "
-            "the store anyway)"
-        )
+    raise_if_blocking(report, shown_path or store_path)
     return report
