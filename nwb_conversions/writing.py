@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import stat
 import warnings
@@ -202,14 +203,32 @@ def _plugin_filter_warning_silenced() -> Iterator[None]:
 
 
 def _configure_small_datasets(nwbfile: NWBFile, compression: str) -> None:
-    """Chunk and compress the datasets that are not streamed with NeuroConv's defaults (gzip), or store them raw."""
+    """Chunk and compress the datasets that are not streamed with NeuroConv's defaults (gzip), or store them raw.
+
+    NeuroConv's ``configure_backend`` derives the default configuration a second time, only to remap object ids
+    of a configuration built for another file; this one was just built from this file, so that pass is skipped
+    (it walks every element of ragged columns in Python: seconds on millions of spike times).
+    """
     from neuroconv.tools.nwb_helpers import configure_backend, get_default_backend_configuration
 
-    backend_configuration = get_default_backend_configuration(nwbfile=nwbfile, backend="hdf5")
+    default_configuration = get_default_backend_configuration(nwbfile=nwbfile, backend="hdf5")
+    backend_configuration = _configuration_of_this_file_class().model_construct(**dict(default_configuration))
     if compression == "none":
         for dataset_configuration in backend_configuration.dataset_configurations.values():
             dataset_configuration.compressors = None
     configure_backend(nwbfile=nwbfile, backend_configuration=backend_configuration)
+
+
+@functools.lru_cache(maxsize=None)
+def _configuration_of_this_file_class():
+    """A NeuroConv HDF5 backend configuration that needs no object-id remapping (it was built from this file)."""
+    from neuroconv.tools.nwb_helpers import HDF5BackendConfiguration
+
+    class ConfigurationOfThisFile(HDF5BackendConfiguration):
+        def find_locations_requiring_remapping(self, nwbfile: NWBFile) -> dict:
+            return {}
+
+    return ConfigurationOfThisFile
 
 
 def publish(temporary_path: Path, output_path: Path, *, overwrite: bool, sources: tuple[Path, ...] = ()) -> None:
