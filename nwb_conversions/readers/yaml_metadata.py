@@ -141,7 +141,7 @@ def read_yaml_mapping(file_path: str | Path) -> dict:
         content = read_source_bytes(file_path, EXPECTED_YAML, max_bytes=MAX_YAML_BYTES)
         text = decode_utf8(content, file_path, f"{EXPECTED_YAML}, in UTF-8")
         _check_events(text, file_path)
-        content = yaml.load(text, Loader=SafeLoader)
+        content = yaml.safe_load(text)
     except MetadataError:
         raise
     except SourceFormatError as exc:  # unreadable, too large, not UTF-8: a metadata file's error

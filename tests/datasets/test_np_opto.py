@@ -23,6 +23,8 @@ from nwb_conversions.samples.np_opto import (
 )
 from nwb_conversions.validation import inspect_file
 
+from ..pickle_payloads import payload_npy_bytes
+
 SMALL = SampleSize(num_clusters=12, repeats=1)
 
 
@@ -237,18 +239,8 @@ def test_stub_keeps_every_cluster_and_only_the_first_seconds(tmp_path, run_cli):
         assert stored.max() < 2.0 and len(stored) == int((times < 2.0).sum())
 
 
-class Payload:
-    """Unpickling this creates a marker file: proof that a pickle was (or was not) run."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return open, (self.marker, "w")
-
-
 def _object_npy(session, marker):
-    np.save(session / "spikes.clusters.npy", np.array([Payload(marker)] * 3, dtype=object), allow_pickle=True)
+    (session / "spikes.clusters.npy").write_bytes(payload_npy_bytes(marker, count=3))
 
 
 def _edit_array(name, edit):

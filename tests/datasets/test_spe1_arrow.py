@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
 import warnings
 from pathlib import Path
@@ -16,6 +15,7 @@ from pynwb import NWBHDF5IO
 from nwb_conversions.samples.spe1 import write_spe1_cell
 from nwb_conversions.validation import inspect_file
 
+from ..pickle_payloads import MarkerPayload
 from ..spe1_arrow_helpers import arrow_release, batch_of, read_rows, rows_in_order, write_rows
 from ..spe1_helpers import SUBJECT_YAML, assert_one_line_error
 
@@ -266,26 +266,16 @@ def test_conversion_metadata_that_disagrees_with_the_shards(tmp_path, run_cli, s
     assert_one_line_error(run_cli("spe1-arrow", cell_dir, output), output, *fragments)
 
 
-class Touch:
-    """Unpickling this touches a file: proof that an object array was (or was not) unpickled."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (Path.touch, (self.path,))
-
-
 @pytest.mark.parametrize("archive", ["templates.npz", "patch.npz"])
 def test_object_arrays_in_an_npz_are_refused_never_unpickled(tmp_path, run_cli, sample_cell, archive):
     cell_dir = sample_cell
     sentinel = tmp_path / "unpickled"
-    pickle.loads(pickle.dumps(Touch(sentinel)))
+    MarkerPayload(sentinel).run()
     assert sentinel.exists()  # the payload works
     sentinel.unlink()
     original = dict(np.load(cell_dir / archive, allow_pickle=False))
     key = "nbefore" if archive == "templates.npz" else "cell_id"
-    np.savez(cell_dir / archive, **{**original, key: np.array([Touch(sentinel)], dtype=object)})
+    np.savez(cell_dir / archive, **{**original, key: np.array([MarkerPayload(sentinel)], dtype=object)})
     output = tmp_path / "out.nwb"
     assert_one_line_error(run_cli("spe1-arrow", cell_dir, output), output, archive, f"'{key}' is an object array")
     assert not sentinel.exists()

@@ -14,6 +14,8 @@ import numpy as np
 from nwb_conversions.samples.allen_oephys import write_allen_oephys_recording
 from nwb_conversions.samples.spe2 import LAYOUTS, readme_values
 
+from ..pickle_payloads import object_npy_bytes
+
 #: The real ``c45_expt_meta.csv`` content.
 EXPT_META_TEXT = "npx,patch\n\"[(384L, 24301033L), 'int16']\",\"[40521060, 'float64']\"\n"
 
@@ -113,9 +115,11 @@ def write_allen_recording(path: Path, **replace) -> Path:
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
-    """An ``.npy`` file's bytes."""
+    """An ``.npy`` file's bytes (an object array's as ``np.save`` pickles it)."""
+    if array.dtype.hasobject:
+        return object_npy_bytes(array)
     buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=True)
+    np.save(buffer, array, allow_pickle=False)
     return buffer.getvalue()
 
 

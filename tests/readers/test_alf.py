@@ -8,20 +8,12 @@ import pytest
 from nwb_conversions.errors import SourceFormatError
 from nwb_conversions.readers.alf import load_npy, read_alf_object, read_json_object, read_lines
 
-
-class Payload:
-    """Unpickling this creates a marker file."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return open, (self.marker, "w")
+from ..pickle_payloads import payload_npy_bytes
 
 
 def test_a_pickled_array_is_refused_and_never_unpickled(tmp_path):
     marker = tmp_path / "unpickled"
-    np.save(tmp_path / "spikes.clusters.npy", np.array([Payload(marker)], dtype=object), allow_pickle=True)
+    (tmp_path / "spikes.clusters.npy").write_bytes(payload_npy_bytes(marker))
     with pytest.raises(SourceFormatError, match="holds pickled Python objects"):
         load_npy(tmp_path / "spikes.clusters.npy", kinds="iu")
     assert not marker.exists()
