@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import SourceFormatError
+from .lazy_rows import LazyRows
 
 #: The columns of a segment row and the Arrow types they must have (list or large_list at each level).
 SEGMENT_COLUMNS = {
@@ -249,7 +250,7 @@ def check_contiguous(segments: list[Segment]) -> None:
 CHANNELS_PER_READ = 64
 
 
-class SegmentedRecording:
+class SegmentedRecording(LazyRows):
     """The segments' samples as one lazily read ``(samples, channels)`` float32 array, in ``sample_id`` order.
 
     Slicing the first axis (``recording[start:stop]``) reads only the rows and samples needed and returns a
@@ -277,13 +278,6 @@ class SegmentedRecording:
     @property
     def shape(self) -> tuple[int, int]:
         return (self.num_samples, self.num_channels)
-
-    @property
-    def ndim(self) -> int:
-        return 2
-
-    def __len__(self) -> int:
-        return self.num_samples
 
     def head(self, num_samples: int) -> SegmentedRecording:
         """A lazy view of the first ``num_samples`` samples."""
@@ -321,21 +315,3 @@ class SegmentedRecording:
                     if stream.readinto(row) != row.nbytes:
                         raise SourceFormatError(segment.shard, "the file ends inside a row", "a complete shard")
                 out[:count, group_start : group_start + len(group)] = group.T
-
-    def __getitem__(self, key):
-        rows, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
-        if isinstance(rows, (int, np.integer)):
-            index = int(rows) + (self.num_samples if rows < 0 else 0)
-            if not 0 <= index < self.num_samples:
-                raise IndexError(f"sample {rows} out of range for {self.num_samples} samples")
-            block = self.read(index, index + 1)[0]
-            return block[rest] if rest else block
-        if not isinstance(rows, slice):
-            raise TypeError("index the first axis with an integer or a slice")
-        start, stop, step = rows.indices(self.num_samples)
-        block = self.read(start, stop)[::step] if step > 0 else np.asarray(self)[rows]
-        return block[(slice(None),) + rest] if rest else block
-
-    def __array__(self, dtype=None, copy=None):
-        data = self.read(0, self.num_samples)
-        return data.astype(dtype) if dtype is not None else data

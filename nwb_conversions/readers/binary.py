@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceFormatError
+from .lazy_rows import LazyRows
 
 
-class InterleavedBinary:
+class InterleavedBinary(LazyRows):
     """A read-only, lazily read ``(samples, channels)`` array over a sample-interleaved binary file.
 
     Slicing along the first axis (``recording[start:stop]``, optionally with a channel index or slice as second
@@ -48,14 +49,6 @@ class InterleavedBinary:
     def shape(self) -> tuple[int, ...]:
         """``(samples, channels)``, or ``(samples,)`` for a one-channel view."""
         return (self.num_samples,) if self.selected_channel is not None else (self.num_samples, self.num_channels)
-
-    @property
-    def ndim(self) -> int:
-        """1 for a one-channel view, else 2."""
-        return len(self.shape)
-
-    def __len__(self) -> int:
-        return self.num_samples
 
     def channel(self, index: int) -> InterleavedBinary:
         """A lazy 1-D view of one channel."""
@@ -117,24 +110,6 @@ class InterleavedBinary:
                         f"{self.num_samples} samples, as when it was opened (was it truncated?)",
                     )
                 filled += count
-
-    def __getitem__(self, key):
-        rows, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
-        if isinstance(rows, (int, np.integer)):
-            index = int(rows) + (self.num_samples if rows < 0 else 0)
-            if not 0 <= index < self.num_samples:
-                raise IndexError(f"sample {rows} out of range for {self.num_samples} samples")
-            block = self.read(index, index + 1)[0]
-        elif isinstance(rows, slice):
-            start, stop, step = rows.indices(self.num_samples)
-            block = self.read(start, stop)[::step] if step > 0 else self[:][rows]
-        else:
-            raise TypeError("index the first axis with an integer or a slice")
-        return block[(slice(None),) + rest] if rest and isinstance(rows, slice) else (block[rest] if rest else block)
-
-    def __array__(self, dtype=None, copy=None):
-        data = self.read(0, self.num_samples)
-        return data.astype(dtype) if dtype is not None else data
 
 
 def open_interleaved_binary(file_path: str | Path, *, num_channels: int, dtype: str | np.dtype) -> InterleavedBinary:
