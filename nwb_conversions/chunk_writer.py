@@ -15,11 +15,10 @@ pipeline of three stages that run at the same time, so that none waits on anothe
    this thread ever calls h5py on the output.
 
 Memory is bounded by the row buffers (:func:`row_buffer_count`) and the chunks in flight, flat in the recording's
-length. The encoder is picked from the data: the first chunks are also compressed unshuffled, with a faster
-recipe, and with gzip level 4 unshuffled (what h5py stores with NeuroConv's default settings). The rest of the
-dataset is stored unshuffled if that came out over 1 % smaller (those chunks carry a filter mask that tells HDF5 to
-skip the shuffle when reading), else with the faster recipe if its chunks were no larger than gzip level 4's, else
-with the preferred recipe. Any other filter pipeline (Blosc/zstd from
+length. The encoder is picked from the data: the first chunks are also compressed unshuffled and with a faster
+recipe. The rest of the dataset is stored unshuffled if that came out over 1 % smaller (those chunks carry a filter
+mask that tells HDF5 to skip the shuffle when reading), else with the faster recipe if its chunks were at most 1 %
+larger than the preferred recipe's, else with the preferred recipe. Any other filter pipeline (Blosc/zstd from
 hdf5plugin, fletcher32, ...) is written through h5py's normal path, a chunk row at a time. A failure in the reader,
 a worker or a write cancels the chunks not yet started, stops the reader and re-raises.
 """
@@ -40,7 +39,8 @@ from typing import Callable, Iterator
 import h5py
 import numpy as np
 
-from .chunk_encoding import ChunkEncoder, direct_chunk_encoder, fast_alternative, reference_size
+from .chunk_encoding import FAST_RECIPE_SIZE_TOLERANCE, ChunkEncoder, direct_chunk_encoder, fast_alternative
+from .memory_recycling import WrittenPageRecycler
 
 #: Environment variable that overrides the number of compression threads (default: the usable CPU cores).
 WORKERS_ENVIRONMENT_VARIABLE = "NWB_CONVERSIONS_WORKERS"
@@ -241,8 +241,8 @@ def _write_chunks_in_parallel(
 ) -> None:
     """Read rows in a thread, encode chunks in a pool, write them in order from this thread, a bounded window.
 
-    The first :data:`PROBE_CHUNKS` chunks are also compressed unshuffled, with the ``fast`` encoder and with the
-    reference gzip; :func:`_choose_encoder` picks the encoder for the rest from those sizes.
+    The first :data:`PROBE_CHUNKS` chunks are also compressed unshuffled and with the ``fast`` encoder;
+    :func:`_choose_encoder` picks the encoder for the rest from those sizes.
     """
     chunk_shape = tuple(dataset.chunks)
     chunks_per_row = math.prod(math.ceil(length / step) for length, step in zip(source.shape[1:], chunk_shape[1:]))
@@ -251,6 +251,7 @@ def _write_chunks_in_parallel(
     probe_encoders = {"unshuffled": encoder.without_shuffle(), "fast": fast}
     probe_encoders = {name: probe for name, probe in probe_encoders.items() if probe not in (None, encoder)}
     pending: deque[_PendingChunk] = deque()
+    recycler = WrittenPageRecycler.for_h5py_file(dataset.file)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk-encoder") as executor:
         try:
             for row in reader.rows():
@@ -262,8 +263,6 @@ def _write_chunks_in_parallel(
                     if row.start == 0 and probe_encoders and len(probed) < PROBE_CHUNKS:
                         for name, probe in probe_encoders.items():
                             chunk.probes[name] = executor.submit(probe.encode, block, chunk_shape)
-                        if "fast" in probe_encoders:
-                            chunk.probes["reference"] = executor.submit(reference_size, block, chunk_shape)
                         probed.append(chunk)
                     pending.append(chunk)
                 if probed:
@@ -272,6 +271,7 @@ def _write_chunks_in_parallel(
                         chunk.probes.clear()  # the probes' chunks are not needed any more: free their memory
                 while len(pending) >= window:
                     _write_oldest(dataset, pending, bar, reader)
+                recycler.file_grew()
             while pending:
                 _write_oldest(dataset, pending, bar, reader)
         except BaseException:
@@ -289,7 +289,8 @@ def _choose_encoder(
     """Return the encoder for the rest of the dataset from the probed chunks' sizes.
 
     Unshuffled, if those chunks came out clearly smaller that way (they are then stored unshuffled too); else the
-    fast encoder if its chunks are no larger than the reference gzip's; else ``preferred``.
+    fast encoder if its chunks are at most :data:`FAST_RECIPE_SIZE_TOLERANCE` larger than ``preferred``'s; else
+    ``preferred``.
     """
 
     def total(name: str) -> int:
@@ -304,7 +305,7 @@ def _choose_encoder(
         for chunk in probed:
             chunk.future, chunk.filter_mask = chunk.probes["unshuffled"], unshuffled.filter_mask
         return unshuffled
-    if "fast" in probe_encoders and total("fast") <= total("reference"):
+    if "fast" in probe_encoders and total("fast") <= (1 + FAST_RECIPE_SIZE_TOLERANCE) * preferred_bytes:
         return probe_encoders["fast"]
     return preferred
 

@@ -142,12 +142,20 @@ def test_split_plane_stream_matches_zlib_for_every_item_size():
         assert zlib.decompress(stream) == planes.tobytes()
 
 
-def test_byte_shuffle_matches_hdf5_layout():
+@pytest.mark.parametrize("gather_elements", [7, 64, chunk_encoding.GATHER_ELEMENTS])
+def test_byte_shuffle_matches_hdf5_layout(monkeypatch, gather_elements):
+    """Contiguous and strided blocks (gathered in parts of ``gather_elements``: one row, several, a partial last
+    part) give the planes HDF5's shuffle filter makes."""
+    monkeypatch.setattr(chunk_encoding, "GATHER_ELEMENTS", gather_elements)
     for dtype in ("<i2", ">i2", "<u2", "<f8", ">f4", "u1"):
         block = recording_like((50, 9), dtype)
-        for view in (block, block[:, 2:7], block[::3]):
+        cube = recording_like((20, 6, 4), dtype)
+        for view in (block, block[:, 2:7], block[::3], block[:, 4], cube[:, 1:5, ::2], cube[::2]):
             expected = np.ascontiguousarray(view).reshape(-1).view(np.uint8).reshape(-1, block.dtype.itemsize).T
             assert np.array_equal(byte_shuffle(view), expected)
+            planes = np.full((block.dtype.itemsize, view.size), 0xAA, dtype=np.uint8)
+            assert byte_shuffle(view, out=planes) is planes
+            assert np.array_equal(planes, expected)
 
 
 READ_WITHOUT_PLUGINS = """
@@ -367,34 +375,48 @@ def test_a_failing_read_into_stops_the_writer(tmp_path):
             fill_dataset(dataset, binary, progress=False, workers=2)
 
 
-@pytest.mark.parametrize("noise_std", [3.0, 10.0, 40.0])
-def test_the_first_chunks_pick_the_encoder(tmp_path, monkeypatch, noise_std):
-    """Unshuffled if clearly smaller, else ISA-L-1 when its chunks are no larger than gzip level 4's, else the split
-    recipe (these three noise levels exercise the three outcomes)."""
+@pytest.mark.parametrize(
+    ("noise_std", "rows_per_chunk", "outcome"),
+    [(3.0, 3_000, "unshuffled"), (5.5, 6_000, "fast"), (40.0, 3_000, "preferred")],
+)
+def test_the_first_chunks_pick_the_encoder(tmp_path, monkeypatch, noise_std, rows_per_chunk, outcome):
+    """Unshuffled if clearly smaller, else the fast recipe when its chunks are at most 1 % larger than the split
+    recipe's, else the split recipe: band-limited AP-like noise at three levels and chunk lengths, one per outcome
+    (the fast recipe's single Huffman table per block needs chunks long enough to hold each byte plane's blocks)."""
+    from scipy import signal
+
     rng = np.random.default_rng(2)
-    source = (rng.normal(0, noise_std, size=(6_000, 128)) + np.linspace(-2000, 2000, 6_000)[:, None]).astype("int16")
+    band = signal.butter(1, (300, 10_000), btype="bandpass", fs=30_000, output="sos")
+    noise = signal.sosfilt(band, rng.normal(size=(2 * rows_per_chunk, 128)), axis=0)
+    source = (noise / noise.std() * noise_std).astype("int16")
     chosen = []
     original_choose = chunk_writer._choose_encoder
+
     def recording_choose(*args):
         chosen.append(original_choose(*args))
         return chosen[-1]
 
     monkeypatch.setattr(chunk_writer, "_choose_encoder", recording_choose)
-    path = write_with_h5py(tmp_path / "data.h5", source, chunks=(1000, 64))
+    chunk_shape = (rows_per_chunk, 64)
+    path = write_with_h5py(tmp_path / "data.h5", source, chunks=chunk_shape)
     assert np.array_equal(read_back(path), source)
 
     preferred = ChunkEncoder(shuffle=True, deflate=select_deflate_encoder("gzip"))
-    fast, unshuffled = chunk_encoding.fast_alternative(preferred, "gzip"), preferred.without_shuffle()
-    probed = [source[:1000, :64], source[:1000, 64:]]  # the first row's two chunks
-
-    def total(encoder):
-        return sum(len(encoder.encode(block, (1000, 64))) for block in probed)
-
-    if total(unshuffled) < 0.99 * total(preferred):
-        expected = unshuffled
-    elif total(fast) <= sum(chunk_encoding.reference_size(block, (1000, 64)) for block in probed):
-        expected = fast
+    encoders = {
+        "preferred": preferred,
+        "fast": chunk_encoding.fast_alternative(preferred, "gzip"),
+        "unshuffled": preferred.without_shuffle(),
+    }
+    probed = [source[:rows_per_chunk, :64], source[:rows_per_chunk, 64:]]  # the first row's two chunks
+    sizes = {
+        name: sum(len(encoder.encode(block, chunk_shape)) for block in probed) for name, encoder in encoders.items()
+    }
+    if outcome == "unshuffled":
+        assert sizes["unshuffled"] < 0.99 * sizes["preferred"]
     else:
-        expected = preferred
+        assert sizes["unshuffled"] >= 0.99 * sizes["preferred"]
+        fast_within_tolerance = sizes["fast"] <= (1 + chunk_encoding.FAST_RECIPE_SIZE_TOLERANCE) * sizes["preferred"]
+        assert fast_within_tolerance == (outcome == "fast")
+    expected = encoders[outcome]
     assert [(encoder.name, encoder.filter_mask) for encoder in chosen] == [(expected.name, expected.filter_mask)]
     assert chunk_filter_masks(path) == {expected.filter_mask}

@@ -1,5 +1,7 @@
 """Lazy interleaved binaries: slices read exactly the requested samples; bad sizes are rejected."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,26 @@ def test_a_file_truncated_after_opening_is_a_source_error(recording):
         stream.truncate(3 * 5 * 2)
     with pytest.raises(SourceFormatError, match="ended after 3 samples"):
         binary[0:7]
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise on this platform")
+def test_each_read_asks_the_kernel_for_the_next_block(recording, monkeypatch):
+    """Streaming reads prefetch the block after the one just read (advice only: the data read are unchanged)."""
+    from nwb_conversions.readers import binary as binary_module
+
+    binary, data = recording
+    advice = []
+    monkeypatch.setattr(
+        binary_module.os, "posix_fadvise", lambda fd, offset, length, kind: advice.append((offset, length, kind))
+    )
+    out = np.empty((2, 5), dtype="<i2")
+    for start in (0, 2, 4):
+        np.testing.assert_array_equal(binary.read_into(start, start + 2, out), data[start : start + 2])
+    frame_bytes = 5 * 2
+    assert advice == [((start + 2) * frame_bytes, 2 * frame_bytes, os.POSIX_FADV_WILLNEED) for start in (0, 2, 4)]
+
+    def refusing(*args):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(binary_module.os, "posix_fadvise", refusing)
+    np.testing.assert_array_equal(binary[0:7], data)
