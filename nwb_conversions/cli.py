@@ -7,6 +7,7 @@ Exit status 0 on success. A user's mistake (bad source, bad metadata, existing o
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -385,5 +386,19 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(number, handler)
 
 
+def run() -> None:
+    """The ``convert-to-nwb`` command: :func:`main`, then exit with its status.
+
+    Before exiting, every object still alive is moved out of the garbage collector's reach (``gc.freeze``): the
+    interpreter's final collection would otherwise walk pynwb's, hdmf's, pandas' and scipy's objects one by one,
+    ~0.4 s of a 60 s cell's ~5 s conversion, for memory the operating system reclaims at once. The normal shutdown
+    (atexit handlers, flushed streams) still runs. Only the command does this: :func:`main` called from Python
+    leaves the collector alone.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
