@@ -25,9 +25,9 @@ import numpy as np
 #: so ISA-L's fast coder loses ~1 %) with ISA-L level 1 and the high-order plane (slow structure, where matches pay)
 #: with libdeflate level N, joined into one zlib stream. Per byte plane, on 1 s × 64-channel int16 chunks of the
 #: benchmark's two data models (sizes relative to NeuroConv's gzip-4 file; benchmarks/README.md):
-#: ``gzip`` (N = 1) is 0.90× (slow-drift model) and 1.02× (NP1-calibrated model) at ~300-420 MB/s per core;
-#: ISA-L-1 alone is 0.92× and 1.04× (:data:`FAST_RECIPES`: used where the data allow). ``max`` (N = 4) is 0.87×
-#: and 0.99× at ~130-190 MB/s per core; libdeflate-6 on the whole chunk is 0.85× and 0.98× but at ~65 MB/s per
+#: ``gzip`` (N = 1) is 0.90× (slow-drift model) and 1.02× (NP1-calibrated model) at ~300-420 MB/s per core, the
+#: fallback when :data:`FAST_RECIPES` does not suit the data; ISA-L 1 alone is 0.92× and 1.04×. ``max`` (N = 4) is
+#: 0.87× and 0.99× at ~130-190 MB/s per core; libdeflate-6 on the whole chunk is 0.85× and 0.98× but at ~65 MB/s per
 #: core, under 2× NeuroConv's speed on 2 cores.
 ENCODER_PREFERENCES = {
     "gzip": ("isal-1+libdeflate-1", "libdeflate-1", "isal-2", "zlib-1"),
@@ -56,8 +56,8 @@ _SUPPORTED_DTYPE_KINDS = "biuf"
 #: means filter ``i`` was not applied, and the HDF5 library skips it when reading that chunk.
 SKIP_SHUFFLE_FILTER_MASK = 0b1
 
-#: Each encoding thread's reusable work buffer (the shuffled or gathered chunk), so that no chunk-sized array is
-#: allocated, and page-faulted in, per chunk.
+#: Each encoding thread's reusable buffers (the shuffled chunk, a small gather buffer), so that no chunk-sized array
+#: is allocated, and page-faulted in, per chunk.
 _scratch = threading.local()
 
 

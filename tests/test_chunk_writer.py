@@ -420,3 +420,8 @@ def test_the_first_chunks_pick_the_encoder(tmp_path, monkeypatch, noise_std, row
     expected = encoders[outcome]
     assert [(encoder.name, encoder.filter_mask) for encoder in chosen] == [(expected.name, expected.filter_mask)]
     assert chunk_filter_masks(path) == {expected.filter_mask}
+    with h5py.File(path, "r") as file:  # every recipe stores a plain zlib stream of the (un)shuffled chunk
+        _, stored = file["data"].id.read_direct_chunk((rows_per_chunk, 64))
+    last_chunk = source[rows_per_chunk:, 64:]
+    plain = byte_shuffle(last_chunk) if expected.shuffles else np.ascontiguousarray(last_chunk)
+    assert zlib.decompress(stored) == plain.tobytes()
