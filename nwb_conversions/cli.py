@@ -386,15 +386,22 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(number, handler)
 
 
+#: The garbage collector's thresholds while the command runs (Python's default: 700, 10, 10). Importing pynwb,
+#: hdmf, pandas, scipy and NeuroConv allocates millions of objects, and with the default the collector walks them
+#: again and again; with these it runs ~30× less often (imports ~0.1-0.2 s faster) and still collects.
+COMMAND_GC_THRESHOLDS = (20_000, 20, 20)
+
+
 def run() -> None:
     """The ``convert-to-nwb`` command: :func:`main`, then exit with its status.
 
-    Before exiting, every object still alive is moved out of the garbage collector's reach (``gc.freeze``): the
-    interpreter's final collection would otherwise walk pynwb's, hdmf's, pandas' and scipy's objects one by one,
-    ~0.4 s of a 60 s cell's ~5 s conversion, for memory the operating system reclaims at once. The normal shutdown
-    (atexit handlers, flushed streams) still runs. Only the command does this: :func:`main` called from Python
-    leaves the collector alone.
+    The collector runs less often (:data:`COMMAND_GC_THRESHOLDS`), and before exiting every object still alive is
+    moved out of its reach (``gc.freeze``): the interpreter's final collection would otherwise walk pynwb's,
+    hdmf's, pandas' and scipy's objects one by one, ~0.4 s of a 60 s cell's ~5 s conversion, for memory the
+    operating system reclaims at once. The normal shutdown (atexit handlers, flushed streams) still runs. Only the
+    command does this: :func:`main` called from Python leaves the collector alone.
     """
+    gc.set_threshold(*COMMAND_GC_THRESHOLDS)
     status = main()
     gc.freeze()
     sys.exit(status)
