@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from measure import poll_peak_mb
 
 SAMPLING_FREQUENCY = 30_000
 CHANNEL_COUNT = 384
@@ -306,28 +307,13 @@ def run_whole_command(cell_dir: Path, metadata_path: Path, output: Path, workers
     os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak_mb = 0.0
-    while process.poll() is None:
-        peak_mb = max(peak_mb, _peak_resident_mb_of(process.pid))
-        time.sleep(0.02)
+    peak_mb = poll_peak_mb(process)
     wall_seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"convert-to-nwb failed:\n{process.stderr.read()[-4000:]}")
     result = dict(writer="convert-to-nwb", wall_seconds=wall_seconds, peak_rss_mb=peak_mb)
     result.update(file_mb=output.stat().st_size / 1e6)
     return result
-
-
-def _peak_resident_mb_of(pid: int) -> float:
-    """Another process's ``VmHWM`` in MB (0 once it has exited)."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 # ---------------------------------------------------------------------------------------------------- checks

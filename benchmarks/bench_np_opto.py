@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_spe1_memory import run_measured  # noqa: E402
+from measure import run_measured  # noqa: E402
 
 from nwb_conversions.samples.np_opto import (  # noqa: E402
     NUM_EMITTERS,

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_spe1_memory import peak_resident_mb
+from measure import poll_peak_mb
 
 from nwb_conversions.conversion import convert_session
 from nwb_conversions.datasets import registered_datasets
@@ -38,10 +38,7 @@ def run_measured(command: list[str]) -> tuple[float, float, str]:
     """Run ``command``; return (wall seconds, peak RSS in MB, stdout), polling the child's ``VmHWM``."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    peak = 0.0
-    while process.poll() is None:
-        peak = max(peak, peak_resident_mb(process.pid) or 0.0)
-        time.sleep(0.01)
+    peak = poll_peak_mb(process, interval_s=0.01)
     wall = time.perf_counter() - start
     output = process.stdout.read()
     if process.returncode != 0:

@@ -29,35 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from measure import run_measured
+
 from nwb_conversions.samples.spe1_arrow import write_spe1_arrow_release
 
 TARGET_PEAK_MB = 500
 SERIES_PATH = "processing/ecephys/FilteredEphys/FilteredElectricalSeries/data"
-
-
-def peak_resident_mb(pid: int) -> float | None:
-    """The process's resident-memory high-water mark (``VmHWM``) in MB, or None once it has exited."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def run_measured(command: list[str]) -> tuple[float, float]:
-    """Run ``command``; return (wall seconds, peak RSS in MB) of that child, polling its ``VmHWM``."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command)
-    peak = 0.0
-    while process.poll() is None:
-        peak = max(peak, peak_resident_mb(process.pid) or 0.0)
-        time.sleep(0.02)
-    if process.returncode != 0:
-        raise SystemExit(f"conversion failed: {' '.join(command)}")
-    return time.perf_counter() - start, peak
 
 
 def neuroconv_child(cell_dir: str, metadata_path: str, output: str) -> None:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_spe1_memory import run_measured
+from measure import run_measured
 
 from nwb_conversions.samples import write_sample_metadata
 from nwb_conversions.samples.matlab_files import BlockMatrix

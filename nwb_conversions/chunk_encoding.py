@@ -70,11 +70,6 @@ def _thread_buffer(name: str, nbytes: int) -> np.ndarray:
     return buffer[:nbytes]
 
 
-def _scratch_buffer(nbytes: int) -> np.ndarray:
-    """Return this thread's work buffer (the shuffled or gathered chunk) of at least ``nbytes``."""
-    return _thread_buffer("work", nbytes)
-
-
 @dataclass(frozen=True)
 class ZlibEncoder:
     """Deflates a chunk's bytes into one zlib stream (header + deflate + adler32), what HDF5's gzip filter decodes.
@@ -253,7 +248,7 @@ class ChunkEncoder:
         block = pad_to_chunk_shape(block, chunk_shape)
         if self.deflate is None:
             return byte_shuffle(block) if self.shuffles else np.ascontiguousarray(block)
-        work = _scratch_buffer(block.nbytes)
+        work = _thread_buffer("work", block.nbytes)
         if self.shuffles:
             planes = byte_shuffle(block, out=work.reshape(block.dtype.itemsize, -1))
             return self.deflate.compress_planes(planes, low_order_first=_is_little_endian(block.dtype))

@@ -109,15 +109,17 @@ def fill_dataset(
     total_bytes = int(np.prod(source.shape, dtype=np.int64)) * dataset.dtype.itemsize
     description = dataset.name.rsplit("/", 2)[-2] if dataset.name.count("/") > 1 else dataset.name
     encoder = direct_chunk_encoder(dataset, compression)
+    recycler = WrittenPageRecycler.for_h5py_file(dataset.file)  # either way, written pages are recycled
     with _progress_bar(total_bytes, description, progress) as bar:
         if encoder is None:
-            _write_through_h5py(dataset, source, bar)
+            _write_through_h5py(dataset, source, bar, recycler)
         else:
             fast = fast_alternative(encoder, compression)
-            _write_chunks_in_parallel(dataset, source, encoder, fast, bar, workers or default_worker_count())
+            workers = workers or default_worker_count()
+            _write_chunks_in_parallel(dataset, source, encoder, fast, bar, recycler, workers)
 
 
-def _write_through_h5py(dataset: h5py.Dataset, source, bar) -> None:
+def _write_through_h5py(dataset: h5py.Dataset, source, bar, recycler: WrittenPageRecycler) -> None:
     """Write chunk rows with h5py's normal path (HDF5 applies the filters itself)."""
     rows_per_write = dataset.chunks[0] if dataset.chunks else 65_536
     for row_start in range(0, source.shape[0], rows_per_write):
@@ -126,6 +128,7 @@ def _write_through_h5py(dataset: h5py.Dataset, source, bar) -> None:
             rows = np.asarray(rows, dtype=dataset.dtype)
         dataset[row_start : row_start + rows.shape[0]] = rows
         bar.update(rows.nbytes)
+        recycler.file_grew()
 
 
 def row_buffer_count(chunks_per_row: int, workers: int) -> int:
@@ -237,7 +240,13 @@ class _PendingChunk:
 
 
 def _write_chunks_in_parallel(
-    dataset: h5py.Dataset, source, encoder: ChunkEncoder, fast: ChunkEncoder | None, bar, workers: int
+    dataset: h5py.Dataset,
+    source,
+    encoder: ChunkEncoder,
+    fast: ChunkEncoder | None,
+    bar,
+    recycler: WrittenPageRecycler,
+    workers: int,
 ) -> None:
     """Read rows in a thread, encode chunks in a pool, write them in order from this thread, a bounded window.
 
@@ -251,7 +260,6 @@ def _write_chunks_in_parallel(
     probe_encoders = {"unshuffled": encoder.without_shuffle(), "fast": fast}
     probe_encoders = {name: probe for name, probe in probe_encoders.items() if probe not in (None, encoder)}
     pending: deque[_PendingChunk] = deque()
-    recycler = WrittenPageRecycler.for_h5py_file(dataset.file)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk-encoder") as executor:
         try:
             for row in reader.rows():

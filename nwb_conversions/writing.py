@@ -231,6 +231,20 @@ def _configuration_of_this_file_class():
     return ConfigurationOfThisFile
 
 
+def refuse_source_target(output_path: Path, sources) -> None:
+    """Raise if ``output_path``, as it resolves at this moment, is one of ``sources``.
+
+    Checked again just before an output is replaced: a symlink swapped during the run must not make the conversion
+    overwrite a file it reads.
+    """
+    resolved = output_path.resolve()
+    if any(resolved == Path(source).resolve() for source in sources):
+        raise ConversionError(
+            f"{output_path}: now resolves to a source file of this conversion; expected an output path that "
+            "is not read by the conversion"
+        )
+
+
 def publish(temporary_path: Path, output_path: Path, *, overwrite: bool, sources: tuple[Path, ...] = ()) -> None:
     """Move the finished temporary file to ``output_path``, checking the target again at the last moment.
 
@@ -256,12 +270,7 @@ def publish(temporary_path: Path, output_path: Path, *, overwrite: bool, sources
                 f"{output_path}: is not a regular file (a folder, FIFO, socket or device); expected a path to a "
                 "new or an existing .nwb file"
             )
-        resolved = output_path.resolve()
-        if any(resolved == Path(source).resolve() for source in sources):
-            raise ConversionError(
-                f"{output_path}: now resolves to a source file of this conversion; expected an output path that "
-                "is not read by the conversion"
-            )
+        refuse_source_target(output_path, sources)
         os.replace(temporary_path, output_path)
         return
     try:

@@ -43,6 +43,7 @@ from typing import Callable, Iterator
 
 from .errors import ConversionError, OutputExistsError
 from .validation import SUBJECT_FIELD_CHECKS, InspectionReport, raise_if_blocking
+from .writing import refuse_source_target
 
 #: Blosc settings per ``--compression`` choice: (cname, clevel); ``none`` stores raw chunks.
 ZARR_BLOSC_SETTINGS = {"zstd": ("zstd", 2), "gzip": ("zlib", 4), "max": ("zstd", 7)}
@@ -90,11 +91,7 @@ def check_replaceable_store(output_path: Path, sources: tuple[Path, ...]) -> Non
             f"{output_path}: exists and is not a Zarr store (no .zgroup); expected a new path, or an NWB-Zarr "
             "folder to replace with --overwrite"
         )
-    resolved = output_path.resolve()
-    if any(resolved == Path(source).resolve() for source in sources):
-        raise ConversionError(
-            f"{output_path}: is a source of this conversion; expected an output path it does not read"
-        )
+    refuse_source_target(output_path, sources)
 
 
 def publish_folder(temporary_path: Path, output_path: Path, *, overwrite: bool, sources: tuple[Path, ...] = ()) -> None:
