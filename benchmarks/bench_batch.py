@@ -61,7 +61,7 @@ def main() -> None:
         output_dir = folder / "nwb"
         shutil.rmtree(output_dir, ignore_errors=True)
         with scheduler_address(args.scheduler, args.workers) as address:
-            command = [sys.executable, "-m", "nwb_conversions.cli", "batch", "spe1", str(root), str(output_dir),
+            command = [sys.executable, "-m", "nwb_conversions.cli.main", "batch", "spe1", str(root), str(output_dir),
                        "--sessions-table", str(table), "--backend", args.backend]
             command += ["--workers", str(args.workers)] if args.workers and not address else []
             command += ["--scheduler", address] if address else []

@@ -11,7 +11,7 @@ For each data model the script writes ``--seconds`` of synthetic 384-channel, 30
   ``BaseRecordingExtractorInterface`` subclass) and its ``run_conversion`` with the default backend configuration
   (gzip level 4, no shuffle) and default iterator: the anchor;
 * ``ours-gzip``: what ``convert-to-nwb spe1`` runs for the Neuropixels binary: ``NeuropixelsBinaryInterface`` and
-  ``nwb_conversions.writing.write_nwbfile``, default ``--compression gzip``;
+  ``nwb_conversions.writing.hdf5.write_nwbfile``, default ``--compression gzip``;
 * ``ours-max``: the same with ``--compression max``;
 * ``convert-to-nwb``: the whole command a user runs, ``convert-to-nwb spe1 CELL OUT.nwb --no-inspect``, on an SPE-1
   cell folder whose Neuropixels binary is this same file (it also converts the cell's patch and sync traces).
@@ -202,8 +202,8 @@ def convert_with_ours(raw_path: Path, nwb_path: Path, compression: str) -> None:
     from datetime import datetime, timezone
 
     from nwb_conversions.interfaces import NeuropixelsBinaryInterface
-    from nwb_conversions.metadata import shipped_metadata_dir
-    from nwb_conversions.writing import write_nwbfile
+    from nwb_conversions.resources import shipped_metadata_dir
+    from nwb_conversions.writing.hdf5 import write_nwbfile
 
     interface = NeuropixelsBinaryInterface(raw_path, channel_map_path=shipped_metadata_dir() / "spe1_channel_map.csv")
     metadata = interface.get_metadata()
@@ -226,7 +226,7 @@ def import_writer_modules(writer: str) -> None:
         import spikeinterface.extractors  # noqa: F401
     else:
         import nwb_conversions.interfaces  # noqa: F401
-        import nwb_conversions.writing  # noqa: F401
+        import nwb_conversions.writing.hdf5  # noqa: F401
 
 
 def run_child(writer: str, raw_path: Path, nwb_path: Path) -> None:
@@ -298,7 +298,7 @@ def run_whole_command(cell_dir: Path, metadata_path: Path, output: Path, workers
     The command converts the cell's Neuropixels binary and its patch and sync traces.
     """
     command = [
-        sys.executable, "-m", "nwb_conversions.cli", "spe1", str(cell_dir), str(output),
+        sys.executable, "-m", "nwb_conversions.cli.main", "spe1", str(cell_dir), str(output),
         "--metadata", str(metadata_path), "--overwrite", "--no-inspect",
     ]
     environment = dict(os.environ)

@@ -30,12 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import run_measured  # noqa: E402
 
-from nwb_conversions.samples.np_opto import (  # noqa: E402
-    NUM_EMITTERS,
-    POWERS_MW,
-    SampleSize,
-    write_np_opto_release,
-)
+from nwb_conversions.samples.np_opto import NUM_EMITTERS, POWERS_MW, SampleSize, write_np_opto_release
 
 
 def sample_size(clusters: int, spikes: float, pulses: int) -> SampleSize:
@@ -49,9 +44,9 @@ def sample_size(clusters: int, spikes: float, pulses: int) -> SampleSize:
 def time_stages(session: Path, metadata_path: Path, output: Path) -> dict[str, float]:
     """Seconds per stage of one conversion in this process."""
     from nwb_conversions.datasets import registered_datasets
-    from nwb_conversions.metadata import load_yaml_mapping
-    from nwb_conversions.validation import inspect_file
-    from nwb_conversions.writing import write_nwbfile
+    from nwb_conversions.metadata.assembly import load_yaml_mapping
+    from nwb_conversions.publishing.gate import inspect_file
+    from nwb_conversions.writing.hdf5 import write_nwbfile
 
     dataset = registered_datasets()["np-opto"]
     times = {}
@@ -113,7 +108,7 @@ def main() -> None:
         )
 
         output = folder / "command.nwb"
-        command = [sys.executable, "-m", "nwb_conversions.cli", "np-opto", str(session), str(output),
+        command = [sys.executable, "-m", "nwb_conversions.cli.main", "np-opto", str(session), str(output),
                    "--metadata", str(metadata_path), "--overwrite"]
         wall, peak = run_measured(command)
         print(f"convert-to-nwb np-opto (child process, gate included): {wall:.1f} s wall with start-up, "

@@ -3,7 +3,7 @@
 For each length it writes a sample release (1.38 GB of Neuropixels int16 per minute), converts it, then draws the
 quicklook in child processes:
 
-* ``command``: ``convert-to-nwb quicklook c14.nwb -o c14.png`` as a user runs it (``python -m nwb_conversions.cli``) (start-up, the nwbinspector gate
+* ``command``: ``convert-to-nwb quicklook c14.nwb -o c14.png`` as a user runs it (``python -m nwb_conversions.cli.main``) (start-up, the nwbinspector gate
   for the text panel's counts, the figure);
 * ``figure``: a child that imports everything first, then times the gate and the figure separately
   (``write_quicklook(..., report=...)``, as ``--quicklook`` after a conversion does).
@@ -48,10 +48,10 @@ def run_measured(command: list[str]) -> tuple[float, float, str]:
 
 def child(nwb_path: Path, png_path: Path) -> None:
     """Imports first; then time the gate and the figure separately; print them as JSON."""
+    from nwb_conversions.publishing.gate import inspect_file
     from nwb_conversions.quicklook import write_quicklook
     from nwb_conversions.quicklook.figure import open_nwbfile
     from nwb_conversions.quicklook.text import missing_subject_fields
-    from nwb_conversions.validation import inspect_file
 
     start = time.perf_counter()
     with open_nwbfile(nwb_path) as nwbfile:
@@ -85,7 +85,7 @@ def main() -> None:
             convert_session(registered_datasets()["spe1"], cell_dir, nwb_path, metadata_path=metadata_path,
                             overwrite=True, inspect=False)
             command_s, command_mb, _ = run_measured([
-                sys.executable, "-m", "nwb_conversions.cli", "quicklook", str(nwb_path), "-o", str(folder / "command.png")])
+                sys.executable, "-m", "nwb_conversions.cli.main", "quicklook", str(nwb_path), "-o", str(folder / "command.png")])
             _, child_mb, output = run_measured([sys.executable, __file__, "--child", str(nwb_path),
                                                 str(folder / "figure.png")])
             timings = json.loads(output.strip().splitlines()[-1])

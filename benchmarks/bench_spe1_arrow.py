@@ -40,7 +40,7 @@ SERIES_PATH = "processing/ecephys/FilteredEphys/FilteredElectricalSeries/data"
 def neuroconv_child(cell_dir: str, metadata_path: str, output: str) -> None:
     """Child mode: the same conversion through NeuroConv's ``run_conversion`` and default backend."""
     from nwb_conversions.datasets import registered_datasets
-    from nwb_conversions.metadata import load_yaml_mapping
+    from nwb_conversions.metadata.assembly import load_yaml_mapping
 
     conversion = registered_datasets()["spe1-arrow"].build(Path(cell_dir), load_yaml_mapping(metadata_path), False)
     conversion.converter.run_conversion(
@@ -54,7 +54,7 @@ def verify(cell_dir: Path, output: Path) -> str:
     import h5py
     import numpy as np
 
-    from nwb_conversions.readers.arrow_segments import SegmentedRecording, index_segments
+    from nwb_conversions.layouts.spe1_arrow.segments import SegmentedRecording, index_segments
     from nwb_conversions.readers.dataset_dict import dataset_dict_splits
 
     recording = SegmentedRecording(index_segments(dataset_dict_splits(cell_dir), num_channels=384), num_channels=384)

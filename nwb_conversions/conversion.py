@@ -9,22 +9,22 @@ from jsonschema.exceptions import ValidationError
 
 from .datasets import Dataset
 from .errors import ConversionError, MetadataError, OutputExistsError
-from .metadata import (
+from .metadata.assembly import (
     check_user_metadata,
     deep_update,
     load_yaml_mapping,
     missing_dandi_subject_fields,
     normalize_for_schema,
 )
+from .publishing.gate import InspectionReport, gate
 from .readers.yaml_metadata import unknown_top_level_key_notes
-from .validation import InspectionReport, gate
-from .writing import remove_stale_partials, write_nwbfile
-from .zarr_backend import gate_zarr_store, is_zarr_store, write_nwbfile_zarr
+from .writing.hdf5 import remove_stale_partials, write_nwbfile
+from .writing.zarr_store import gate_zarr_store, is_zarr_store, write_nwbfile_zarr
 
 #: The ``--backend`` choices: HDF5 (``.nwb``, the DANDI default) or NWB-Zarr (a folder, for cloud-native access).
 BACKEND_CHOICES = ("hdf5", "zarr")
 
-#: ``--compression`` when none is given, per backend (see :mod:`nwb_conversions.zarr_backend` for Zarr's codecs).
+#: ``--compression`` when none is given, per backend (see :mod:`nwb_conversions.writing.zarr_store` for Zarr's codecs).
 DEFAULT_COMPRESSION = {"hdf5": "gzip", "zarr": "zstd"}
 
 
@@ -135,7 +135,7 @@ def convert_session(
     stub_test : bool, default: False
         Write only a few seconds of each stream.
     compression : str, optional
-        See :data:`nwb_conversions.writing.COMPRESSION_CHOICES`; default :data:`DEFAULT_COMPRESSION` of the backend.
+        See :data:`nwb_conversions.writing.hdf5.COMPRESSION_CHOICES`; default :data:`DEFAULT_COMPRESSION` of the backend.
     inspect : bool, default: True
         Run the nwbinspector gate; a CRITICAL problem (other than missing subject facts) fails the conversion.
     progress : bool, optional
@@ -147,7 +147,7 @@ def convert_session(
     user_metadata : dict, optional
         More user metadata (e.g. a row of a batch's sessions table), applied over ``metadata_path``'s.
     backend : {"hdf5", "zarr"}, default: "hdf5"
-        ``zarr`` writes NWB-Zarr (a folder) with :func:`nwb_conversions.zarr_backend.write_nwbfile_zarr`.
+        ``zarr`` writes NWB-Zarr (a folder) with :func:`nwb_conversions.writing.zarr_store.write_nwbfile_zarr`.
 
     Raises
     ------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nwb_conversions.cli import main
+from nwb_conversions.cli.main import main
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from ..datasets import Dataset
 from ..errors import ConversionError
-from ..metadata import check_user_metadata, deep_update, load_yaml_mapping
-from ..sessions_table import match_sessions, read_sessions_table
+from ..metadata.assembly import check_user_metadata, deep_update, load_yaml_mapping
+from ..metadata.sessions_table import match_sessions, read_sessions_table
 from .report import status_counts, write_html_report, write_report
 from .runners import plan_local, run_in_process, run_on_dask, run_process_pool, usable_cores
 from .tasks import UNKNOWN_SUBJECT, ConversionOptions, SessionResult, SessionTask, output_path_for
@@ -148,7 +148,7 @@ def run_batch(
     dataset : Dataset
     release_root, output_dir : str or Path
     sessions_table : str or Path, optional
-        CSV or YAML of per-session metadata (:mod:`nwb_conversions.sessions_table`).
+        CSV or YAML of per-session metadata (:mod:`nwb_conversions.metadata.sessions_table`).
     metadata_path : str or Path, optional
         YAML metadata for the whole release, under each session's row.
     options : ConversionOptions

@@ -76,8 +76,8 @@ def summary_line(results: list[SessionResult], seconds: float) -> str:
 
 def write_html_report(results: list[SessionResult], output_dir: Path, *, title: str) -> Path:
     """Write ``report.html`` beside the outputs: one row per session with its quicklook image
-    (:func:`nwb_conversions.batch_report.write_batch_report`)."""
-    from ..batch_report import write_batch_report
+    (:func:`nwb_conversions.publishing.report.write_batch_report`)."""
+    from ..publishing.report import write_batch_report
 
     rows = [
         dict(

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 from uuid import uuid4
 
 from ..errors import ConversionError
-from ..validation import describe, one_line
+from ..publishing.gate import describe, one_line
 from .report import MESSAGE_SEPARATOR
 from .tasks import SessionResult, SessionTask, existing_output_verdict, write_sidecar
 
@@ -75,7 +75,7 @@ def run_session_on_worker(task: SessionTask, slots_by_host: dict[str, int]) -> S
 
 def output_megabytes(output_path: Path) -> float:
     """The output's size in MB (a Zarr store's files summed)."""
-    from ..zarr_backend import store_size_bytes
+    from ..writing.zarr_store import store_size_bytes
 
     return round(store_size_bytes(output_path) / 1e6, 3)
 

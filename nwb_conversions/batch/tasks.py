@@ -160,8 +160,8 @@ def read_sidecar(output_path: Path) -> dict | None:
 
 def inspect_output(output_path: Path, missing_subject_fields: list[str]):
     """The gate's inspection of an existing output, HDF5 or Zarr."""
-    from ..validation import inspect_file
-    from ..zarr_backend import inspect_zarr_store, is_zarr_store
+    from ..publishing.gate import inspect_file
+    from ..writing.zarr_store import inspect_zarr_store, is_zarr_store
 
     inspect = inspect_zarr_store if is_zarr_store(output_path) else inspect_file
     return inspect(output_path, missing_subject_fields=missing_subject_fields)
@@ -176,7 +176,7 @@ def existing_output_verdict(task: SessionTask) -> str:
         If the output was not written by a batch, was written from another source or with other options or
         metadata, or no longer passes the gate.
     """
-    from ..validation import describe
+    from ..publishing.gate import describe
 
     output = task.output
     record = read_sidecar(output)

@@ -1,7 +1,7 @@
 """Allen Institute Dataset II (Ledochowitsch et al. 2019): one ``<recording_id>.h5`` per simultaneous recording.
 
 Each file holds one neuron's GCaMP6 ΔF/F, its cell-attached voltage (raw and baseline-subtracted), the detected
-spike times, the detection threshold and the mouse's genotype (see :mod:`nwb_conversions.readers.allen_oephys_h5`).
+spike times, the detection threshold and the mouse's genotype (see :mod:`nwb_conversions.layouts.allen_oephys.recording`).
 The session id is the recording id (the file's stem).
 
 The release records no session start time: unless the user's metadata gives one, it is the placeholder
@@ -17,7 +17,7 @@ from pathlib import Path
 from neuroconv import NWBConverter
 
 from ..interfaces.allen_oephys_h5 import AllenOephysRecordingInterface
-from ..metadata import assemble_metadata, placeholder_note
+from ..metadata.assembly import assemble_metadata, placeholder_note
 from . import Conversion, Dataset, natural_key, release_root_folder
 from .catalog import catalog_entry
 

@@ -3,7 +3,7 @@
 The session's Kilosort clusters become ``units`` (:mod:`nwb_conversions.interfaces.alf_sorting`), its light pulses
 an ndx-optogenetics pulses table over the probe's 14 emitters (:mod:`nwb_conversions.interfaces.optogenetics`), and
 the converter adds what users of the dataset compute first: each unit's response to each emitter × power
-(:mod:`nwb_conversions.opto_response`), in ``processing/ogen``.
+(:mod:`nwb_conversions.analysis.opto_response`), in ``processing/ogen``.
 
 Both release layouts are accepted: the README's ``data/sessions/<id>/`` and the notebook's session folders directly
 beside the calibration files. ``session.json`` gives the session id, the subject id (``AL_0034``) and the date; the
@@ -19,10 +19,10 @@ from pathlib import Path
 from neuroconv import NWBConverter
 from pynwb import NWBFile
 
+from ..analysis.opto_response import Pulses, ResponseParameters, response_tables, unit_responses
 from ..interfaces.alf_sorting import AlfSortingInterface
 from ..interfaces.optogenetics import NpOptoStimulationInterface
-from ..metadata import assemble_metadata, deep_update, placeholder_note
-from ..opto_response import Pulses, ResponseParameters, response_tables, unit_responses
+from ..metadata.assembly import assemble_metadata, deep_update, placeholder_note
 from . import Conversion, Dataset, natural_key, release_root_folder
 from .catalog import catalog_entry
 

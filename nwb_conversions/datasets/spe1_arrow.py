@@ -16,9 +16,10 @@ from neuroconv import NWBConverter
 
 from ..errors import SourceFormatError
 from ..interfaces.spe1_arrow_cell import SPE1ArrowCellInterface
-from ..metadata import assemble_metadata, deep_update, shipped_metadata_dir
-from ..readers.data_summary import CELL_KEYS
+from ..layouts.spe1.data_summary import CELL_KEYS
+from ..metadata.assembly import assemble_metadata, deep_update
 from ..readers.dataset_dict import read_json_object
+from ..resources import shipped_metadata_dir
 from . import Conversion, Dataset, natural_key, release_root_folder, spe1
 from .catalog import catalog_entry
 

@@ -2,7 +2,7 @@
 
 The session's place in the release gives the subject (``an<ID>``), the condition (the folder
 ``session_neuropilone_{pre,post}ablate[_type]_merged``), the subvolume (``vol_<NN>`` in the file name) and the
-animal's ablation files (:mod:`nwb_conversions.readers.ssc11_layout`). Two interfaces read the file: the calcium
+animal's ablation files (:mod:`nwb_conversions.layouts.ssc11.release`). Two interfaces read the file: the calcium
 imaging (:class:`~nwb_conversions.interfaces.peron_session_ophys.PeronSessionOphysInterface`) and the behaviour and
 trials (:class:`~nwb_conversions.interfaces.peron_session_behavior.PeronSessionBehaviorInterface`); a v5 file is
 loaded once for both.
@@ -20,8 +20,8 @@ from neuroconv import NWBConverter
 
 from ..interfaces.peron_session_behavior import PeronSessionBehaviorInterface
 from ..interfaces.peron_session_ophys import PeronSessionOphysInterface
-from ..metadata import assemble_metadata, placeholder_note
-from ..readers.ssc11_layout import SessionPlace, locate_session
+from ..layouts.ssc11.release import SessionPlace, locate_session
+from ..metadata.assembly import assemble_metadata, placeholder_note
 from . import Conversion, Dataset, natural_key, release_root_folder
 from .catalog import catalog_entry
 

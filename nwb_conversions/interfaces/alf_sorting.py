@@ -28,8 +28,8 @@ from neuroconv.datainterfaces.ecephys.basesortingextractorinterface import BaseS
 from pynwb import NWBFile
 from spikeinterface.core import BaseSorting, BaseSortingSegment
 
-from ..metadata import deep_update
-from ..readers.np_opto import check_cluster_ids, read_clusters, read_session_json, read_spikes, session_folder
+from ..layouts.np_opto.session import check_cluster_ids, read_clusters, read_session_json, read_spikes, session_folder
+from ..metadata.assembly import deep_update
 from .electrodes import add_probe_electrodes
 from .schemas import DEVICE_SCHEMA, ELECTRODE_GROUP_SCHEMA
 from .stub import STUB_SECONDS

@@ -38,8 +38,8 @@ from pynwb import NWBFile
 from pynwb.icephys import CurrentClampSeries
 from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel
 
-from ..metadata import deep_update
-from ..readers.allen_oephys_h5 import consistency_notes, read_oephys_recording
+from ..layouts.allen_oephys.recording import consistency_notes, read_oephys_recording
+from ..metadata.assembly import deep_update
 from .electrodes import get_or_create_device
 from .schemas import DEVICE_SCHEMA, INTRACELLULAR_ELECTRODE_SCHEMA, named_block
 from .stub import STUB_SECONDS, first_seconds

@@ -14,9 +14,9 @@ from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
 from pynwb.ecephys import ElectricalSeries
 
-from ..metadata import deep_update
+from ..metadata.assembly import deep_update
 from ..readers.binary import open_interleaved_binary
-from ..writing import StreamedArray
+from ..writing.hdf5 import StreamedArray
 from .electrodes import add_probe_electrodes
 from .schemas import DEVICE_SCHEMA, ELECTRODE_GROUP_SCHEMA, named_block
 from .stub import first_seconds

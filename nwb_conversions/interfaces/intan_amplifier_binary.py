@@ -1,6 +1,6 @@
 """SPE-2 ``amplifier<timestamp>.bin``: an Intan RHD2000 polytrode recording, 32 or 128 channels sample-interleaved.
 
-The dtype and scaling come from the recording's ``READ ME.docx`` (see :mod:`nwb_conversions.readers.readme_docx`):
+The dtype and scaling come from the recording's ``READ ME.docx`` (see :mod:`nwb_conversions.layouts.spe2.readme_docx`):
 most recordings store uint16 counts, volts = (count − 32768) × 0.195e-6; ``2014_03_26_Pair_2_0`` stores float32 µV.
 Either way the stored values are written as they are, with NWB's ``conversion``/``offset``.
 
@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceFormatError
-from ..metadata import deep_update, shipped_metadata_dir
+from ..metadata.assembly import deep_update
 from ..readers.channel_map import read_channel_map_csv
+from ..resources import shipped_metadata_dir
 from .binary_recording import InterleavedBinaryRecordingInterface
 
 #: Intan RHD2000 amplifier step: 0.195 µV per count, 0 V at count 32768 (uint16).

@@ -1,7 +1,7 @@
 """Ground truth detected on a juxtacellular trace (SPE-2 ships none): one ``units`` row, marked as this tool's.
 
 The trace is one channel of a headerless binary (the Intan ADC file in SPE-2), read block by block by
-:func:`nwb_conversions.spike_detection.detect_spikes`. The detection parameters come from the metadata block
+:func:`nwb_conversions.analysis.spike_detection.detect_spikes`. The detection parameters come from the metadata block
 ``JuxtaSpikeDetection`` (``--metadata`` can change them per session); the unit records them as columns.
 """
 
@@ -13,9 +13,9 @@ from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
 
 from .. import __version__
-from ..metadata import deep_update
+from ..analysis.spike_detection import DetectionParameters, DetectionResult, detect_spikes
+from ..metadata.assembly import deep_update
 from ..readers.binary import open_interleaved_binary
-from ..spike_detection import DetectionParameters, DetectionResult, detect_spikes
 from .stub import first_seconds
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 

@@ -13,9 +13,9 @@ from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
 from pynwb.icephys import CurrentClampSeries, VoltageClampSeries
 
-from ..metadata import deep_update
+from ..metadata.assembly import deep_update
 from ..readers.binary import open_interleaved_binary
-from ..writing import StreamedArray
+from ..writing.hdf5 import StreamedArray
 from .electrodes import get_or_create_device
 from .schemas import DEVICE_SCHEMA, INTRACELLULAR_ELECTRODE_SCHEMA, named_block
 from .stub import first_seconds

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceFormatError
-from ..metadata import deep_update
+from ..metadata.assembly import deep_update
 from ..readers.channel_map import read_channel_map_csv, read_kilosort_channel_map
 from .binary_recording import InterleavedBinaryRecordingInterface
 

@@ -14,7 +14,7 @@ Mapping
   start + ``stim.durations``, ``power_in_mW`` = ``stim.powerMW`` (calibrated power at the tip), ``wavelength_in_nm``
   = NaN unless the metadata gives one, ``optogenetic_sites`` = the emitter's row, plus ``emission_site_id``.
 - Emitter ids: 0- or 1-based is decided from the session's ids
-  (:func:`nwb_conversions.readers.np_opto.emission_site_base`), unless the metadata sets ``emission_site_id_base``.
+  (:func:`nwb_conversions.layouts.np_opto.session.emission_site_base`), unless the metadata sets ``emission_site_id_base``.
 - ``laser_calibration.json`` and ``calibration.json`` beside the sessions, and the session's ``session.json``, are
   kept verbatim in ``scratch`` (their schema is not documented, so nothing is read out of the calibration).
 """
@@ -36,9 +36,7 @@ from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
 
 from ..errors import SourceFormatError
-from ..metadata import deep_update
-from ..readers.alf import read_json_object
-from ..readers.np_opto import (
+from ..layouts.np_opto.session import (
     EMITTER_PITCH_UM,
     FIRST_EMITTER_FROM_TIP_UM,
     NUM_EMITTERS,
@@ -49,6 +47,8 @@ from ..readers.np_opto import (
     read_stimulation,
     session_folder,
 )
+from ..metadata.assembly import deep_update
+from ..readers.alf import read_json_object
 from .schemas import named_block
 
 NOT_DOCUMENTED = "not documented in the release"

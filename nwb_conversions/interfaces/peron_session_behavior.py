@@ -25,10 +25,10 @@ from pynwb import NWBFile, TimeSeries
 from pynwb.behavior import BehavioralTimeSeries
 from pynwb.event import EventsTable, TimestampVectorData
 
-from ..readers.ssc11_behavior import read_behavior
-from ..readers.ssc11_imaging import frame_times
-from ..readers.ssc11_struct import load_session_struct
-from ..writing import StreamedArray
+from ..layouts.ssc11.behavior import read_behavior
+from ..layouts.ssc11.imaging import frame_times
+from ..layouts.ssc11.struct import load_session_struct
+from ..writing.hdf5 import StreamedArray
 from .stub import STUB_SECONDS
 from .time_basis import time_basis
 

@@ -32,11 +32,11 @@ from pynwb import NWBFile
 from pynwb.event import EventsTable, TimestampVectorData
 from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation, OpticalChannel
 
-from ..metadata import deep_update
-from ..readers.ssc11_imaging import IMAGE_SIZE, PlaneTraces, read_calcium_imaging
-from ..readers.ssc11_layout import read_ablation_file
-from ..readers.ssc11_struct import load_session_struct
-from ..writing import StreamedArray
+from ..layouts.ssc11.imaging import IMAGE_SIZE, PlaneTraces, read_calcium_imaging
+from ..layouts.ssc11.release import read_ablation_file
+from ..layouts.ssc11.struct import load_session_struct
+from ..metadata.assembly import deep_update
+from ..writing.hdf5 import StreamedArray
 from .electrodes import get_or_create_device
 from .schemas import DEVICE_SCHEMA, named_block
 from .stub import STUB_SECONDS

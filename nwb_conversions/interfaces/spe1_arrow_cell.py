@@ -4,7 +4,7 @@ Adds the preprocessed segments as one filtered ``ElectricalSeries`` in ``process
 conversion 1e-6, on the raw recording's clock: starting time = first ``sample_id`` / rate), the train/test split as a
 ``TimeIntervals`` table, the electrodes (``templates.npz`` geometry, bad and ground-truth channels), the ground-truth
 unit (spikes from ``cit``/``ctt``, the mean template, its location) and the patch trace of ``patch.npz`` on its own
-timestamps. Everything large is streamed (:class:`~nwb_conversions.writing.StreamedArray`).
+timestamps. Everything large is streamed (:class:`~nwb_conversions.writing.hdf5.StreamedArray`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from pynwb.ecephys import ElectricalSeries, FilteredEphys
 from pynwb.epoch import TimeIntervals
 
 from ..errors import SourceFormatError
-from ..metadata import deep_update
-from ..readers.arrow_segments import SegmentedRecording, check_contiguous, index_segments
-from ..readers.benchmark_cell import patch_clock_offset, read_conversion_metadata, read_patch, read_templates
+from ..layouts.spe1_arrow.segments import SegmentedRecording, check_contiguous, index_segments
+from ..layouts.spe1_arrow.side_files import patch_clock_offset, read_conversion_metadata, read_patch, read_templates
+from ..metadata.assembly import deep_update
 from ..readers.channel_map import read_channel_map_csv
 from ..readers.dataset_dict import dataset_dict_splits
-from ..writing import StreamedArray
+from ..writing.hdf5 import StreamedArray
 from .binary_recording import EXTRACELLULAR_METADATA_SCHEMA
 from .electrodes import get_or_create_device
 from .juxtacellular_trace import ICEPHYS_METADATA_SCHEMA, SERIES_TYPES

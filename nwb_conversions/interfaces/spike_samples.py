@@ -9,7 +9,7 @@ from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
 
 from ..errors import SourceFormatError
-from ..metadata import deep_update
+from ..metadata.assembly import deep_update
 from ..readers.npy import read_npy_vector
 from .stub import STUB_SECONDS
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit

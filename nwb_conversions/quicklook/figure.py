@@ -42,7 +42,7 @@ def draw_quicklook(nwbfile, *, nwbfile_path=None, report=None) -> LaidOutFigure:
 @contextmanager
 def open_nwbfile(nwbfile_path: Path):
     """Open an NWB file (HDF5, or a Zarr folder) for lazy reading; refuse what is not one in one line."""
-    from ..validation import check_readable_nwb
+    from ..publishing.gate import check_readable_nwb
 
     if nwbfile_path.is_dir() and (nwbfile_path / ".zgroup").is_file():
         from hdmf_zarr.nwb import NWBZarrIO as reader
@@ -135,7 +135,7 @@ def write_quicklook(
     check_png_path(png_path, nwbfile_path)
     with open_nwbfile(nwbfile_path) as nwbfile:
         if report is None and inspect and not nwbfile_path.is_dir():
-            from ..validation import inspect_file
+            from ..publishing.gate import inspect_file
 
             report = inspect_file(nwbfile_path, missing_subject_fields=text.missing_subject_fields(nwbfile))
         drawn = draw_quicklook(nwbfile, nwbfile_path=nwbfile_path, report=report)

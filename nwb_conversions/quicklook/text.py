@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..metadata import missing_dandi_subject_fields
+from ..metadata.assembly import missing_dandi_subject_fields
 from .layout import FONT_SIZE, Panel
 from .reading import find_objects, object_path
 
@@ -15,7 +15,7 @@ LINE_CHARACTERS = 190
 #: Series listed under "holds".
 SERIES_LISTED = 8
 #: What our converters write in the notes when the session start time is a placeholder
-#: (:func:`nwb_conversions.metadata.placeholder_note`).
+#: (:func:`nwb_conversions.metadata.assembly.placeholder_note`).
 PLACEHOLDER_MARK = "is a placeholder"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..metadata import shipped_metadata_dir
+from ..resources import shipped_metadata_dir
 from . import planted_spike_indices, spike_waveform, write_sample_metadata
 
 NUM_CHANNELS = 384

@@ -189,7 +189,7 @@ def write_spe1_arrow_cell(
 
 def _channel_map_positions() -> np.ndarray:
     """The SPE-1 channel map the project ships, ``(384, 2)`` µm."""
-    from ..metadata import shipped_metadata_dir
+    from ..resources import shipped_metadata_dir
 
     return np.loadtxt(shipped_metadata_dir() / "spe1_channel_map.csv", delimiter=",")[:, 1:]
 

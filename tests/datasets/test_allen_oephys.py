@@ -9,8 +9,8 @@ import pytest
 import yaml
 from pynwb import NWBHDF5IO
 
+from nwb_conversions.publishing.gate import inspect_file
 from nwb_conversions.samples.allen_oephys import write_allen_oephys_recording, write_sample
-from nwb_conversions.validation import inspect_file
 
 SHORT = dict(duration_s=4.0, num_spikes=8)
 

@@ -12,7 +12,7 @@ import pytest
 
 from nwb_conversions.conversion import convert_session
 from nwb_conversions.datasets import registered_datasets
-from nwb_conversions.metadata import load_yaml_mapping
+from nwb_conversions.metadata.assembly import load_yaml_mapping
 
 DATASET_KEYS = sorted(registered_datasets())
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from pynwb import NWBHDF5IO
 
+from nwb_conversions.publishing.gate import inspect_file
 from nwb_conversions.samples.np_opto import (
     ACTIVATED,
     DEFAULT_SESSION_ID,
@@ -21,7 +22,6 @@ from nwb_conversions.samples.np_opto import (
     write_np_opto_session,
     write_sample,
 )
-from nwb_conversions.validation import inspect_file
 
 from ..pickle_payloads import payload_npy_bytes
 
@@ -42,7 +42,7 @@ def convert(run_cli, session, output, *extra):
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     """``convert-to-nwb example np-opto``: the default sample (README layout) converted once, through the gate."""
-    from nwb_conversions.cli import main
+    from nwb_conversions.cli.main import main
 
     folder = tmp_path_factory.mktemp("np_opto")
     assert main(["example", "np-opto", "--output-dir", str(folder)]) == 0

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pynwb import NWBHDF5IO
 
-from nwb_conversions.validation import inspect_file
+from nwb_conversions.publishing.gate import inspect_file
 
 from ..spe1_helpers import SUBJECT_YAML, assert_one_line_error, sample_release
 

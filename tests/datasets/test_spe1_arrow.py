@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from pynwb import NWBHDF5IO
 
+from nwb_conversions.publishing.gate import inspect_file
 from nwb_conversions.samples.spe1 import write_spe1_cell
-from nwb_conversions.validation import inspect_file
 
 from ..pickle_payloads import MarkerPayload
 from ..spe1_arrow_helpers import arrow_release, batch_of, read_rows, rows_in_order, write_rows
@@ -32,7 +32,7 @@ def subject_yaml(tmp_path):
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     """The sample cell (ten 0.1 s segments in 3 shards over two splits), converted once with subject facts."""
-    from nwb_conversions.cli import main
+    from nwb_conversions.cli.main import main
 
     tmp_path = tmp_path_factory.mktemp("spe1_arrow")
     cell_dir, _ = arrow_release(tmp_path)

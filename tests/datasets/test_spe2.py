@@ -11,9 +11,9 @@ from pynwb import NWBHDF5IO
 
 from nwb_conversions.conversion import convert_session
 from nwb_conversions.datasets.spe2 import DATASET
-from nwb_conversions.metadata import shipped_metadata_dir
+from nwb_conversions.publishing.gate import inspect_file
+from nwb_conversions.resources import shipped_metadata_dir
 from nwb_conversions.samples.spe2 import LAYOUTS, readme_values, write_readme_docx, write_spe2_pair
-from nwb_conversions.validation import inspect_file
 
 SUBJECT_YAML = "Subject:\n  subject_id: rat-spe2\n  sex: U\n  age: P60D\n"
 RATE = 30_000

@@ -11,6 +11,7 @@ from pynwb import NWBHDF5IO
 from scipy.io import loadmat
 
 from nwb_conversions.datasets import registered_datasets
+from nwb_conversions.publishing.gate import inspect_file
 from nwb_conversions.samples.matlab_files import write_mat_v5
 from nwb_conversions.samples.ssc11 import (
     build_session_struct,
@@ -19,13 +20,12 @@ from nwb_conversions.samples.ssc11 import (
     write_sample,
     write_session_file,
 )
-from nwb_conversions.validation import inspect_file
 
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     """The same sample written as v5 and as v7.3, each converted through the command line (the gate: below)."""
-    from nwb_conversions.cli import main
+    from nwb_conversions.cli.main import main
 
     results = {}
     for version in ("5", "7.3"):

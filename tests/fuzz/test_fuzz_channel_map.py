@@ -8,11 +8,7 @@ import random
 
 import numpy as np
 
-from nwb_conversions.readers.channel_map import (
-    PLAUSIBLE_COORDINATE_UM,
-    read_channel_map_csv,
-    read_kilosort_channel_map,
-)
+from nwb_conversions.readers.channel_map import PLAUSIBLE_COORDINATE_UM, read_channel_map_csv, read_kilosort_channel_map
 
 from ..readers.bad_sources import NUM_MAP_CHANNELS, channel_positions, mat_v5_bytes, write_mat_v73
 from .harness import fuzz_bytes, fuzz_generated

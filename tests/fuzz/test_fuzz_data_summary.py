@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from nwb_conversions.readers.data_summary import PLAUSIBLE_RANGES, PLAUSIBLE_YEARS, read_cell_facts
+from nwb_conversions.layouts.spe1.data_summary import PLAUSIBLE_RANGES, PLAUSIBLE_YEARS, read_cell_facts
 
 from ..readers.bad_sources import DATA_SUMMARY_CSV, data_summary_rows, xlsx_bytes
 from .harness import fuzz_bytes, fuzz_generated, random_number_text, rezip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from nwb_conversions.readers.expt_meta import PLAUSIBLE_CHANNELS, PLAUSIBLE_SAMPLES, read_expt_meta
+from nwb_conversions.layouts.spe1.expt_meta import PLAUSIBLE_CHANNELS, PLAUSIBLE_SAMPLES, read_expt_meta
 
 from ..readers.bad_sources import EXPT_META_TEXT
 from .harness import fuzz_bytes, fuzz_generated, random_number_text

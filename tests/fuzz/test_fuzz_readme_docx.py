@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from nwb_conversions.readers.readme_docx import PLAUSIBLE_RANGES, read_readme_docx
+from nwb_conversions.layouts.spe2.readme_docx import PLAUSIBLE_RANGES, read_readme_docx
 
 from ..readers.bad_sources import docx_bytes, readme_docx_values
 from .harness import fuzz_bytes, fuzz_generated, random_number_text, rezip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from nwb_conversions.metadata import check_user_metadata, load_yaml_mapping, normalize_for_schema
+from nwb_conversions.metadata.assembly import check_user_metadata, load_yaml_mapping, normalize_for_schema
 from nwb_conversions.readers.yaml_metadata import MAX_EXPANDED_NODES
 
 from ..readers.bad_sources import METADATA_YAML

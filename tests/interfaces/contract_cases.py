@@ -23,7 +23,7 @@ from nwb_conversions.interfaces import (
     SpikeSamplesInterface,
     SyncChannelInterface,
 )
-from nwb_conversions.metadata import shipped_metadata_dir
+from nwb_conversions.resources import shipped_metadata_dir
 
 
 def _spe1_cell(folder: Path) -> Path:

@@ -16,8 +16,8 @@ from neuroconv.tools.testing.data_interface_mixins import DataInterfaceTestMixin
 from pynwb import read_nwb
 
 from nwb_conversions import interfaces
-from nwb_conversions.metadata import normalize_for_schema
-from nwb_conversions.writing import write_nwbfile
+from nwb_conversions.metadata.assembly import normalize_for_schema
+from nwb_conversions.writing.hdf5 import write_nwbfile
 
 from .contract_cases import CASES
 

@@ -7,7 +7,7 @@ from pynwb import NWBHDF5IO
 from nwb_conversions.conversion import convert_session
 from nwb_conversions.datasets.spe1 import DATASET as SPE1
 from nwb_conversions.interfaces.neuropixels_binary import REFERENCE_SITES
-from nwb_conversions.metadata import shipped_metadata_dir
+from nwb_conversions.resources import shipped_metadata_dir
 
 from ..spe1_helpers import SUBJECT_YAML, read_npx, sample_release
 

@@ -17,13 +17,13 @@ import pytest
 
 from nwb_conversions.errors import SourceFormatError
 from nwb_conversions.interfaces.spike_samples import SpikeSamplesInterface
-from nwb_conversions.metadata import check_user_metadata, load_yaml_mapping
+from nwb_conversions.layouts.allen_oephys.recording import read_oephys_recording
+from nwb_conversions.layouts.spe1.data_summary import read_cell_facts
+from nwb_conversions.layouts.spe1.expt_meta import read_expt_meta
+from nwb_conversions.layouts.spe2.readme_docx import read_readme_docx
+from nwb_conversions.metadata.assembly import check_user_metadata, load_yaml_mapping
 from nwb_conversions.readers import npy, source_access
-from nwb_conversions.readers.allen_oephys_h5 import read_oephys_recording
 from nwb_conversions.readers.channel_map import read_channel_map_csv, read_kilosort_channel_map
-from nwb_conversions.readers.data_summary import read_cell_facts
-from nwb_conversions.readers.expt_meta import read_expt_meta
-from nwb_conversions.readers.readme_docx import read_readme_docx
 
 from .bad_sources import (
     DATA_SUMMARY_CSV,

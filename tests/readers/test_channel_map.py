@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from nwb_conversions.errors import SourceFormatError
-from nwb_conversions.metadata import shipped_metadata_dir
 from nwb_conversions.readers.channel_map import read_channel_map_csv, read_kilosort_channel_map
+from nwb_conversions.resources import shipped_metadata_dir
 from nwb_conversions.samples.spe1 import write_channel_map_mat
 
 

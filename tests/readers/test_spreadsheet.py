@@ -4,8 +4,8 @@ import warnings
 from pathlib import Path
 
 from nwb_conversions.datasets.spe1 import read_cell_facts
-from nwb_conversions.metadata import shipped_metadata_dir
 from nwb_conversions.readers.spreadsheet import read_table_rows
+from nwb_conversions.resources import shipped_metadata_dir
 
 REAL_DATA_SUMMARY = Path(__file__).parent.parent / "data" / "spe1_Data Summary.xlsx"
 

@@ -16,10 +16,10 @@ import re
 from pathlib import Path
 
 from ...interfaces import SpikeSamplesInterface
-from ...metadata import assemble_metadata
+from ...layouts.spe1.data_summary import CELL_KEYS, PATCH_TYPES, parse_patch_type, read_cell_facts
+from ...layouts.spe1.expt_meta import check_binaries_against_expt_meta
+from ...metadata.assembly import assemble_metadata
 from ...readers.channel_map import degenerate_geometry_note
-from ...readers.data_summary import CELL_KEYS, PATCH_TYPES, parse_patch_type, read_cell_facts
-from ...readers.expt_meta import check_binaries_against_expt_meta
 from ...readers.session_files import find_session_file
 from ...readers.trace_checks import non_finite_note
 from .. import Conversion, Dataset, natural_key, release_root_folder

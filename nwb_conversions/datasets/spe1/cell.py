@@ -8,9 +8,10 @@ from pathlib import Path
 
 from ...errors import MetadataError, SourceFormatError
 from ...interfaces.neuropixels_binary import SAMPLING_FREQUENCY
-from ...metadata import deep_update, placeholder_note, shipped_metadata_dir
-from ...readers.data_summary import PATCH_RATE_COLUMN, data_summary_path, read_cell_facts
+from ...layouts.spe1.data_summary import PATCH_RATE_COLUMN, data_summary_path, read_cell_facts
+from ...metadata.assembly import deep_update, placeholder_note
 from ...readers.session_files import find_session_file
+from ...resources import shipped_metadata_dir
 from .converter import PATCH_RATE_TOLERANCE, PLACEHOLDER_TIMEZONE, SPE1Converter
 
 
@@ -53,7 +54,7 @@ def cell_facts(cell_id: str, release_root: Path, user_metadata: dict) -> tuple[d
     Returns
     -------
     facts : dict
-        :data:`~nwb_conversions.readers.data_summary.CELL_KEYS` facts; ``patch_type`` is always present.
+        :data:`~nwb_conversions.layouts.spe1.data_summary.CELL_KEYS` facts; ``patch_type`` is always present.
     summary : Path
         The Data Summary that was read.
 

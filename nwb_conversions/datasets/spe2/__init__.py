@@ -2,13 +2,13 @@
 
 Files (copies may carry ``-002``-style suffixes): ``amplifier<YYYY-MM-DDTHH_MM_SS>.bin`` (the 32- or 128-channel
 polytrode), ``adc<YYYY-MM-DDTHH_MM_SS>.bin`` (the Intan auxiliary ADC inputs, the juxtacellular amplifier on one of
-them) and ``READ ME.docx`` (dtypes, channel counts, scaling; see :mod:`nwb_conversions.readers.readme_docx`).
+them) and ``READ ME.docx`` (dtypes, channel counts, scaling; see :mod:`nwb_conversions.layouts.spe2.readme_docx`).
 Without a ``READ ME.docx`` the common format is assumed and the channel count taken from the file sizes
-(:mod:`nwb_conversions.readers.spe2_layout`); the file's notes say so.
+(:mod:`nwb_conversions.layouts.spe2.inferred_format`); the file's notes say so.
 
 Both files come from the same Intan board, so they share the sample clock: the ADC must hold as many samples as the
 amplifier. The spike times of the juxtacellular cell are not in the release; they are detected on the ADC trace
-(:mod:`nwb_conversions.spike_detection`) and written as one ``units`` row marked as this tool's.
+(:mod:`nwb_conversions.analysis.spike_detection`) and written as one ``units`` row marked as this tool's.
 
 Session start: the amplifier file's timestamp (the lab's "cell capture time", the acquisition software's clock).
 The release does not document the time zone, so the clock time is stored labelled UTC **[assumption]**, and the
@@ -26,10 +26,10 @@ from ...errors import SourceFormatError
 from ...interfaces.intan_amplifier_binary import IntanAmplifierBinaryInterface
 from ...interfaces.juxtacellular_spikes import JuxtacellularSpikeDetectionInterface
 from ...interfaces.juxtacellular_trace import JuxtacellularTraceInterface
-from ...metadata import assemble_metadata
-from ...readers.readme_docx import read_readme_docx
+from ...layouts.spe2.inferred_format import infer_common_format
+from ...layouts.spe2.readme_docx import read_readme_docx
+from ...metadata.assembly import assemble_metadata
 from ...readers.session_files import find_session_file
-from ...readers.spe2_layout import infer_common_format
 from .. import Conversion, Dataset, natural_key, release_root_folder
 from ..catalog import catalog_entry
 from .pair import (

@@ -6,11 +6,11 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ...analysis.spike_detection import DetectionParameters
 from ...errors import SourceFormatError
 from ...interfaces.juxtacellular_spikes import JuxtacellularSpikeDetectionInterface
-from ...readers.readme_docx import RecordingParameters
+from ...layouts.spe2.readme_docx import RecordingParameters
 from ...readers.session_files import find_session_file
-from ...spike_detection import DetectionParameters
 
 #: The timestamp in the binaries' names, e.g. ``2014-11-25T23_00_08``.
 TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}"

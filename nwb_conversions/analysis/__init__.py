@@ -1,0 +1,1 @@
+"""Analyses a conversion runs on the source data: juxtacellular spike detection, optogenetic response."""

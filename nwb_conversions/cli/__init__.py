@@ -1,0 +1,1 @@
+"""The ``convert-to-nwb`` command."""

@@ -1,0 +1,1 @@
+"""Neuropixels Opto (Steinmetz lab): one ALF session folder."""

@@ -1,0 +1,317 @@
+"""Preprocessed recording segments stored as Arrow rows (the SPE-1 Arrow re-packaging), read with pyarrow alone.
+
+Each row of a shard is one segment: ``sample_id`` (zero-padded sample index of the segment's start on the
+recording's clock), ``cp`` (``list<list<float32>>``, channels × samples, µV), and ground-truth spikes ``cit`` (unit
+index) / ``ctt`` (ms within the segment) per channel. :func:`index_segments` walks the shards once, touching only
+offsets and the small spike columns; :class:`SegmentedRecording` then reads samples × channels blocks lazily.
+
+Reading: a shard is memory-mapped and its record batches opened zero-copy, which gives, from Arrow's flat buffers,
+where each row's ``cp`` values lie in the file: one float32 run, channel after channel, T samples each. A block of
+samples ``[a, b)`` of every channel is then read with positioned file reads of exactly those bytes (384 runs of
+``b - a`` values) into a ``(b - a, channels)`` array. Slicing the memory map itself would be simpler, but the pages
+it touches stay resident and the kernel maps around each access: a 46 MB second of a 138 MB row mapped ~130 MB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from ...errors import SourceFormatError
+from ...readers.lazy_rows import LazyRows
+
+#: The columns of a segment row and the Arrow types they must have (list or large_list at each level).
+SEGMENT_COLUMNS = {
+    "sample_id": "string",
+    "cp": "list<list<float32>>",
+    "cit": "list<list<int32>>",
+    "ctt": "list<list<float64>>",
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One row: where it is stored, the samples it covers, and its ground-truth spikes.
+
+    Attributes
+    ----------
+    split : str
+        ``train`` or ``test``.
+    shard : Path
+    batch, row : int
+        The record batch within the shard's stream, and the row within the batch.
+    start_sample : int
+        ``sample_id``: the segment's first sample on the recording's clock.
+    num_samples : int
+        ``T``: samples per channel.
+    values_offset : int
+        Byte offset in the shard of the row's first ``cp`` value (channel 0, sample 0); channel ``c`` starts
+        ``c × T × 4`` bytes later.
+    spike_channels, spike_units : numpy.ndarray
+        The channel each spike is listed on, and its unit index (``cit``).
+    spike_times_ms : numpy.ndarray
+        ``ctt``: spike times in ms from the segment's start.
+    """
+
+    split: str
+    shard: Path
+    batch: int
+    row: int
+    start_sample: int
+    num_samples: int
+    values_offset: int
+    spike_channels: np.ndarray
+    spike_units: np.ndarray
+    spike_times_ms: np.ndarray
+
+    @property
+    def stop_sample(self) -> int:
+        """One past the segment's last sample."""
+        return self.start_sample + self.num_samples
+
+
+def _is_nested_list_of(arrow_type: pa.DataType, predicate) -> bool:
+    """True for ``list<list<x>>`` (list or large_list at each level) with ``predicate(x)``."""
+    for _ in range(2):
+        if not (pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)):
+            return False
+        arrow_type = arrow_type.value_type
+    return predicate(arrow_type)
+
+
+def check_schema(schema: pa.Schema, shard: Path) -> None:
+    """Refuse a shard without the segment columns, or with other types."""
+    expected = f"Arrow columns {', '.join(f'{name} {kind}' for name, kind in SEGMENT_COLUMNS.items())}"
+    checks = {
+        "sample_id": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t),
+        "cp": lambda t: _is_nested_list_of(t, pa.types.is_float32),
+        "cit": lambda t: _is_nested_list_of(t, pa.types.is_integer),
+        "ctt": lambda t: _is_nested_list_of(t, pa.types.is_floating),
+    }
+    for name, check in checks.items():
+        if name not in schema.names:
+            raise SourceFormatError(shard, f"no '{name}' column (columns: {', '.join(schema.names)})", expected)
+        if not check(schema.field(name).type):
+            raise SourceFormatError(shard, f"'{name}' is {schema.field(name).type}", expected)
+
+
+def _offsets(array) -> np.ndarray:
+    """A list array's offsets as int64 numpy (absolute into ``array.values``)."""
+    return array.offsets.to_numpy().astype(np.int64)
+
+
+def _sample_id(value, shard: Path, row: int) -> int:
+    """Parse ``sample_id``: a zero-padded decimal sample index (or an integer)."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit():
+        raise SourceFormatError(shard, f"row {row}: sample_id is {value!r}", "a zero-padded sample index such as '000300000'")
+    return int(text)
+
+
+def channel_layout(cp, row: int, shard: Path, num_channels: int) -> tuple[int, int]:
+    """Return ``(first value index, samples per channel)`` of row ``row``'s ``cp``, checking its shape.
+
+    Raises
+    ------
+    SourceFormatError
+        If the row has another channel count, channels of different lengths, or missing values.
+    """
+    outer = _offsets(cp)
+    first_channel, stop_channel = outer[row], outer[row + 1]
+    channels = int(stop_channel - first_channel)
+    if cp.is_null().to_numpy(zero_copy_only=False)[row] or channels != num_channels:
+        raise SourceFormatError(
+            shard, f"row {row}: cp has {channels} channels", f"{num_channels} channels of equal length per row"
+        )
+    inner = _offsets(cp.values)[first_channel : stop_channel + 1]
+    lengths = np.diff(inner)
+    if lengths.min() != lengths.max() or lengths[0] == 0:
+        raise SourceFormatError(
+            shard,
+            f"row {row}: cp channels hold {lengths.min()} to {lengths.max()} samples",
+            f"{num_channels} non-empty channels of equal length per row",
+        )
+    return int(inner[0]), int(lengths[0])
+
+
+def _row_spikes(batch: pa.RecordBatch, row: int, shard: Path, num_channels: int):
+    """The ``cit``/``ctt`` spikes of one row: channels, unit indices and ms, with matching per-channel lengths."""
+    per_column = {}
+    for name in ("cit", "ctt"):
+        column = batch.column(name)
+        outer = _offsets(column)
+        if outer[row + 1] - outer[row] != num_channels:
+            raise SourceFormatError(
+                shard, f"row {row}: {name} lists {outer[row + 1] - outer[row]} channels", f"{num_channels}, like cp"
+            )
+        inner = _offsets(column.values)[outer[row] : outer[row + 1] + 1]
+        values = column.values.values.slice(inner[0], inner[-1] - inner[0])
+        if values.null_count:
+            raise SourceFormatError(shard, f"row {row}: {name} holds missing values", "numbers only")
+        per_column[name] = (np.diff(inner), values.to_numpy(zero_copy_only=False))
+    (cit_lengths, units), (ctt_lengths, times) = per_column["cit"], per_column["ctt"]
+    if not np.array_equal(cit_lengths, ctt_lengths):
+        channel = int(np.flatnonzero(cit_lengths != ctt_lengths)[0])
+        raise SourceFormatError(
+            shard,
+            f"row {row}: channel {channel} has {cit_lengths[channel]} cit but {ctt_lengths[channel]} ctt entries",
+            "one unit index (cit) per spike time (ctt) on every channel",
+        )
+    channels = np.repeat(np.arange(num_channels), cit_lengths)
+    return channels, units.astype(np.int64), times.astype(np.float64)
+
+
+def _file_offset(values: pa.Array, first_value: int, map_address: int, shard: Path) -> int:
+    """Byte offset in the mapped file of ``values[first_value]`` (a float32 array backed by the map)."""
+    if values.null_count:
+        raise SourceFormatError(shard, "cp holds missing values", "float32 values only")
+    return values.buffers()[1].address - map_address + (values.offset + first_value) * values.type.byte_width
+
+
+def index_shard(shard: Path, split: str, *, num_channels: int) -> list[Segment]:
+    """Read the layout of every row of one shard (offsets, ``sample_id``, spikes), not its samples."""
+    try:
+        with pa.memory_map(str(shard)) as source:
+            map_address, map_size = source.read_buffer(1).address, source.size()
+            source.seek(0)
+            reader = pa.ipc.open_stream(source)
+            check_schema(reader.schema, shard)
+            segments = []
+            row_number = 0
+            for batch_index, batch in enumerate(reader):
+                cp = batch.column("cp")
+                sample_ids = batch.column("sample_id").to_pylist()
+                for row in range(batch.num_rows):
+                    first_value, num_samples = channel_layout(cp, row, shard, num_channels)
+                    offset = _file_offset(cp.values.values, first_value, map_address, shard)
+                    if not 0 <= offset <= map_size - num_channels * num_samples * 4:
+                        raise SourceFormatError(
+                            shard, f"row {row}: cp values are not stored in the file as they are read (a compressed "
+                            "or byte-swapped IPC stream)", "uncompressed little-endian Arrow IPC streams, as "
+                            "datasets' save_to_disk writes them",
+                        )
+                    channels, units, times = _row_spikes(batch, row, shard, num_channels)
+                    segments.append(
+                        Segment(split, shard, batch_index, row, _sample_id(sample_ids[row], shard, row_number),
+                                num_samples, offset, channels, units, times)
+                    )
+                    row_number += 1
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+        raise SourceFormatError(
+            shard, f"not a readable Arrow IPC stream ({' '.join(str(exc).split())})", "an Arrow IPC stream shard"
+        ) from None
+    return segments
+
+
+def index_segments(shards_by_split: dict[str, list[Path]], *, num_channels: int) -> list[Segment]:
+    """Index every row of every split and order them by ``sample_id`` (check them with :func:`check_contiguous`).
+
+    Raises
+    ------
+    SourceFormatError
+        On a malformed shard, or no rows at all.
+    """
+    segments = [
+        segment
+        for split, shards in shards_by_split.items()
+        for shard in shards
+        for segment in index_shard(shard, split, num_channels=num_channels)
+    ]
+    if not segments:
+        raise SourceFormatError(next(iter(shards_by_split.values()))[0].parent.parent, "no segment rows",
+                                "at least one row in the shards")
+    return sorted(segments, key=lambda segment: segment.start_sample)
+
+
+def check_contiguous(segments: list[Segment]) -> None:
+    """Segments in ``sample_id`` order must tile one span: each starts where the previous one ends.
+
+    Raises
+    ------
+    SourceFormatError
+        Naming the first segment that overlaps its predecessor or leaves a gap after it.
+    """
+    for previous, segment in zip(segments, segments[1:]):
+        if segment.start_sample != previous.stop_sample:
+            problem = "overlaps" if segment.start_sample < previous.stop_sample else "leaves a gap after"
+            raise SourceFormatError(
+                segment.shard,
+                f"the segment at sample_id {segment.start_sample} ({segment.split}) {problem} the one at "
+                f"{previous.start_sample} ({previous.split}, {previous.num_samples} samples, ends at "
+                f"{previous.stop_sample})",
+                "contiguous segments: each sample_id = the previous one + its number of samples",
+            )
+
+
+#: Channels read into one temporary block before being transposed into the output (64 × 1 s = 7.7 MB).
+CHANNELS_PER_READ = 64
+
+
+class SegmentedRecording(LazyRows):
+    """The segments' samples as one lazily read ``(samples, channels)`` float32 array, in ``sample_id`` order.
+
+    Slicing the first axis (``recording[start:stop]``) reads only the rows and samples needed and returns a
+    C-contiguous numpy array; :meth:`head` returns a lazy view of the first samples.
+
+    Parameters
+    ----------
+    segments : list of Segment
+        Contiguous, in order (from :func:`index_segments`).
+    num_channels : int
+    num_samples : int, optional
+        Samples in this view (default: all).
+    """
+
+    dtype = np.dtype("float32")
+
+    def __init__(self, segments: list[Segment], *, num_channels: int, num_samples: int | None = None):
+        self.segments = segments
+        self.num_channels = num_channels
+        lengths = np.array([segment.num_samples for segment in segments], dtype=np.int64)
+        self.segment_starts = np.concatenate([[0], np.cumsum(lengths)])
+        total = int(self.segment_starts[-1])
+        self.num_samples = total if num_samples is None else min(num_samples, total)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.num_samples, self.num_channels)
+
+    def head(self, num_samples: int) -> SegmentedRecording:
+        """A lazy view of the first ``num_samples`` samples."""
+        return SegmentedRecording(self.segments, num_channels=self.num_channels, num_samples=num_samples)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``[start, stop)`` of all channels, ``(n, channels)`` float32."""
+        start, stop = max(0, start), min(stop, self.num_samples)
+        out = np.empty((max(0, stop - start), self.num_channels), dtype=self.dtype)
+        if stop <= start:
+            return out
+        first = int(np.searchsorted(self.segment_starts, start, side="right")) - 1
+        position = start
+        for index in range(first, len(self.segments)):
+            if position >= stop:
+                break
+            segment_start = int(self.segment_starts[index])
+            within_stop = min(stop, int(self.segment_starts[index + 1])) - segment_start
+            within_start = position - segment_start
+            self._copy_samples(self.segments[index], within_start, within_stop, out[position - start :])
+            position = segment_start + within_stop
+        return out
+
+    def _copy_samples(self, segment: Segment, first: int, stop: int, out: np.ndarray) -> None:
+        """Read samples ``[first, stop)`` of one segment into ``out[: stop - first]`` (time × channels), a group
+        of channels at a time, each channel's run with one positioned read."""
+        count = stop - first
+        channel_bytes = segment.num_samples * 4
+        with open(segment.shard, "rb", buffering=0) as stream:
+            for group_start in range(0, self.num_channels, CHANNELS_PER_READ):
+                group = np.empty((min(CHANNELS_PER_READ, self.num_channels - group_start), count), dtype="<f4")
+                for index, row in enumerate(group):
+                    channel = group_start + index
+                    stream.seek(segment.values_offset + channel * channel_bytes + first * 4)
+                    if stream.readinto(row) != row.nbytes:
+                        raise SourceFormatError(segment.shard, "the file ends inside a row", "a complete shard")
+                out[:count, group_start : group_start + len(group)] = group.T

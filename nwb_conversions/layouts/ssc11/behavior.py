@@ -1,0 +1,337 @@
+"""Behaviour and trials of an SSC-11 ``sess`` struct: whisker kinematics, touches, licks, pole in reach, trials.
+
+Every field is optional: a field the struct lacks is skipped and named in a note, never filled in. Field names
+are those of the Peron lab's session class (research notes, imaging_opto.md §1.3–1.4; that the struct keeps them
+is an assumption of the notes):
+
+- time series (``valueMatrix`` rows = whiskers, ``time``, ``timeUnit``): ``whiskerAngleTSA`` (θ),
+  ``whiskerCurvatureTSA`` (κ), ``whiskerCurvatureChangeTSA`` (Δκ);
+- event series (``eventTimes``, optional ``eventTrials`` and ``timeUnit``): ``whiskerBarContactClassifiedESA.esa``
+  ({protraction, retraction} touches; else ``whiskerBarContactESA.esa{1}``, all touches),
+  ``whiskerBarInReachES`` (pole in reach), ``behavESA.esa{k}`` named by ``idStr`` ('Left lick', 'Right lick', ...);
+- trials: ``trialIds``, ``trialStartTimes`` (ms), ``trialTypeMat`` (type × trial, logical), ``trialTypeStr``, and
+  per trial ``trial{t}`` (``endTime``, ``behavParams`` hash with ``polePositionAP``).
+
+Trial types: the lab names them ``HitL``, ``HitR``, ``ErrL``, ``ErrR``, ``NoLickL``, ``NoLickR`` (L/R = the
+correct side). Correctness and the side licked follow from those names (Hit = correct, licked the named side;
+Err = licked the other side; NoLick = no lick); with other names these two columns are left out, with a note.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import SourceFormatError
+from ...readers.matlab import LazyMatlabArray
+from .struct import LoadedSession, TimeUnit, hash_entries, strings, time_unit_of, vector
+
+#: Whisker time series: struct field → (NWB name, description, unit).
+WHISKER_SERIES = {
+    "whiskerAngleTSA": ("WhiskerAngle", "whisker angle θ per tracked whisker (sess.whiskerAngleTSA)", "degrees"),
+    "whiskerCurvatureTSA": (
+        "WhiskerCurvature",
+        "whisker curvature κ per tracked whisker (sess.whiskerCurvatureTSA); the unit is not documented",
+        "unknown",
+    ),
+    "whiskerCurvatureChangeTSA": (
+        "WhiskerCurvatureChange",
+        "change of whisker curvature Δκ from its baseline (sess.whiskerCurvatureChangeTSA); the unit is not documented",
+        "unknown",
+    ),
+}
+
+#: Lick event series of ``behavESA``, by lower-cased ``idStr``.
+LICK_SERIES = {"left lick": "LickLeft", "right lick": "LickRight"}
+
+#: Trial type name → (correct, side licked); L/R in the name is the correct side.
+TRIAL_TYPE_OUTCOMES = {
+    "hitl": (True, "left"),
+    "hitr": (True, "right"),
+    "errl": (False, "right"),
+    "errr": (False, "left"),
+    "nolickl": (False, "none"),
+    "nolickr": (False, "none"),
+}
+
+
+@dataclass
+class ScaledVector:
+    """A lazy 1-D time vector in seconds: a MATLAB vector (maybe on disk) in its time unit."""
+
+    source: object
+    unit: TimeUnit
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (int(np.prod(self.source.shape)),)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.float64)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, selection) -> np.ndarray:
+        if isinstance(self.source, LazyMatlabArray):
+            dataset = self.source.dataset
+            values = dataset[selection, 0] if dataset.shape[1] == 1 else dataset[0, selection]
+        else:
+            values = np.asarray(self.source).reshape(-1)[selection]
+        return self.unit.to_seconds(values)
+
+    def __array__(self, dtype=None, copy=None):
+        return self[:]
+
+
+@dataclass
+class WhiskerSeries:
+    """One whisker time series: data ``(time, whisker)`` (lazy from v7.3 files) and timestamps in seconds."""
+
+    name: str
+    description: str
+    unit: str
+    data: object
+    timestamps: ScaledVector
+    whisker_labels: list
+
+
+@dataclass
+class BehaviorEvents:
+    """Point events: times in seconds (sorted) and, when the struct has them, the trial of each event."""
+
+    name: str
+    description: str
+    times: np.ndarray
+    trials: np.ndarray | None
+
+
+@dataclass
+class TrialTable:
+    """One row per trial. Optional columns are None when the struct does not give them."""
+
+    trial_ids: np.ndarray
+    start_times: np.ndarray
+    stop_times: np.ndarray
+    trial_types: list
+    correct: np.ndarray | None = None
+    lick_side: list | None = None
+    pole_position_ap: np.ndarray | None = None
+
+
+@dataclass
+class Behavior:
+    """Everything behavioural in the struct, and notes on what is missing."""
+
+    whisker_series: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    trials: TrialTable | None = None
+    notes: list = field(default_factory=list)
+
+
+def read_behavior(loaded: LoadedSession, *, session_end: float | None = None) -> Behavior:
+    """Read the behavioural fields of a session struct.
+
+    Parameters
+    ----------
+    loaded : LoadedSession
+    session_end : float, optional
+        The last sample's time (s); the last trial ends there when the struct gives no trial end times.
+
+    Raises
+    ------
+    SourceFormatError
+        A field present but malformed: a time vector of another length than its matrix, trial vectors of
+        mismatched lengths.
+    """
+    file_path, sess = loaded.file_path, loaded.sess
+    behavior = Behavior()
+    name = file_path.name
+    for struct_field, (series_name, description, unit) in WHISKER_SERIES.items():
+        if struct_field in sess:
+            behavior.whisker_series.append(
+                _whisker_series(sess[struct_field], file_path, struct_field, series_name, description, unit)
+            )
+        else:
+            behavior.notes.append(f"{name}: no sess.{struct_field}: no {series_name} series")
+    behavior.events.extend(_touches(sess, file_path, behavior.notes))
+    if isinstance(sess.get("whiskerBarInReachES"), dict):
+        behavior.events.append(
+            _events(sess["whiskerBarInReachES"], file_path, "sess.whiskerBarInReachES", "PoleInReach",
+                    "times the pole came within reach of the whiskers, as sess.whiskerBarInReachES lists them")
+        )
+    else:
+        behavior.notes.append(f"{name}: no sess.whiskerBarInReachES: no PoleInReach events")
+    behavior.events.extend(_behavioral_event_series(sess, file_path, behavior.notes))
+    if "trialStartTimes" in sess:
+        behavior.trials = _trials(sess, file_path, behavior.notes, session_end)
+    else:
+        behavior.notes.append(f"{name}: no sess.trialStartTimes: no trials table")
+    return behavior
+
+
+def _whisker_series(struct, file_path: Path, where: str, name: str, description: str, data_unit: str) -> WhiskerSeries:
+    if not isinstance(struct, dict) or "valueMatrix" not in struct or "time" not in struct:
+        raise SourceFormatError(file_path, f"sess.{where} has no valueMatrix/time", f"sess.{where} as a time series")
+    matrix, time = struct["valueMatrix"], struct["time"]
+    if len(matrix.shape) != 2:
+        raise SourceFormatError(file_path, f"sess.{where}.valueMatrix is not a matrix", "whiskers x time")
+    count = int(np.prod(time.shape))
+    if min(time.shape) > 1 or count != matrix.shape[1]:
+        raise SourceFormatError(
+            file_path,
+            f"sess.{where}.time has {count} entries but sess.{where}.valueMatrix has {matrix.shape[1]} time points",
+            "one time per matrix column",
+        )
+    unit = time_unit_of(struct.get("timeUnit"), file_path, f"sess.{where}.timeUnit")
+    labels = struct.get("idStrs")
+    labels = strings(labels, file_path, f"sess.{where}.idStrs") if labels is not None else []
+    return WhiskerSeries(name, description, data_unit, matrix.T, ScaledVector(time, unit), labels)
+
+
+def _events(struct, file_path: Path, where: str, name: str, description: str) -> BehaviorEvents:
+    if not isinstance(struct, dict) or "eventTimes" not in struct:
+        raise SourceFormatError(file_path, f"{where} has no eventTimes", f"{where} as an event series")
+    unit = time_unit_of(struct.get("timeUnit"), file_path, f"{where}.timeUnit")
+    times = unit.to_seconds(vector(struct["eventTimes"], file_path, f"{where}.eventTimes"))
+    trials = struct.get("eventTrials")
+    if trials is not None and np.size(trials) == times.size:
+        trials = vector(trials, file_path, f"{where}.eventTrials", dtype=np.int64)
+    else:
+        trials = None
+    order = np.argsort(times, kind="stable")
+    return BehaviorEvents(name, description, times[order], None if trials is None else trials[order])
+
+
+def _series_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _touches(sess: dict, file_path: Path, notes: list) -> list[BehaviorEvents]:
+    classified = sess.get("whiskerBarContactClassifiedESA")
+    if isinstance(classified, dict) and "esa" in classified:
+        series = _series_list(classified["esa"])
+        if len(series) != 2:
+            raise SourceFormatError(
+                file_path,
+                f"sess.whiskerBarContactClassifiedESA.esa has {len(series)} series",
+                "two (protraction, retraction touches)",
+            )
+        return [
+            _events(series[0], file_path, "sess.whiskerBarContactClassifiedESA.esa{1}", "TouchProtraction",
+                    "onsets of protraction touches of the whisker on the pole"),
+            _events(series[1], file_path, "sess.whiskerBarContactClassifiedESA.esa{2}", "TouchRetraction",
+                    "onsets of retraction touches of the whisker on the pole"),
+        ]
+    contact = sess.get("whiskerBarContactESA")
+    if isinstance(contact, dict) and "esa" in contact:
+        notes.append(f"{file_path.name}: touches are not classified into protraction/retraction: one Touch series")
+        return [_events(_series_list(contact["esa"])[0], file_path, "sess.whiskerBarContactESA.esa{1}", "Touch",
+                        "onsets of touches of the whisker on the pole")]
+    notes.append(f"{file_path.name}: no sess.whiskerBarContactClassifiedESA or whiskerBarContactESA: no touches")
+    return []
+
+
+def _behavioral_event_series(sess: dict, file_path: Path, notes: list) -> list[BehaviorEvents]:
+    behav = sess.get("behavESA")
+    if not isinstance(behav, dict) or "esa" not in behav:
+        notes.append(f"{file_path.name}: no sess.behavESA: no lick events")
+        return []
+    found, names = [], set()
+    for index, struct in enumerate(_series_list(behav["esa"])):
+        where = f"sess.behavESA.esa{{{index + 1}}}"
+        label = struct.get("idStr", "") if isinstance(struct, dict) else ""
+        label = label if isinstance(label, str) else ""
+        name = LICK_SERIES.get(label.strip().lower()) or _camel_case(label) or f"BehavioralEvent{index + 1}"
+        if name in names:
+            name = f"{name}{index + 1}"
+        names.add(name)
+        found.append(_events(struct, file_path, where, name, f"'{label}' events of sess.behavESA"))
+    missing = [name for name in LICK_SERIES.values() if name not in names]
+    if missing:
+        notes.append(f"{file_path.name}: sess.behavESA has no {' / '.join(missing)} series ('Left lick', 'Right lick')")
+    return found
+
+
+def _camel_case(label: str) -> str:
+    return "".join(word[:1].upper() + word[1:] for word in re.split(r"[^0-9A-Za-z]+", label) if word)
+
+
+def _trials(sess: dict, file_path: Path, notes: list, session_end: float | None) -> TrialTable:
+    name = file_path.name
+    starts = TimeUnit().to_seconds(vector(sess["trialStartTimes"], file_path, "sess.trialStartTimes"))  # ms
+    count = starts.size
+    lengths = {"sess.trialStartTimes": count}
+    trial_ids = np.arange(1, count + 1)
+    if "trialIds" in sess:
+        trial_ids = vector(sess["trialIds"], file_path, "sess.trialIds", dtype=np.int64)
+        lengths["sess.trialIds"] = trial_ids.size
+    type_matrix = sess.get("trialTypeMat")
+    if type_matrix is not None:
+        type_matrix = np.atleast_2d(np.asarray(type_matrix))
+        lengths["sess.trialTypeMat columns"] = type_matrix.shape[1]
+    trial_structs = sess.get("trial")
+    if trial_structs is not None:
+        trial_structs = _series_list(trial_structs)
+        lengths["sess.trial"] = len(trial_structs)
+    if len(set(lengths.values())) != 1:
+        described = ", ".join(f"{key} {value}" for key, value in lengths.items())
+        raise SourceFormatError(file_path, f"the trial fields have mismatched lengths ({described})", "one entry per trial")
+    trial_types = [""] * count
+    correct = lick_side = None
+    if type_matrix is not None and "trialTypeStr" in sess:
+        type_names = strings(sess["trialTypeStr"], file_path, "sess.trialTypeStr")
+        if len(type_names) != type_matrix.shape[0]:
+            raise SourceFormatError(
+                file_path,
+                f"sess.trialTypeMat has {type_matrix.shape[0]} rows but sess.trialTypeStr {len(type_names)} names",
+                "one trial type name per row of sess.trialTypeMat",
+            )
+        flags = type_matrix.astype(bool)
+        trial_types = [";".join(type_names[row] for row in np.flatnonzero(flags[:, trial])) for trial in range(count)]
+        outcomes = [TRIAL_TYPE_OUTCOMES.get(trial_type.lower()) for trial_type in trial_types]
+        if all(outcome is not None for outcome in outcomes):
+            correct = np.array([outcome[0] for outcome in outcomes])
+            lick_side = [outcome[1] for outcome in outcomes]
+        else:
+            notes.append(f"{name}: trial types other than HitL/HitR/ErrL/ErrR/NoLickL/NoLickR (or none): no correct / "
+                         "lick_side columns")
+    else:
+        notes.append(f"{name}: no sess.trialTypeMat / trialTypeStr: trial types are not written")
+    stops = _trial_ends(trial_structs, starts, file_path, notes, session_end)
+    pole = _pole_positions(trial_structs, file_path)
+    if pole is None:
+        notes.append(f"{name}: no trial{{t}}.behavParams polePositionAP: no pole_position_ap column")
+    return TrialTable(trial_ids, starts, stops, trial_types, correct, lick_side, pole)
+
+
+def _trial_ends(trial_structs, starts, file_path: Path, notes: list, session_end: float | None) -> np.ndarray:
+    if trial_structs and all(isinstance(trial, dict) and "endTime" in trial for trial in trial_structs):
+        return np.array([
+            time_unit_of(trial.get("timeUnit"), file_path, "sess.trial{t}.timeUnit").to_seconds(
+                vector(trial["endTime"], file_path, "sess.trial{t}.endTime")[0])
+            for trial in trial_structs
+        ])
+    notes.append(
+        f"{file_path.name}: the struct gives no trial end times: each trial is taken to end where the next starts, "
+        "the last at the session's last sample"
+    )
+    last = max(starts[-1], session_end) if session_end is not None and starts.size else (starts[-1] if starts.size else 0)
+    return np.append(starts[1:], last) if starts.size else starts
+
+
+def _pole_positions(trial_structs, file_path: Path) -> np.ndarray | None:
+    if not trial_structs:
+        return None
+    positions = []
+    for trial in trial_structs:
+        params = trial.get("behavParams") if isinstance(trial, dict) else None
+        entries = hash_entries(params, file_path, "sess.trial{t}.behavParams") if isinstance(params, dict) else {}
+        value = entries.get("polePositionAP")
+        positions.append(float(np.asarray(value).ravel()[0]) if value is not None and np.size(value) else np.nan)
+    positions = np.array(positions)
+    return None if np.all(np.isnan(positions)) else positions

@@ -1,0 +1,338 @@
+"""Fill an empty, chunked HDF5 dataset from a large source array: compress chunks in parallel, write them directly.
+
+The fast path, for datasets whose filter pipeline is the standard HDF5 shuffle + gzip (or gzip alone, or none), is a
+pipeline of three stages that run at the same time, so that none waits on another:
+
+1. a reader thread fills a few preallocated chunk-row buffers (e.g. 1 s × all channels) from the source: through its
+   ``read_into(start, stop, out)`` when it has one (:class:`nwb_conversions.readers.binary.InterleavedBinary`
+   ``readinto``-s the file straight into the buffer), ``read_direct`` for an ``h5py.Dataset``, else by slicing;
+2. a pool of threads pads each chunk of a row to the full chunk shape (edge chunks), byte-shuffles it exactly as
+   HDF5's shuffle filter does and deflates it into a zlib stream with fast encoders (ISA-L, libdeflate or zlib;
+   all release the GIL), which is what HDF5's gzip filter decodes, so every HDF5 reader opens the file without
+   plugins (:mod:`nwb_conversions.writing.encode`);
+3. the calling thread writes the finished chunks in order with ``write_direct_chunk``, bypassing HDF5's own
+   (single-threaded) filters, and hands a row's buffer back to the reader once its last chunk is written. Only
+   this thread ever calls h5py on the output.
+
+Memory is bounded by the row buffers (:func:`row_buffer_count`) and the chunks in flight, flat in the recording's
+length. The encoder is picked from the data: the first chunks are also compressed unshuffled and with a faster
+recipe. The rest of the dataset is stored unshuffled if that came out over 1 % smaller (those chunks carry a filter
+mask that tells HDF5 to skip the shuffle when reading), else with the faster recipe if its chunks were at most 1 %
+larger than the preferred recipe's, else with the preferred recipe. Any other filter pipeline (Blosc/zstd from
+hdf5plugin, fletcher32, ...) is written through h5py's normal path, a chunk row at a time. A failure in the reader,
+a worker or a write cancels the chunks not yet started, stops the reader and re-raises.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import queue
+import sys
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import h5py
+import numpy as np
+
+from .encode import FAST_RECIPE_SIZE_TOLERANCE, ChunkEncoder, direct_chunk_encoder, fast_alternative
+from .recycle import WrittenPageRecycler
+
+#: Environment variable that overrides the number of compression threads (default: the usable CPU cores).
+WORKERS_ENVIRONMENT_VARIABLE = "NWB_CONVERSIONS_WORKERS"
+
+#: Chunks submitted but not yet written, per compression thread (~4 MB each for 1 s × 64 channels of int16): enough
+#: that no thread waits for work while the writer waits for the oldest chunk, on a busy machine too.
+CHUNKS_IN_FLIGHT_PER_WORKER = 3
+
+#: Chunks of the first row compressed both shuffled and unshuffled to choose how to store the dataset.
+PROBE_CHUNKS = 4
+
+#: Unshuffled chunks are chosen only when the probed chunks come out at least this much smaller than shuffled ones:
+#: shuffled is the layout every reader expects, so a negligible gain does not justify the per-chunk filter mask.
+MINIMUM_GAIN_WITHOUT_SHUFFLE = 0.01
+
+
+def default_worker_count() -> int:
+    """Return the number of compression threads: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores."""
+    configured = os.environ.get(WORKERS_ENVIRONMENT_VARIABLE)
+    if configured:
+        return max(1, int(configured))
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def _progress_bar(total: int, description: str, enabled: bool | None):
+    """Return a tqdm bar (bytes) when enabled, or when ``enabled`` is None and stderr is a terminal."""
+    from tqdm.auto import tqdm
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    return tqdm(total=total, unit="B", unit_scale=True, desc=description, disable=not enabled, leave=False)
+
+
+def fill_dataset(
+    dataset: h5py.Dataset,
+    source,
+    *,
+    compression: str = "gzip",
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> None:
+    """Copy ``source`` into ``dataset`` (same shape and dtype), one chunk row at a time.
+
+    Parameters
+    ----------
+    dataset : h5py.Dataset
+        An empty chunked dataset with its filters set.
+    source : array-like
+        Sliceable along the first axis (a lazy reader such as ``InterleavedBinary``, an ``h5py.Dataset``, an array).
+    compression : str
+        The ``--compression`` choice the dataset was created with; picks the encoder and level for gzip.
+    progress : bool, optional
+        Show a progress bar; default: when stderr is a terminal.
+    workers : int, optional
+        Compression threads; default: :func:`default_worker_count`.
+
+    Raises
+    ------
+    ValueError
+        If the shapes of ``dataset`` and ``source`` differ.
+    """
+    if tuple(dataset.shape) != tuple(source.shape):
+        raise ValueError(f"dataset shape {dataset.shape} differs from the source's {source.shape}")
+    total_bytes = int(np.prod(source.shape, dtype=np.int64)) * dataset.dtype.itemsize
+    description = dataset.name.rsplit("/", 2)[-2] if dataset.name.count("/") > 1 else dataset.name
+    encoder = direct_chunk_encoder(dataset, compression)
+    recycler = WrittenPageRecycler.for_h5py_file(dataset.file)  # either way, written pages are recycled
+    with _progress_bar(total_bytes, description, progress) as bar:
+        if encoder is None:
+            _write_through_h5py(dataset, source, bar, recycler)
+        else:
+            fast = fast_alternative(encoder, compression)
+            workers = workers or default_worker_count()
+            _write_chunks_in_parallel(dataset, source, encoder, fast, bar, recycler, workers)
+
+
+def _write_through_h5py(dataset: h5py.Dataset, source, bar, recycler: WrittenPageRecycler) -> None:
+    """Write chunk rows with h5py's normal path (HDF5 applies the filters itself)."""
+    rows_per_write = dataset.chunks[0] if dataset.chunks else 65_536
+    for row_start in range(0, source.shape[0], rows_per_write):
+        rows = source[row_start : row_start + rows_per_write]
+        if not isinstance(rows, np.ndarray) or rows.dtype != dataset.dtype:
+            rows = np.asarray(rows, dtype=dataset.dtype)
+        dataset[row_start : row_start + rows.shape[0]] = rows
+        bar.update(rows.nbytes)
+        recycler.file_grew()
+
+
+def row_buffer_count(chunks_per_row: int, workers: int) -> int:
+    """Chunk-row buffers to preallocate: enough rows in flight to keep every worker busy, plus one being read.
+
+    At least 3 (one being read, one being compressed, one being written out); more when a row holds few chunks
+    (e.g. a 1-D series: one chunk per row), so that ``workers × CHUNKS_IN_FLIGHT_PER_WORKER`` chunks can be in flight.
+    """
+    return max(2, math.ceil(workers * CHUNKS_IN_FLIGHT_PER_WORKER / max(1, chunks_per_row)) + 1)
+
+
+def row_filler(source, dtype: np.dtype) -> Callable[[int, int, np.ndarray], None]:
+    """Return ``fill(start, stop, out)`` copying source rows ``[start, stop)`` into the preallocated ``out``.
+
+    Uses the source's ``read_into(start, stop, out)`` when it has one, ``read_direct`` for an ``h5py.Dataset`` of the
+    same dtype, else first-axis slicing (any array-like: numpy arrays and memory maps, other lazy readers).
+    """
+    if callable(getattr(source, "read_into", None)) and np.dtype(source.dtype) == dtype:
+        return lambda start, stop, out: source.read_into(start, stop, out)
+    if isinstance(source, h5py.Dataset) and source.dtype == dtype:
+        return lambda start, stop, out: source.read_direct(out, np.s_[start:stop], np.s_[0 : stop - start])
+
+    def fill_by_slicing(start: int, stop: int, out: np.ndarray) -> None:
+        rows = np.asarray(source[start:stop])
+        if rows.shape != out.shape:
+            raise ValueError(f"rows {start}:{stop} of the source have shape {rows.shape}; expected {out.shape}")
+        np.copyto(out, rows, casting="unsafe")
+
+    return fill_by_slicing
+
+
+@dataclass
+class _Row:
+    """One chunk row read into a buffer: where it starts, the buffer, and its rows (a view of the buffer)."""
+
+    start: int
+    buffer: np.ndarray
+    rows: np.ndarray
+    chunks_left: int = 0
+
+
+class _RowReader:
+    """A thread that reads chunk rows of ``source`` into a fixed set of buffers, in order, ahead of the writer.
+
+    :meth:`rows` yields them; :meth:`release` hands a buffer back once its row is written; :meth:`stop` ends the
+    thread early. A read error is re-raised from :meth:`rows`.
+    """
+
+    _END = object()
+
+    def __init__(self, source, dtype: np.dtype, rows_per_chunk: int, buffer_count: int):
+        self.fill = row_filler(source, dtype)
+        self.row_count = source.shape[0]
+        self.rows_per_chunk = rows_per_chunk
+        self.free: queue.Queue = queue.Queue()
+        for _ in range(buffer_count):
+            self.free.put(np.empty((rows_per_chunk,) + tuple(source.shape[1:]), dtype=dtype))
+        self.filled: queue.Queue = queue.Queue()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._read_all, name="chunk-row-reader", daemon=True)
+
+    def _read_all(self) -> None:
+        try:
+            for start in range(0, self.row_count, self.rows_per_chunk):
+                buffer = self.free.get()
+                if self.stopping.is_set():
+                    return
+                stop = min(start + self.rows_per_chunk, self.row_count)
+                rows = buffer[: stop - start]
+                self.fill(start, stop, rows)
+                self.filled.put(_Row(start, buffer, rows))
+            self.filled.put(self._END)
+        except BaseException as error:  # handed to the writer thread, which re-raises it
+            self.filled.put(error)
+
+    def rows(self) -> Iterator[_Row]:
+        """Yield the rows in order as they are read."""
+        self.thread.start()
+        while True:
+            item = self.filled.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def release(self, row: _Row) -> None:
+        """Give the buffer of a written row back to the reader."""
+        self.free.put(row.buffer)
+
+    def stop(self) -> None:
+        """Make the reader thread finish without reading further, and wait for it."""
+        self.stopping.set()
+        self.free.put(None)  # wakes it if it waits for a buffer
+        if self.thread.is_alive():
+            self.thread.join()
+
+
+@dataclass
+class _PendingChunk:
+    """A chunk submitted for encoding: its row, where it goes, how many source bytes it holds, its encodings."""
+
+    row: _Row
+    offset: tuple[int, ...]
+    source_bytes: int
+    future: Future
+    filter_mask: int
+    probes: dict[str, Future] = field(default_factory=dict)
+
+
+def _write_chunks_in_parallel(
+    dataset: h5py.Dataset,
+    source,
+    encoder: ChunkEncoder,
+    fast: ChunkEncoder | None,
+    bar,
+    recycler: WrittenPageRecycler,
+    workers: int,
+) -> None:
+    """Read rows in a thread, encode chunks in a pool, write them in order from this thread, a bounded window.
+
+    The first :data:`PROBE_CHUNKS` chunks are also compressed unshuffled and with the ``fast`` encoder;
+    :func:`_choose_encoder` picks the encoder for the rest from those sizes.
+    """
+    chunk_shape = tuple(dataset.chunks)
+    chunks_per_row = math.prod(math.ceil(length / step) for length, step in zip(source.shape[1:], chunk_shape[1:]))
+    window = max(1, workers * CHUNKS_IN_FLIGHT_PER_WORKER, chunks_per_row)
+    reader = _RowReader(source, dataset.dtype, chunk_shape[0], row_buffer_count(chunks_per_row, workers))
+    probe_encoders = {"unshuffled": encoder.without_shuffle(), "fast": fast}
+    probe_encoders = {name: probe for name, probe in probe_encoders.items() if probe not in (None, encoder)}
+    pending: deque[_PendingChunk] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk-encoder") as executor:
+        try:
+            for row in reader.rows():
+                probed = []
+                for offset, block in _chunks_of_row(row.rows, row.start, chunk_shape):
+                    row.chunks_left += 1
+                    future = executor.submit(encoder.encode, block, chunk_shape)
+                    chunk = _PendingChunk(row, offset, block.nbytes, future, encoder.filter_mask)
+                    if row.start == 0 and probe_encoders and len(probed) < PROBE_CHUNKS:
+                        for name, probe in probe_encoders.items():
+                            chunk.probes[name] = executor.submit(probe.encode, block, chunk_shape)
+                        probed.append(chunk)
+                    pending.append(chunk)
+                if probed:
+                    encoder = _choose_encoder(encoder, probe_encoders, probed)
+                    for chunk in probed:
+                        chunk.probes.clear()  # the probes' chunks are not needed any more: free their memory
+                while len(pending) >= window:
+                    _write_oldest(dataset, pending, bar, reader)
+                recycler.file_grew()
+            while pending:
+                _write_oldest(dataset, pending, bar, reader)
+        except BaseException:
+            for chunk in pending:
+                for future in (chunk.future, *chunk.probes.values()):
+                    future.cancel()
+            raise
+        finally:
+            reader.stop()
+
+
+def _choose_encoder(
+    preferred: ChunkEncoder, probe_encoders: dict[str, ChunkEncoder], probed: list[_PendingChunk]
+) -> ChunkEncoder:
+    """Return the encoder for the rest of the dataset from the probed chunks' sizes.
+
+    Unshuffled, if those chunks came out clearly smaller that way (they are then stored unshuffled too); else the
+    fast encoder if its chunks are at most :data:`FAST_RECIPE_SIZE_TOLERANCE` larger than ``preferred``'s; else
+    ``preferred``.
+    """
+
+    def total(name: str) -> int:
+        if name == "preferred":
+            return sum(len(chunk.future.result()) for chunk in probed)
+        results = [chunk.probes[name].result() for chunk in probed]
+        return sum(result if isinstance(result, int) else len(result) for result in results)
+
+    preferred_bytes = total("preferred")
+    if "unshuffled" in probe_encoders and total("unshuffled") < (1 - MINIMUM_GAIN_WITHOUT_SHUFFLE) * preferred_bytes:
+        unshuffled = probe_encoders["unshuffled"]
+        for chunk in probed:
+            chunk.future, chunk.filter_mask = chunk.probes["unshuffled"], unshuffled.filter_mask
+        return unshuffled
+    if "fast" in probe_encoders and total("fast") <= (1 + FAST_RECIPE_SIZE_TOLERANCE) * preferred_bytes:
+        return probe_encoders["fast"]
+    return preferred
+
+
+def _write_oldest(dataset: h5py.Dataset, pending: deque[_PendingChunk], bar, reader: _RowReader) -> None:
+    """Wait for the oldest submitted chunk and write it (re-raises its worker's exception); free its row if done."""
+    chunk = pending.popleft()
+    dataset.id.write_direct_chunk(chunk.offset, chunk.future.result(), chunk.filter_mask)
+    bar.update(chunk.source_bytes)
+    chunk.row.chunks_left -= 1
+    if chunk.row.chunks_left == 0:
+        reader.release(chunk.row)
+
+
+def _chunks_of_row(
+    rows: np.ndarray, row_start: int, chunk_shape: tuple[int, ...]
+) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+    """Yield ``(chunk offset in the dataset, view of rows)`` for every chunk in one chunk row."""
+    trailing_starts = [range(0, length, step) for length, step in zip(rows.shape[1:], chunk_shape[1:])]
+    for starts in itertools.product(*trailing_starts):
+        selection = (slice(None),) + tuple(slice(start, start + step) for start, step in zip(starts, chunk_shape[1:]))
+        yield (row_start,) + starts, rows[selection]
