@@ -41,6 +41,17 @@ SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PLAIN_SCALARS = (str, int, float, bool, date, type(None))
 
 
+def _parse_events(text: str, file_path: Path):
+    """Yield the document's parse events; PyYAML's own nesting limit (6.0.3 and later: its scanner stops at 1000
+    open flow collections, scanning ahead of the parser) is reported as the same error as :data:`MAX_DEPTH`."""
+    try:
+        yield from yaml.parse(text, Loader=SafeLoader)
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):
+            raise MetadataError(file_path, f"nests deeper than {MAX_DEPTH} levels", EXPECTED_YAML) from None
+        raise
+
+
 def _check_events(text: str, file_path: Path) -> None:
     """Refuse a document that nests deeper than :data:`MAX_DEPTH`, expands to more than
     :data:`MAX_EXPANDED_NODES` nodes, or holds an alias inside the node it names (an infinite tree)."""
@@ -64,7 +75,7 @@ def _check_events(text: str, file_path: Path) -> None:
                 f"{EXPECTED_YAML}, without nested aliases",
             )
 
-    for event in yaml.parse(text, Loader=SafeLoader):
+    for event in _parse_events(text, file_path):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             if len(open_nodes) >= MAX_DEPTH:
                 raise MetadataError(file_path, f"nests deeper than {MAX_DEPTH} levels", EXPECTED_YAML)
