@@ -30,7 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import run_measured  # noqa: E402
 
-from nwb_conversions.samples.np_opto import NUM_EMITTERS, POWERS_MW, SampleSize, write_np_opto_release
+from nwb_conversions.samples.np_opto import write_np_opto_release
+from nwb_conversions.samples.np_opto_spikes import NUM_EMITTERS, POWERS_MW, SampleSize
 
 
 def sample_size(clusters: int, spikes: float, pulses: int) -> SampleSize:

@@ -54,7 +54,8 @@ def verify(cell_dir: Path, output: Path) -> str:
     import h5py
     import numpy as np
 
-    from nwb_conversions.layouts.spe1_arrow.segments import SegmentedRecording, index_segments
+    from nwb_conversions.layouts.spe1_arrow.recording import SegmentedRecording
+    from nwb_conversions.layouts.spe1_arrow.segments import index_segments
     from nwb_conversions.readers.dataset_dict import dataset_dict_splits
 
     recording = SegmentedRecording(index_segments(dataset_dict_splits(cell_dir), num_channels=384), num_channels=384)

@@ -28,7 +28,8 @@ from measure import run_measured
 
 from nwb_conversions.samples import write_sample_metadata
 from nwb_conversions.samples.matlab_files import BlockMatrix
-from nwb_conversions.samples.ssc11 import FRAME_PERIOD_MS, SAMPLE_METADATA, build_session_struct, write_session_file
+from nwb_conversions.samples.ssc11 import SAMPLE_METADATA, write_session_file
+from nwb_conversions.samples.ssc11_struct import FRAME_PERIOD_MS, build_session_struct
 
 TARGET_PEAK_MB = 500
 FRAMES_PER_BLOCK = 1000

@@ -25,7 +25,7 @@ STAGES = (
     ("wait for a chunk / a row / a buffer", ("Condition.wait", "Queue.get", "Future.result", "Event.wait")),
     ("write_direct_chunk", ("write_direct_chunk", "_write_oldest")),
     ("encode (other)", ("ChunkEncoder.encode",)),
-    ("small datasets' backend configuration", ("_configure_small_datasets",)),
+    ("small datasets' backend configuration", ("configure_small_datasets",)),
     ("pynwb writes the structure", ("HDF5IO.write", "write_builder")),
     ("build the converter, read tables", ("build_conversion", "create_nwbfile", "get_metadata")),
 )

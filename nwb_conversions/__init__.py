@@ -6,6 +6,6 @@ dataset's readers) when a command first needs it.
 
 __version__ = "0.1.0"
 
-#: The ``--compression`` choices (see :func:`nwb_conversions.writing.hdf5.h5py_filter_options`); defined here, free of
+#: The ``--compression`` choices (see :func:`nwb_conversions.writing.plan.h5py_filter_options`); defined here, free of
 #: imports, so that building the command line does not load the writer's libraries.
 COMPRESSION_CHOICES = ("gzip", "max", "zstd", "none")

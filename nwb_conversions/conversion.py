@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jsonschema.exceptions import ValidationError
 
-from .datasets import Dataset
+from .datasets import Conversion, Dataset
 from .errors import ConversionError, MetadataError, OutputExistsError
 from .metadata.assembly import (
     check_user_metadata,
@@ -16,10 +17,14 @@ from .metadata.assembly import (
     missing_dandi_subject_fields,
     normalize_for_schema,
 )
-from .publishing.gate import InspectionReport, gate
+from .publishing.gate import InspectionReport, gate, gate_zarr_store
 from .readers.yaml_metadata import unknown_top_level_key_notes
-from .writing.hdf5 import remove_stale_partials, write_nwbfile
-from .writing.zarr_store import gate_zarr_store, is_zarr_store, write_nwbfile_zarr
+from .writing.hdf5 import write_nwbfile
+from .writing.output import remove_stale_partials
+from .writing.zarr_store import is_zarr_store, write_nwbfile_zarr
+
+if TYPE_CHECKING:
+    from pynwb import NWBFile
 
 #: The ``--backend`` choices: HDF5 (``.nwb``, the DANDI default) or NWB-Zarr (a folder, for cloud-native access).
 BACKEND_CHOICES = ("hdf5", "zarr")
@@ -135,7 +140,7 @@ def convert_session(
     stub_test : bool, default: False
         Write only a few seconds of each stream.
     compression : str, optional
-        See :data:`nwb_conversions.writing.hdf5.COMPRESSION_CHOICES`; default :data:`DEFAULT_COMPRESSION` of the backend.
+        See :data:`nwb_conversions.COMPRESSION_CHOICES`; default :data:`DEFAULT_COMPRESSION` of the backend.
     inspect : bool, default: True
         Run the nwbinspector gate; a CRITICAL problem (other than missing subject facts) fails the conversion.
     progress : bool, optional
@@ -160,66 +165,119 @@ def convert_session(
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKEND_CHOICES}")
     compression = compression or DEFAULT_COMPRESSION[backend]
     check_output_path(output_path, user_sources, overwrite=overwrite, backend=backend)
-    file_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
-    check_user_metadata(file_metadata, metadata_path)
-    check_user_metadata(user_metadata or {}, metadata_path or source_path)
-    user_metadata = deep_update(file_metadata, user_metadata or {})
+    user_metadata = merged_user_metadata(metadata_path, user_metadata, source_path)
     conversion = dataset.build(source_path, user_metadata, stub_test, **(build_options or {}))
-    check_output_path(output_path, user_sources + list(conversion.sources), overwrite=overwrite, backend=backend)
-    conversion.notes.extend(
-        unknown_top_level_key_notes(
-            user_metadata, conversion.converter.get_metadata_schema()["properties"], metadata_path
-        )
-    )
-    stale = remove_stale_partials(output_path)
-    if stale:
-        conversion.notes.append(
-            f"removed {len(stale)} temporary file(s) left beside the output by an earlier, killed run: "
-            + ", ".join(path.name for path in stale)
-        )
+    sources = user_sources + list(conversion.sources)
+    check_output_path(output_path, sources, overwrite=overwrite, backend=backend)
+    schema_properties = conversion.converter.get_metadata_schema()["properties"]
+    conversion.notes.extend(unknown_top_level_key_notes(user_metadata, schema_properties, metadata_path))
+    conversion.notes.extend(stale_partials_notes(output_path))
     metadata = normalize_for_schema(conversion.metadata)
-    try:
-        conversion.converter.validate_metadata(metadata)
-    except ValidationError as error:
-        raise MetadataError(
-            metadata_path or source_path, schema_error_line(error), "metadata that fits the dataset's schema"
-        )
-    conversion.converter.temporally_align_data_interfaces(
-        metadata=metadata, conversion_options=conversion.conversion_options
-    )
-    try:
-        nwbfile = conversion.converter.create_nwbfile(
-            metadata=metadata, conversion_options=conversion.conversion_options
-        )
-    except (TypeError, ValueError) as error:  # pynwb refusing a value the schema let through
-        raise MetadataError(
-            metadata_path or source_path,
-            f"pynwb refused the metadata ({' '.join(str(error).split())})",
-            "names without '/', no two objects with the same name, values of the documented types",
-        )
-    missing = missing_dandi_subject_fields(metadata)
-    if not metadata.get("Subject"):
-        missing = ["subject"] + missing
-    reports = []
-
-    def run_gate(temporary_path: Path) -> None:
-        gate_of_backend = gate_zarr_store if backend == "zarr" else gate
-        reports.append(gate_of_backend(temporary_path, missing_subject_fields=missing, shown_path=output_path))
-
-    options = dict(
-        overwrite=overwrite,
-        compression=compression,
-        check=run_gate if inspect else None,
-        workers=workers,
-        sources=user_sources + list(conversion.sources),
-    )
+    nwbfile = build_nwbfile(conversion, metadata, metadata_path or source_path)
+    missing = undocumented_subject_fields(metadata)
+    check = GateCheck(backend, missing, output_path) if inspect else None
+    options = dict(overwrite=overwrite, compression=compression, check=check, workers=workers, sources=sources)
     if backend == "zarr":
         write_nwbfile_zarr(nwbfile, output_path, **options)
     else:
         write_nwbfile(nwbfile, output_path, progress=progress, **options)
     return ConversionResult(
         output_path=output_path,
-        report=reports[0] if reports else None,
+        report=check.report if check is not None else None,
         missing_subject_fields=[name for name in missing if name != "subject"],
         notes=conversion.notes,
     )
+
+
+def merged_user_metadata(metadata_path: str | Path | None, user_metadata: dict | None, source_path: Path) -> dict:
+    """The user's metadata: the YAML file's (if any), with ``user_metadata`` over it; both checked first.
+
+    Raises
+    ------
+    MetadataError
+        If either holds something that is not user metadata.
+    """
+    file_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
+    check_user_metadata(file_metadata, metadata_path)
+    check_user_metadata(user_metadata or {}, metadata_path or source_path)
+    return deep_update(file_metadata, user_metadata or {})
+
+
+def stale_partials_notes(output_path: Path) -> list[str]:
+    """Remove the temporary files that killed runs left beside the output; a note naming them, if there were any."""
+    stale = remove_stale_partials(output_path)
+    if not stale:
+        return []
+    return [
+        f"removed {len(stale)} temporary file(s) left beside the output by an earlier, killed run: "
+        + ", ".join(path.name for path in stale)
+    ]
+
+
+def build_nwbfile(conversion: Conversion, metadata: dict, metadata_source: str | Path) -> NWBFile:
+    """Validate ``metadata`` against the converter's schema, align the interfaces in time and build the NWB file.
+
+    Parameters
+    ----------
+    conversion : Conversion
+        What ``dataset.build`` returned.
+    metadata : dict
+        The final metadata, normalized for the schema.
+    metadata_source : str or Path
+        The file named by a metadata error: the user's metadata file, else the session.
+
+    Raises
+    ------
+    MetadataError
+        If the schema or pynwb refuses the metadata.
+    """
+    try:
+        conversion.converter.validate_metadata(metadata)
+    except ValidationError as error:
+        raise MetadataError(metadata_source, schema_error_line(error), "metadata that fits the dataset's schema")
+    conversion.converter.temporally_align_data_interfaces(
+        metadata=metadata, conversion_options=conversion.conversion_options
+    )
+    try:
+        return conversion.converter.create_nwbfile(metadata=metadata, conversion_options=conversion.conversion_options)
+    except (TypeError, ValueError) as error:  # pynwb refusing a value the schema let through
+        raise MetadataError(
+            metadata_source,
+            f"pynwb refused the metadata ({' '.join(str(error).split())})",
+            "names without '/', no two objects with the same name, values of the documented types",
+        )
+
+
+def undocumented_subject_fields(metadata: dict) -> list[str]:
+    """The DANDI subject fields ``metadata`` lacks; ``"subject"`` first when it has no subject at all."""
+    missing = missing_dandi_subject_fields(metadata)
+    if not metadata.get("Subject"):
+        missing = ["subject"] + missing
+    return missing
+
+
+@dataclass
+class GateCheck:
+    """The nwbinspector gate as a writer's ``check``: run on the finished temporary output, its report kept.
+
+    Attributes
+    ----------
+    backend : {"hdf5", "zarr"}
+    missing_subject_fields : list of str
+        DANDI subject fields nobody supplied: the gate tolerates their CRITICAL messages.
+    shown_path : Path
+        The final output path, named in the gate's error.
+    report : InspectionReport or None
+        The gate's report, once it has run.
+    """
+
+    backend: str
+    missing_subject_fields: list[str]
+    shown_path: Path
+    report: InspectionReport | None = None
+
+    def __call__(self, temporary_path: Path) -> None:
+        gate_of_backend = gate_zarr_store if self.backend == "zarr" else gate
+        self.report = gate_of_backend(
+            temporary_path, missing_subject_fields=self.missing_subject_fields, shown_path=self.shown_path
+        )

@@ -9,7 +9,7 @@ The scripting API behind ``convert-to-nwb batch``::
     print(outcome.counts)
 
 Modules: :mod:`.tasks` (one task per session: DANDI output names, the sidecar that makes re-runs resumable),
-:mod:`.runners` (in-process, local process pool, Dask), :mod:`.report` (JSON/CSV report, terminal table).
+:mod:`.runners` (in-process, local process pool, Dask); the reports are :mod:`nwb_conversions.publishing.report`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..datasets import Dataset
 from ..errors import ConversionError
 from ..metadata.assembly import check_user_metadata, deep_update, load_yaml_mapping
 from ..metadata.sessions_table import match_sessions, read_sessions_table
-from .report import status_counts, write_html_report, write_report
+from ..publishing.report import status_counts, write_html_report, write_report
 from .runners import plan_local, run_in_process, run_on_dask, run_process_pool, usable_cores
 from .tasks import UNKNOWN_SUBJECT, ConversionOptions, SessionResult, SessionTask, output_path_for
 

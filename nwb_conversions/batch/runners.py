@@ -17,7 +17,7 @@ from uuid import uuid4
 
 from ..errors import ConversionError
 from ..publishing.gate import describe, one_line
-from .report import MESSAGE_SEPARATOR
+from ..publishing.report import MESSAGE_SEPARATOR
 from .tasks import SessionResult, SessionTask, existing_output_verdict, write_sidecar
 
 #: Called with each result as it arrives (the progress bar).
@@ -118,27 +118,18 @@ def run_session(task: SessionTask) -> SessionResult:
             if result.status == "SKIPPED" and quicklook_path(task.output).is_file():
                 result.quicklook = str(quicklook_path(task.output))
         else:
-            options = task.options
             conversion = convert_session(
-                catalog()[task.dataset_key].load(),
-                task.source,
-                task.output,
-                metadata_path=task.metadata_path,
-                user_metadata=task.user_metadata,
-                overwrite=options.overwrite,
-                stub_test=options.stub_test,
-                compression=options.compression,
-                inspect=options.inspect,
-                progress=False,
-                workers=task.threads,
-                backend=options.backend,
+                catalog()[task.dataset_key].load(), task.source, task.output, metadata_path=task.metadata_path,
+                user_metadata=task.user_metadata, progress=False, workers=task.threads,
+                **task.options.session_keywords(),
             )
             write_sidecar(task, conversion.missing_subject_fields)
             missing = conversion.missing_subject_fields
             result.status = "OK"
             result.reason = f"DANDI subject facts missing: {', '.join(missing)}" if missing else ""
             if conversion.report is not None:
-                result.gate_messages = MESSAGE_SEPARATOR.join(describe(message) for message in conversion.report.messages)
+                messages = conversion.report.messages
+                result.gate_messages = MESSAGE_SEPARATOR.join(describe(message) for message in messages)
             result.quicklook = draw_session_quicklook(task.output, conversion.report, result)
         result.megabytes = output_megabytes(task.output)
     except ConversionError as error:

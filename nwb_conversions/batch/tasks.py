@@ -43,6 +43,11 @@ class ConversionOptions:
         compression = self.compression or DEFAULT_COMPRESSION[self.backend]
         return {"stub_test": self.stub_test, "compression": compression, "backend": self.backend}
 
+    def session_keywords(self) -> dict:
+        """The options as keyword arguments of :func:`nwb_conversions.conversion.convert_session`, as every session
+        of a batch passes them."""
+        return asdict(self)
+
 
 @dataclass(frozen=True)
 class SessionTask:
@@ -160,8 +165,8 @@ def read_sidecar(output_path: Path) -> dict | None:
 
 def inspect_output(output_path: Path, missing_subject_fields: list[str]):
     """The gate's inspection of an existing output, HDF5 or Zarr."""
-    from ..publishing.gate import inspect_file
-    from ..writing.zarr_store import inspect_zarr_store, is_zarr_store
+    from ..publishing.gate import inspect_file, inspect_zarr_store
+    from ..writing.zarr_store import is_zarr_store
 
     inspect = inspect_zarr_store if is_zarr_store(output_path) else inspect_file
     return inspect(output_path, missing_subject_fields=missing_subject_fields)

@@ -20,12 +20,16 @@ atomic output and the nwbinspector gate (:func:`nwb_conversions.conversion.conve
 
 from __future__ import annotations
 
+import importlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # importing NeuroConv costs a second: the catalog and --help do without it
     from neuroconv import NWBConverter
+
+    from .catalog import DatasetEntry
 
 from ..errors import SourceFormatError
 
@@ -57,41 +61,42 @@ class Conversion:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A dataset the command line can convert.
+    """A dataset the command line can convert: its catalog entry and the functions that convert it.
 
     Attributes
     ----------
-    key : str
-        The subcommand, e.g. ``"spe1"``.
-    summary : str
-        One line for ``--help``.
-    source_help : str
-        What the SOURCE argument is.
+    entry : DatasetEntry
+        The dataset's key, ``--help`` texts and extra options (:mod:`nwb_conversions.datasets.catalog`).
     build : callable
         ``build(source_path, user_metadata, stub_test) -> Conversion``: the converter, its merged metadata
-        (JSON-schema ready: dates as ISO strings) and conversion options for one session.
-    write_sample : callable
-        ``write_sample(folder) -> (source_path, sample_metadata_path)``: a small session in the real format.
+        (JSON-schema ready: dates as ISO strings) and conversion options for one session. Dataset-specific options
+        (``entry.extra_arguments``) come as keyword arguments (e.g. ``spe1-arrow --raw CELL_DIR`` →
+        ``build(..., raw_cell_dir=Path)``).
     find_sessions : callable
         ``find_sessions(release_root) -> list of Path``: every session (folder or file, what ``build`` takes) of a
         release in its real layout, sorted; nothing else in the release is listed.
+    write_sample : callable
+        ``write_sample(folder) -> (source_path, sample_metadata_path)``: a small session in the real format.
     write_sample_release : callable
         ``write_sample_release(folder, num_sessions) -> (release_root, session_paths)``: a small release in the real
         layout, with the files a real release holds beside its sessions.
-    extra_arguments : tuple, optional
-        Dataset-specific command-line options, each ``(flags, argparse keyword arguments)`` with a ``dest``; the
-        command passes the given ones to ``build`` as keyword arguments (e.g. ``spe1-arrow --raw CELL_DIR`` →
-        ``build(..., raw_cell_dir=Path)``).
     """
 
-    key: str
-    summary: str
-    source_help: str
+    entry: "DatasetEntry"
     build: Callable[[Path, dict, bool], Conversion]
-    write_sample: Callable[[Path], tuple[Path, Path]]
     find_sessions: Callable[[Path], list[Path]]
+    write_sample: Callable[[Path], tuple[Path, Path]]
     write_sample_release: Callable[[Path, int], tuple[Path, list[Path]]]
-    extra_arguments: tuple = ()
+
+    @property
+    def key(self) -> str:
+        """The subcommand, e.g. ``"spe1"``."""
+        return self.entry.key
+
+    @property
+    def source_help(self) -> str:
+        """What the SOURCE argument is."""
+        return self.entry.source_help
 
 
 def registered_datasets() -> dict[str, Dataset]:
@@ -112,6 +117,50 @@ def release_root_folder(release_root: str | Path) -> Path:
 
 def natural_key(path: Path) -> list:
     """Sort key that orders ``c2`` before ``c10``."""
-    import re
-
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+
+def find_cell_folders(release_root: str | Path, holds: Callable[[Path], bool]) -> list[Path]:
+    """The cell folders ``cNN/`` directly under a release root for which ``holds(folder)`` is true, in cell order.
+
+    Raises
+    ------
+    SourceFormatError
+        If ``release_root`` is not a folder.
+    """
+    release_root = release_root_folder(release_root)
+    cells = [
+        folder
+        for folder in release_root.iterdir()
+        if folder.is_dir() and re.fullmatch(r"c\d+", folder.name) and holds(folder)
+    ]
+    return sorted(cells, key=natural_key)
+
+
+def stub_conversion(
+    converter: "NWBConverter", metadata: dict, *, notes: list, sources: list, stub_test: bool
+) -> Conversion:
+    """The :class:`Conversion` of ``converter`` with options that pass ``stub_test`` to every interface."""
+    options = {name: {"stub_test": stub_test} for name in converter.data_interface_objects}
+    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes, sources=sources)
+
+
+@dataclass(frozen=True)
+class SampleWriter:
+    """A writer of :mod:`nwb_conversions.samples`, imported on its first call (a conversion never loads it).
+
+    ``SampleWriter("ssc11", "write_sample")(folder)`` calls ``nwb_conversions.samples.ssc11.write_sample(folder)``.
+    """
+
+    module: str
+    function: str
+
+    def __call__(self, *args, **kwargs):
+        module = importlib.import_module(f"{__package__.rsplit('.', 1)[0]}.samples.{self.module}")
+        return getattr(module, self.function)(*args, **kwargs)
+
+
+def sample_writers(module: str, sample: str = "write_sample", release: str = "write_sample_release") -> dict:
+    """``write_sample`` and ``write_sample_release`` of a :class:`Dataset`: the functions ``sample`` and ``release``
+    of ``nwb_conversions.samples.<module>``, imported on first use."""
+    return dict(write_sample=SampleWriter(module, sample), write_sample_release=SampleWriter(module, release))

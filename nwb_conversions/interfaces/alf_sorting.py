@@ -28,10 +28,12 @@ from neuroconv.datainterfaces.ecephys.basesortingextractorinterface import BaseS
 from pynwb import NWBFile
 from spikeinterface.core import BaseSorting, BaseSortingSegment
 
-from ..layouts.np_opto.session import check_cluster_ids, read_clusters, read_session_json, read_spikes, session_folder
+from ..layouts.np_opto.session import read_session_json, session_folder
+from ..layouts.np_opto.sorting import check_cluster_ids, read_clusters, read_spikes
 from ..metadata.assembly import deep_update
 from .electrodes import add_probe_electrodes
-from .schemas import DEVICE_SCHEMA, ELECTRODE_GROUP_SCHEMA
+from .metadata_blocks import MetadataBlocksMixin
+from .schemas import DEVICE_SCHEMA, ELECTRODE_GROUP_SCHEMA, block_schema
 from .stub import STUB_SECONDS
 
 #: Used when ``session.json`` has no ``sampling_rate`` (Neuropixels action-potential band rate).
@@ -52,16 +54,12 @@ UNIT_COLUMNS = {
     "depth_from_surface_um": "depth below the brain surface, µm (clusters.depthsFromSurface, computed with top_chan)",
 }
 
-ALF_SORTING_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "Device": DEVICE_SCHEMA,
-        "ElectrodeGroup": ELECTRODE_GROUP_SCHEMA,
-        "electrode_location": {"type": "string", "description": "brain area of every electrode row"},
-        "units_description": {"type": "string"},
-    },
-}
+ALF_SORTING_SCHEMA = block_schema(
+    Device=DEVICE_SCHEMA,
+    ElectrodeGroup=ELECTRODE_GROUP_SCHEMA,
+    electrode_location={"type": "string", "description": "brain area of every electrode row"},
+    units_description={"type": "string"},
+)
 
 
 def group_spikes_by_cluster(
@@ -145,7 +143,7 @@ class AlfSortingExtractor(BaseSorting):
         return [segment._times(unit_id) for unit_id in self.unit_ids]
 
 
-class AlfSortingInterface(BaseSortingExtractorInterface):
+class AlfSortingInterface(MetadataBlocksMixin, BaseSortingExtractorInterface):
     """Kilosort clusters of one Neuropixels Opto session in ALF files (``spikes.*``, ``clusters.*``).
 
     Parameters
@@ -158,6 +156,7 @@ class AlfSortingInterface(BaseSortingExtractorInterface):
     keywords = ("extracellular electrophysiology", "spike sorting", "Neuropixels", "ALF")
     associated_suffixes = (".npy", ".json", ".txt", ".csv")
     info = "Spike times, cluster QC metrics and templates of a Kilosort sorting stored as ALF .npy files."
+    metadata_blocks = {"AlfSorting": ALF_SORTING_SCHEMA}
 
     @classmethod
     def get_extractor_class(cls):
@@ -218,38 +217,29 @@ class AlfSortingInterface(BaseSortingExtractorInterface):
             )
         return notes
 
-    def get_metadata_schema(self) -> dict:
-        """Add the ``AlfSorting`` block (probe device, electrode group, electrode location, units description)."""
-        schema = super().get_metadata_schema()
-        schema["properties"]["AlfSorting"] = ALF_SORTING_SCHEMA
-        return schema
-
-    def get_metadata(self) -> dict:
+    def default_metadata(self) -> dict:
         """The session id and the probe's defaults (the dataset YAML refines them)."""
         info = self.session_info
         probe = f"probe {info.probe_index}" if info.probe_index is not None else "probe"
         thresholds = ", ".join(f"{key} {value}" for key, value in info.qc_thresholds.items()) or "not documented"
-        return deep_update(
-            super().get_metadata(),
-            {
-                "NWBFile": {"session_id": info.session_id},
-                "AlfSorting": {
-                    "Device": {"name": "NeuropixelsOpto", "description": f"Neuropixels Opto {probe}"},
-                    "ElectrodeGroup": {
-                        "name": f"probe{info.probe_index if info.probe_index is not None else ''}",
-                        "description": f"the recording sites of Neuropixels Opto {probe}",
-                        "location": "not documented",
-                    },
-                    "electrode_location": "root",
-                    "units_description": (
-                        f"Kilosort clusters of {info.session_id}, one row per cluster id (clusters without spikes "
-                        f"included). QC thresholds (session.json qc_thresholds): {thresholds}. waveform_mean is "
-                        "clusters.templates; its units are not documented (possibly Kilosort template units, not "
-                        "volts)."
-                    ),
+        return {
+            "NWBFile": {"session_id": info.session_id},
+            "AlfSorting": {
+                "Device": {"name": "NeuropixelsOpto", "description": f"Neuropixels Opto {probe}"},
+                "ElectrodeGroup": {
+                    "name": f"probe{info.probe_index if info.probe_index is not None else ''}",
+                    "description": f"the recording sites of Neuropixels Opto {probe}",
+                    "location": "not documented",
                 },
+                "electrode_location": "root",
+                "units_description": (
+                    f"Kilosort clusters of {info.session_id}, one row per cluster id (clusters without spikes "
+                    f"included). QC thresholds (session.json qc_thresholds): {thresholds}. waveform_mean is "
+                    "clusters.templates; its units are not documented (possibly Kilosort template units, not "
+                    "volts)."
+                ),
             },
-        )
+        }
 
     def stub_sorting(self) -> AlfSortingExtractor:
         """The spikes of the first :data:`STUB_SECONDS`, every cluster kept."""

@@ -28,7 +28,6 @@ are NaN (unless given in the metadata) and the descriptions say so.
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -36,12 +35,15 @@ import numpy as np
 from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
 from pynwb.icephys import CurrentClampSeries
-from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel
+from pynwb.ophys import DfOverF, ImageSegmentation
 
-from ..layouts.allen_oephys.recording import consistency_notes, read_oephys_recording
+from ..layouts.allen_oephys.consistency import consistency_notes
+from ..layouts.allen_oephys.recording import read_oephys_recording
 from ..metadata.assembly import deep_update
 from .electrodes import get_or_create_device
-from .schemas import DEVICE_SCHEMA, INTRACELLULAR_ELECTRODE_SCHEMA, named_block
+from .imaging_plane import OPTICAL_CHANNEL_SCHEMA, add_imaging_plane, processing_module, sentences
+from .metadata_blocks import MetadataBlocksMixin
+from .schemas import DEVICE_SCHEMA, INTRACELLULAR_ELECTRODE_SCHEMA, block_schema, named_block
 from .stub import STUB_SECONDS, first_seconds
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
@@ -51,7 +53,8 @@ INDICATOR_BY_REPORTER = {"Ai94": "GCaMP6s", "Ai93": "GCaMP6f"}
 #: Allen Mouse Brain CCF acronym of the recorded area (primary visual area, layer 2/3).
 RECORDED_AREA = "VISp2/3"
 
-NOT_DOCUMENTED_WAVELENGTH = "{field} is NaN: the wavelength is not documented in the Dataset II release"
+#: Named where a wavelength is not documented.
+RELEASE = "Dataset II"
 
 MASK_PLACEHOLDER_NOTE = (
     "The release holds no image, field of view or ROI mask, only the ΔF/F0 trace of the recorded neuron: the single "
@@ -66,28 +69,20 @@ CELL_ID_NOTE = (
 PLACEHOLDER_IMAGE_MASK = np.zeros((1, 1))
 
 
-CALCIUM_IMAGING_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "Device": DEVICE_SCHEMA,
-        "OpticalChannel": named_block("name", "description", positive_numbers=("emission_lambda",)),
-        "ImagingPlane": named_block("name", "description", "location", "indicator", positive_numbers=("excitation_lambda",)),
-        "PlaneSegmentation": named_block("name", "description"),
-        "RoiResponseSeries": named_block("name", "description"),
-    },
-}
+CALCIUM_IMAGING_SCHEMA = block_schema(
+    Device=DEVICE_SCHEMA,
+    OpticalChannel=OPTICAL_CHANNEL_SCHEMA,
+    ImagingPlane=named_block("name", "description", "location", "indicator", positive_numbers=("excitation_lambda",)),
+    PlaneSegmentation=named_block("name", "description"),
+    RoiResponseSeries=named_block("name", "description"),
+)
 
-CELL_ATTACHED_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "Device": DEVICE_SCHEMA,
-        "IntracellularElectrode": INTRACELLULAR_ELECTRODE_SCHEMA,
-        "RawSeries": named_block("name", "description"),
-        "BaselineSubtractedSeries": named_block("name", "description"),
-    },
-}
+CELL_ATTACHED_SCHEMA = block_schema(
+    Device=DEVICE_SCHEMA,
+    IntracellularElectrode=INTRACELLULAR_ELECTRODE_SCHEMA,
+    RawSeries=named_block("name", "description"),
+    BaselineSubtractedSeries=named_block("name", "description"),
+)
 
 
 def indicator_of(genotype: str) -> str | None:
@@ -114,7 +109,7 @@ def describe_genotype(genotype: str) -> str:
     return f"transgenic mouse {genotype}: " + ", ".join(roles)
 
 
-class AllenOephysRecordingInterface(BaseDataInterface):
+class AllenOephysRecordingInterface(MetadataBlocksMixin, BaseDataInterface):
     """One Allen Dataset II recording (``<recording_id>.h5``): ΔF/F, cell-attached voltage, spikes, genotype.
 
     Parameters
@@ -127,71 +122,65 @@ class AllenOephysRecordingInterface(BaseDataInterface):
     keywords = ("calcium imaging", "cell-attached", "ground truth", "GCaMP6")
     associated_suffixes = (".h5",)
     info = "Simultaneous GCaMP6 ΔF/F and cell-attached voltage of one neuron (Ledochowitsch et al. 2019)."
+    metadata_blocks = {
+        "CalciumImaging": CALCIUM_IMAGING_SCHEMA,
+        "CellAttached": CELL_ATTACHED_SCHEMA,
+        "GroundTruthUnit": GROUND_TRUTH_UNIT_SCHEMA,
+    }
 
     def __init__(self, file_path: str | Path, verbose: bool = False):
         self.recording = read_oephys_recording(file_path)
         super().__init__(verbose=verbose, file_path=str(file_path))
 
-    def get_metadata_schema(self) -> dict:
-        """Add the ``CalciumImaging``, ``CellAttached`` and ``GroundTruthUnit`` blocks to NeuroConv's base schema."""
-        schema = super().get_metadata_schema()
-        schema["properties"]["CalciumImaging"] = CALCIUM_IMAGING_SCHEMA
-        schema["properties"]["CellAttached"] = CELL_ATTACHED_SCHEMA
-        schema["properties"]["GroundTruthUnit"] = GROUND_TRUTH_UNIT_SCHEMA
-        return schema
-
-    def get_metadata(self) -> dict:
+    def default_metadata(self) -> dict:
         """Return what the file records (session id, genotype, threshold, indicator) and the objects' defaults."""
         recording = self.recording
         subject = {"genotype": recording.genotype, "description": describe_genotype(recording.genotype)}
-        return deep_update(
-            super().get_metadata(),
-            {
-                "NWBFile": {"session_id": recording.recording_id},
-                "Subject": subject,
-                "CalciumImaging": {
-                    "Device": {"name": "TwoPhotonMicroscope", "description": "two-photon microscope"},
-                    "OpticalChannel": {"name": "OpticalChannel", "description": "GCaMP6 fluorescence"},
-                    "ImagingPlane": {
-                        "name": "ImagingPlane",
-                        "description": "two-photon imaging of the recorded neuron",
-                        "location": RECORDED_AREA,
-                        "indicator": indicator_of(recording.genotype) or "not documented",
-                    },
-                    "PlaneSegmentation": {"name": "PlaneSegmentation", "description": "the recorded neuron"},
-                    "RoiResponseSeries": {"name": "RoiResponseSeries", "description": "ΔF/F0 (dff), dimensionless"},
+        return {
+            "NWBFile": {"session_id": recording.recording_id},
+            "Subject": subject,
+            "CalciumImaging": {
+                "Device": {"name": "TwoPhotonMicroscope", "description": "two-photon microscope"},
+                "OpticalChannel": {"name": "OpticalChannel", "description": "GCaMP6 fluorescence"},
+                "ImagingPlane": {
+                    "name": "ImagingPlane",
+                    "description": "two-photon imaging of the recorded neuron",
+                    "location": RECORDED_AREA,
+                    "indicator": indicator_of(recording.genotype) or "not documented",
                 },
-                "CellAttached": {
-                    "Device": {"name": "CellAttachedAmplifier", "description": "amplifier of the pipette"},
-                    "IntracellularElectrode": {
-                        "name": "CellAttachedPipette",
-                        "description": f"cell-attached pipette on the imaged neuron. {CELL_ID_NOTE}",
-                        "location": RECORDED_AREA,
-                        "cell_id": recording.recording_id,
-                    },
-                    "RawSeries": {
-                        "name": "CellAttachedVoltageRaw",
-                        "description": "cell-attached membrane voltage (ephys_raw), volts",
-                    },
-                    "BaselineSubtractedSeries": {
-                        "name": "CellAttachedVoltageBaselineSubtracted",
-                        "description": "cell-attached membrane voltage - baseline (ephys_baseline_subtracted), volts",
-                    },
+                "PlaneSegmentation": {"name": "PlaneSegmentation", "description": "the recorded neuron"},
+                "RoiResponseSeries": {"name": "RoiResponseSeries", "description": "ΔF/F0 (dff), dimensionless"},
+            },
+            "CellAttached": {
+                "Device": {"name": "CellAttachedAmplifier", "description": "amplifier of the pipette"},
+                "IntracellularElectrode": {
+                    "name": "CellAttachedPipette",
+                    "description": f"cell-attached pipette on the imaged neuron. {CELL_ID_NOTE}",
+                    "location": RECORDED_AREA,
+                    "cell_id": recording.recording_id,
                 },
-                "GroundTruthUnit": {
-                    "description": "spikes of the recorded neuron, detected on the baseline-subtracted voltage",
-                    "columns": {
-                        "spike_detection_threshold": {
-                            "description": (
-                                f"spike detection threshold in volts applied to the baseline-subtracted cell-attached "
-                                f"voltage (source key '{recording.threshold_key}')"
-                            ),
-                            "value": recording.spike_threshold,
-                        }
-                    },
+                "RawSeries": {
+                    "name": "CellAttachedVoltageRaw",
+                    "description": "cell-attached membrane voltage (ephys_raw), volts",
+                },
+                "BaselineSubtractedSeries": {
+                    "name": "CellAttachedVoltageBaselineSubtracted",
+                    "description": "cell-attached membrane voltage - baseline (ephys_baseline_subtracted), volts",
                 },
             },
-        )
+            "GroundTruthUnit": {
+                "description": "spikes of the recorded neuron, detected on the baseline-subtracted voltage",
+                "columns": {
+                    "spike_detection_threshold": {
+                        "description": (
+                            f"spike detection threshold in volts applied to the baseline-subtracted cell-attached "
+                            f"voltage (source key '{recording.threshold_key}')"
+                        ),
+                        "value": recording.spike_threshold,
+                    }
+                },
+            },
+        }
 
     def consistency_notes(self) -> list[str]:
         """What is suspicious but valid in the recording (spikes outside the trace or far from the threshold)."""
@@ -227,20 +216,17 @@ class AllenOephysRecordingInterface(BaseDataInterface):
         """Add the imaging plane, the one-ROI plane segmentation and the ΔF/F series to ``processing/ophys``."""
         recording = self.recording
         device = get_or_create_device(nwbfile, imaging["Device"])
-        channel = dict(imaging["OpticalChannel"])
-        channel["emission_lambda"], channel["description"] = _wavelength(channel, "emission_lambda")
-        plane = dict(imaging["ImagingPlane"])
-        plane["excitation_lambda"], plane["description"] = _wavelength(plane, "excitation_lambda")
-        imaging_plane = nwbfile.create_imaging_plane(
-            optical_channel=OpticalChannel(**channel), device=device, imaging_rate=recording.ophys_rate, **plane
+        imaging_plane = add_imaging_plane(
+            nwbfile, device, imaging["OpticalChannel"], imaging["ImagingPlane"], release=RELEASE,
+            imaging_rate=recording.ophys_rate,
         )
-        ophys = _processing_module(nwbfile, "ophys", "optical physiology: ΔF/F of the recorded neuron")
+        ophys = processing_module(nwbfile, "ophys", "optical physiology: ΔF/F of the recorded neuron")
         segmentation = ImageSegmentation(name="ImageSegmentation")
         ophys.add(segmentation)
         segment = dict(imaging["PlaneSegmentation"])
         plane_segmentation = segmentation.create_plane_segmentation(
             name=segment["name"],
-            description=_sentences(segment["description"], MASK_PLACEHOLDER_NOTE),
+            description=sentences(segment["description"], MASK_PLACEHOLDER_NOTE),
             imaging_plane=imaging_plane,
         )
         plane_segmentation.add_roi(image_mask=PLACEHOLDER_IMAGE_MASK)
@@ -276,27 +262,5 @@ class AllenOephysRecordingInterface(BaseDataInterface):
             )
 
         nwbfile.add_acquisition(voltage_series(recording.ephys_raw, cell_attached["RawSeries"]))
-        icephys = _processing_module(nwbfile, "icephys", "processed cell-attached voltage")
+        icephys = processing_module(nwbfile, "icephys", "processed cell-attached voltage")
         icephys.add(voltage_series(recording.ephys_baseline_subtracted, cell_attached["BaselineSubtractedSeries"]))
-
-
-def _wavelength(block: dict, field: str) -> tuple[float, str]:
-    """Return a block's wavelength (nm) and description; NaN and a description that says so when it is not given."""
-    value = block.pop(field, None)
-    description = block.get("description", "")
-    if value is None or math.isnan(value):
-        note = NOT_DOCUMENTED_WAVELENGTH.format(field=field)
-        return math.nan, _sentences(description, note)
-    return float(value), description
-
-
-def _sentences(*parts: str) -> str:
-    """Join text parts as sentences: each ends with one period, empty parts are left out."""
-    return " ".join(part.strip().rstrip(".") + "." for part in parts if part and part.strip())
-
-
-def _processing_module(nwbfile: NWBFile, name: str, description: str):
-    """Return the processing module ``name``, creating it if the file lacks it."""
-    if name in nwbfile.processing:
-        return nwbfile.processing[name]
-    return nwbfile.create_processing_module(name=name, description=description)

@@ -16,24 +16,21 @@ from pynwb.ecephys import ElectricalSeries
 
 from ..metadata.assembly import deep_update
 from ..readers.binary import open_interleaved_binary
-from ..writing.hdf5 import StreamedArray
+from ..writing.plan import StreamedArray
 from .electrodes import add_probe_electrodes
-from .schemas import DEVICE_SCHEMA, ELECTRODE_GROUP_SCHEMA, named_block
+from .metadata_blocks import MetadataBlocksMixin
+from .schemas import DEVICE_SCHEMA, ELECTRODE_GROUP_SCHEMA, block_schema, named_block
 from .stub import first_seconds
 
-EXTRACELLULAR_METADATA_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "Device": DEVICE_SCHEMA,
-        "ElectrodeGroup": ELECTRODE_GROUP_SCHEMA,
-        "ElectricalSeries": named_block("name", "description"),
-        "electrode_location": {"type": "string"},
-    },
-}
+EXTRACELLULAR_METADATA_SCHEMA = block_schema(
+    Device=DEVICE_SCHEMA,
+    ElectrodeGroup=ELECTRODE_GROUP_SCHEMA,
+    ElectricalSeries=named_block("name", "description"),
+    electrode_location={"type": "string"},
+)
 
 
-class InterleavedBinaryRecordingInterface(BaseDataInterface):
+class InterleavedBinaryRecordingInterface(MetadataBlocksMixin, BaseDataInterface):
     """Stream a sample-interleaved binary into an ``ElectricalSeries`` with an electrodes table.
 
     Parameters
@@ -53,6 +50,7 @@ class InterleavedBinaryRecordingInterface(BaseDataInterface):
     """
 
     keywords = ("extracellular electrophysiology", "raw binary")
+    metadata_blocks = {"Extracellular": EXTRACELLULAR_METADATA_SCHEMA}
 
     def __init__(
         self,
@@ -84,29 +82,20 @@ class InterleavedBinaryRecordingInterface(BaseDataInterface):
         """Return extra electrodes-table columns, ``{name: (description, values per channel)}``."""
         return {}
 
-    def get_metadata_schema(self) -> dict:
-        """Add this interface's ``Extracellular`` block to NeuroConv's base schema."""
-        schema = super().get_metadata_schema()
-        schema["properties"]["Extracellular"] = EXTRACELLULAR_METADATA_SCHEMA
-        return schema
-
-    def get_metadata(self) -> dict:
+    def default_metadata(self) -> dict:
         """Return complete defaults: a probe device, its electrode group and the series' name."""
-        return deep_update(
-            super().get_metadata(),
-            {
-                "Extracellular": {
-                    "Device": {"name": "Probe", "description": "extracellular probe"},
-                    "ElectrodeGroup": {
-                        "name": "ProbeShank",
-                        "description": "the probe's recorded sites",
-                        "location": "unknown",
-                    },
-                    "ElectricalSeries": {"name": "ElectricalSeries"},
-                    "electrode_location": "unknown",
-                }
-            },
-        )
+        return {
+            "Extracellular": {
+                "Device": {"name": "Probe", "description": "extracellular probe"},
+                "ElectrodeGroup": {
+                    "name": "ProbeShank",
+                    "description": "the probe's recorded sites",
+                    "location": "unknown",
+                },
+                "ElectricalSeries": {"name": "ElectricalSeries"},
+                "electrode_location": "unknown",
+            }
+        }
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:
         """Add the electrodes and the streamed ``ElectricalSeries`` to ``acquisition``.

@@ -155,10 +155,10 @@ class IntanAmplifierBinaryInterface(InterleavedBinaryRecordingInterface):
             shipped_metadata_dir() / self.probe.geometry_file, num_channels=num_channels, allow_missing=True
         )
 
-    def get_metadata(self) -> dict:
-        """Add the probe's device and electrode group (documented descriptions) to the base metadata."""
+    def default_metadata(self) -> dict:
+        """Add the probe's device and electrode group (documented descriptions) to the binary recording's defaults."""
         return deep_update(
-            super().get_metadata(),
+            super().default_metadata(),
             {
                 "Extracellular": {
                     "Device": dict(self.probe.device),

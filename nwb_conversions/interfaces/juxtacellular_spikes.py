@@ -16,24 +16,22 @@ from .. import __version__
 from ..analysis.spike_detection import DetectionParameters, DetectionResult, detect_spikes
 from ..metadata.assembly import deep_update
 from ..readers.binary import open_interleaved_binary
+from .metadata_blocks import MetadataBlocksMixin
+from .schemas import block_schema
 from .stub import first_seconds
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
 #: Named in the unit's description and ``detected_by`` column.
 DETECTOR = f"nwb_conversions {__version__} (spike_detection.detect_spikes)"
 
-DETECTION_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "sign": {"type": "string", "enum": ["auto", "positive", "negative"]},
-        "threshold_k": {"type": "number", "exclusiveMinimum": 0},
-        "threshold_volts": {"type": ["number", "null"], "exclusiveMinimum": 0},
-        "refractory_ms": {"type": "number", "minimum": 0},
-        "block_seconds": {"type": "number", "exclusiveMinimum": 0},
-        "noise_blocks": {"type": "integer", "minimum": 1},
-    },
-}
+DETECTION_SCHEMA = block_schema(
+    sign={"type": "string", "enum": ["auto", "positive", "negative"]},
+    threshold_k={"type": "number", "exclusiveMinimum": 0},
+    threshold_volts={"type": ["number", "null"], "exclusiveMinimum": 0},
+    refractory_ms={"type": "number", "minimum": 0},
+    block_seconds={"type": "number", "exclusiveMinimum": 0},
+    noise_blocks={"type": "integer", "minimum": 1},
+)
 
 
 def detection_columns(result: DetectionResult) -> dict:
@@ -71,7 +69,7 @@ def detection_summary(result: DetectionResult) -> str:
     )
 
 
-class JuxtacellularSpikeDetectionInterface(BaseDataInterface):
+class JuxtacellularSpikeDetectionInterface(MetadataBlocksMixin, BaseDataInterface):
     """Detect the juxtacellular cell's spikes on its trace and add them as one ground-truth unit.
 
     Parameters
@@ -95,6 +93,10 @@ class JuxtacellularSpikeDetectionInterface(BaseDataInterface):
     keywords = ("ground truth", "spike detection", "juxtacellular")
     associated_suffixes = (".bin",)
     info = "Ground-truth spikes detected on a juxtacellular trace by threshold crossing."
+    metadata_blocks = {
+        "GroundTruthUnit": GROUND_TRUTH_UNIT_SCHEMA,
+        "JuxtaSpikeDetection": DETECTION_SCHEMA,
+    }
 
     def __init__(
         self,
@@ -115,22 +117,12 @@ class JuxtacellularSpikeDetectionInterface(BaseDataInterface):
         self._detected_with = None
         super().__init__(verbose=verbose, file_path=str(file_path), channel=channel)
 
-    def get_metadata_schema(self) -> dict:
-        """Add the ``GroundTruthUnit`` and ``JuxtaSpikeDetection`` blocks to NeuroConv's base schema."""
-        schema = super().get_metadata_schema()
-        schema["properties"]["GroundTruthUnit"] = GROUND_TRUTH_UNIT_SCHEMA
-        schema["properties"]["JuxtaSpikeDetection"] = DETECTION_SCHEMA
-        return schema
-
-    def get_metadata(self) -> dict:
+    def default_metadata(self) -> dict:
         """Return the default detection parameters and unit description."""
-        return deep_update(
-            super().get_metadata(),
-            {
-                "GroundTruthUnit": {"description": "ground-truth spikes of the juxtacellularly recorded cell"},
-                "JuxtaSpikeDetection": DetectionParameters().as_dict(),
-            },
-        )
+        return {
+            "GroundTruthUnit": {"description": "ground-truth spikes of the juxtacellularly recorded cell"},
+            "JuxtaSpikeDetection": DetectionParameters().as_dict(),
+        }
 
     def detect(self, parameters: DetectionParameters, *, stub_test: bool = False) -> DetectionResult:
         """Run the detection on the trace (its first seconds only with ``stub_test``); keep and return the result.

@@ -11,29 +11,17 @@ from typing import Literal
 
 from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
-from pynwb.icephys import CurrentClampSeries, VoltageClampSeries
 
 from ..metadata.assembly import deep_update
 from ..readers.binary import open_interleaved_binary
-from ..writing.hdf5 import StreamedArray
+from ..writing.plan import StreamedArray
 from .electrodes import get_or_create_device
-from .schemas import DEVICE_SCHEMA, INTRACELLULAR_ELECTRODE_SCHEMA, named_block
+from .icephys import ICEPHYS_METADATA_SCHEMA, series_type_of
+from .metadata_blocks import MetadataBlocksMixin
 from .stub import first_seconds
 
-SERIES_TYPES = {"voltage_clamp": VoltageClampSeries, "current_clamp": CurrentClampSeries}
 
-ICEPHYS_METADATA_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "Device": DEVICE_SCHEMA,
-        "IntracellularElectrode": INTRACELLULAR_ELECTRODE_SCHEMA,
-        "PatchClampSeries": named_block("name", "description", "stimulus_description"),
-    },
-}
-
-
-class JuxtacellularTraceInterface(BaseDataInterface):
+class JuxtacellularTraceInterface(MetadataBlocksMixin, BaseDataInterface):
     """One pipette channel of a binary file as a ``VoltageClampSeries`` or ``CurrentClampSeries``.
 
     Parameters
@@ -59,6 +47,7 @@ class JuxtacellularTraceInterface(BaseDataInterface):
     keywords = ("intracellular electrophysiology", "juxtacellular", "patch clamp")
     associated_suffixes = (".bin",)
     info = "A pipette trace stored as one channel of a headerless binary."
+    metadata_blocks = {"Icephys": ICEPHYS_METADATA_SCHEMA}
 
     def __init__(
         self,
@@ -72,8 +61,7 @@ class JuxtacellularTraceInterface(BaseDataInterface):
         channel: int = 0,
         verbose: bool = False,
     ):
-        if recording_mode not in SERIES_TYPES:
-            raise ValueError(f"recording_mode must be one of {sorted(SERIES_TYPES)}, not {recording_mode!r}")
+        self.series_type = series_type_of(recording_mode)
         self.trace = open_interleaved_binary(file_path, num_channels=num_channels, dtype=dtype).channel(channel)
         self.recording_mode = recording_mode
         self.conversion = float(conversion)
@@ -86,24 +74,15 @@ class JuxtacellularTraceInterface(BaseDataInterface):
         """Samples in the trace."""
         return self.trace.shape[0]
 
-    def get_metadata_schema(self) -> dict:
-        """Add this interface's ``Icephys`` block to NeuroConv's base schema."""
-        schema = super().get_metadata_schema()
-        schema["properties"]["Icephys"] = ICEPHYS_METADATA_SCHEMA
-        return schema
-
-    def get_metadata(self) -> dict:
+    def default_metadata(self) -> dict:
         """Return complete defaults: the amplifier, the pipette and the series' name."""
-        return deep_update(
-            super().get_metadata(),
-            {
-                "Icephys": {
-                    "Device": {"name": "PipetteAmplifier", "description": "amplifier of the pipette"},
-                    "IntracellularElectrode": {"name": "IntracellularElectrode", "description": "pipette"},
-                    "PatchClampSeries": {"name": "PatchClampSeries", "stimulus_description": "N/A"},
-                }
-            },
-        )
+        return {
+            "Icephys": {
+                "Device": {"name": "PipetteAmplifier", "description": "amplifier of the pipette"},
+                "IntracellularElectrode": {"name": "IntracellularElectrode", "description": "pipette"},
+                "PatchClampSeries": {"name": "PatchClampSeries", "stimulus_description": "N/A"},
+            }
+        }
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:
         """Add the pipette electrode and the streamed trace to ``acquisition``.
@@ -124,9 +103,8 @@ class JuxtacellularTraceInterface(BaseDataInterface):
         electrode = nwbfile.create_icephys_electrode(device=device, **icephys["IntracellularElectrode"])
         trace = first_seconds(self.trace, self.sampling_frequency, stub_test=stub_test)
         series_metadata = dict(icephys["PatchClampSeries"])
-        series_type = SERIES_TYPES[self.recording_mode]
         nwbfile.add_acquisition(
-            series_type(
+            self.series_type(
                 name=series_metadata.pop("name"),
                 description=series_metadata.pop("description", f"pipette trace ({self.recording_mode})"),
                 stimulus_description=series_metadata.pop("stimulus_description", "N/A"),

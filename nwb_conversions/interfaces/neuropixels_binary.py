@@ -56,10 +56,10 @@ class NeuropixelsBinaryInterface(InterleavedBinaryRecordingInterface):
         else:
             raise SourceFormatError(channel_map_path, "unknown channel map format", "a chanMap.mat or a .csv")
 
-    def get_metadata(self) -> dict:
+    def default_metadata(self) -> dict:
         """Name the probe and its shank (the release's documented device; details in ``metadata/spe1.yaml``)."""
         return deep_update(
-            super().get_metadata(),
+            super().default_metadata(),
             {
                 "Extracellular": {
                     "Device": {

@@ -14,7 +14,8 @@ Mapping
   start + ``stim.durations``, ``power_in_mW`` = ``stim.powerMW`` (calibrated power at the tip), ``wavelength_in_nm``
   = NaN unless the metadata gives one, ``optogenetic_sites`` = the emitter's row, plus ``emission_site_id``.
 - Emitter ids: 0- or 1-based is decided from the session's ids
-  (:func:`nwb_conversions.layouts.np_opto.session.emission_site_base`), unless the metadata sets ``emission_site_id_base``.
+  (:func:`nwb_conversions.layouts.np_opto.stimulation.emission_site_base`), unless the metadata sets
+  ``emission_site_id_base``.
 - ``laser_calibration.json`` and ``calibration.json`` beside the sessions, and the session's ``session.json``, are
   kept verbatim in ``scratch`` (their schema is not documented, so nothing is read out of the calibration).
 """
@@ -36,35 +37,29 @@ from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
 
 from ..errors import SourceFormatError
-from ..layouts.np_opto.session import (
+from ..layouts.np_opto.session import calibration_notes, find_calibration_files, read_session_json, session_folder
+from ..layouts.np_opto.stimulation import (
     EMITTER_PITCH_UM,
     FIRST_EMITTER_FROM_TIP_UM,
     NUM_EMITTERS,
-    calibration_notes,
     emission_site_base,
-    find_calibration_files,
-    read_session_json,
     read_stimulation,
-    session_folder,
 )
 from ..metadata.assembly import deep_update
 from ..readers.alf import read_json_object
-from .schemas import named_block
+from .metadata_blocks import MetadataBlocksMixin
+from .schemas import block_schema, named_block
 
 NOT_DOCUMENTED = "not documented in the release"
 
-OPTOGENETICS_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "Effector": named_block("name", "label", "description", "manufacturer"),
-        "OptogeneticSitesTable": named_block("description"),
-        "OptogeneticPulsesTable": named_block("name", "description"),
-        "stimulation_software": {"type": "string"},
-        "wavelength_in_nm": {"type": ["number", "null"], "exclusiveMinimum": 0},
-        "emission_site_id_base": {"type": ["integer", "null"], "enum": [0, 1, None]},
-    },
-}
+OPTOGENETICS_SCHEMA = block_schema(
+    Effector=named_block("name", "label", "description", "manufacturer"),
+    OptogeneticSitesTable=named_block("description"),
+    OptogeneticPulsesTable=named_block("name", "description"),
+    stimulation_software={"type": "string"},
+    wavelength_in_nm={"type": ["number", "null"], "exclusiveMinimum": 0},
+    emission_site_id_base={"type": ["integer", "null"], "enum": [0, 1, None]},
+)
 
 
 def emitter_distances_um() -> np.ndarray:
@@ -72,7 +67,7 @@ def emitter_distances_um() -> np.ndarray:
     return FIRST_EMITTER_FROM_TIP_UM + EMITTER_PITCH_UM * np.arange(NUM_EMITTERS)
 
 
-class NpOptoStimulationInterface(BaseDataInterface):
+class NpOptoStimulationInterface(MetadataBlocksMixin, BaseDataInterface):
     """The light pulses of one Neuropixels Opto session, its emitters, opsin and calibration files.
 
     Parameters
@@ -85,6 +80,7 @@ class NpOptoStimulationInterface(BaseDataInterface):
     keywords = ("optogenetics", "Neuropixels Opto", "ALF")
     associated_suffixes = (".npy", ".json")
     info = "Per-pulse optogenetic stimulation through the 14 emitters of a Neuropixels Opto probe."
+    metadata_blocks = {"Optogenetics": OPTOGENETICS_SCHEMA}
 
     def __init__(self, folder_path: str | Path, verbose: bool = False):
         folder = session_folder(folder_path)
@@ -105,36 +101,27 @@ class NpOptoStimulationInterface(BaseDataInterface):
         """The emitter id reading, and which calibration files were kept or not found."""
         return [self.base_note] + self._calibration_notes
 
-    def get_metadata_schema(self) -> dict:
-        """Add the ``Optogenetics`` block."""
-        schema = super().get_metadata_schema()
-        schema["properties"]["Optogenetics"] = OPTOGENETICS_SCHEMA
-        return schema
-
-    def get_metadata(self) -> dict:
+    def default_metadata(self) -> dict:
         """The objects' defaults: what the release documents, the rest marked as not documented."""
-        return deep_update(
-            super().get_metadata(),
-            {
-                "NWBFile": {"session_id": self.session_info.session_id},
-                "Optogenetics": {
-                    "Effector": {
-                        "name": "ChrimsonR",
-                        "label": "DLX2.0-ChrimsonR-tdTomato",
-                        "description": "opsin expressed by the mice (dataset README)",
-                    },
-                    "OptogeneticSitesTable": {"description": "the emitters of the Neuropixels Opto probe"},
-                    "OptogeneticPulsesTable": {
-                        "name": "optogenetic_pulses",
-                        "description": "one row per light pulse (stim.times, stim.durations, stim.powerMW, "
-                        "stim.emissionSites)",
-                    },
-                    "stimulation_software": NOT_DOCUMENTED,
-                    "wavelength_in_nm": None,
-                    "emission_site_id_base": None,
+        return {
+            "NWBFile": {"session_id": self.session_info.session_id},
+            "Optogenetics": {
+                "Effector": {
+                    "name": "ChrimsonR",
+                    "label": "DLX2.0-ChrimsonR-tdTomato",
+                    "description": "opsin expressed by the mice (dataset README)",
                 },
+                "OptogeneticSitesTable": {"description": "the emitters of the Neuropixels Opto probe"},
+                "OptogeneticPulsesTable": {
+                    "name": "optogenetic_pulses",
+                    "description": "one row per light pulse (stim.times, stim.durations, stim.powerMW, "
+                    "stim.emissionSites)",
+                },
+                "stimulation_software": NOT_DOCUMENTED,
+                "wavelength_in_nm": None,
+                "emission_site_id_base": None,
             },
-        )
+        }
 
     def emission_site_rows(self, base: int) -> np.ndarray:
         """The sites-table row of every pulse (0 = the emitter nearest the tip)."""

@@ -28,7 +28,7 @@ from pynwb.event import EventsTable, TimestampVectorData
 from ..layouts.ssc11.behavior import read_behavior
 from ..layouts.ssc11.imaging import frame_times
 from ..layouts.ssc11.struct import load_session_struct
-from ..writing.hdf5 import StreamedArray
+from ..writing.plan import StreamedArray
 from .stub import STUB_SECONDS
 from .time_basis import time_basis
 

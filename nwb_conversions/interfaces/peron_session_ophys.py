@@ -22,7 +22,6 @@ otherwise (e.g. frames imaged trial by trial, with gaps) as timestamps.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +29,17 @@ from hdmf.common import DynamicTableRegion, VectorData
 from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
 from pynwb.event import EventsTable, TimestampVectorData
-from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation, OpticalChannel
+from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation
 
 from ..layouts.ssc11.imaging import IMAGE_SIZE, PlaneTraces, read_calcium_imaging
 from ..layouts.ssc11.release import read_ablation_file
 from ..layouts.ssc11.struct import load_session_struct
 from ..metadata.assembly import deep_update
-from ..writing.hdf5 import StreamedArray
+from ..writing.plan import StreamedArray
 from .electrodes import get_or_create_device
-from .schemas import DEVICE_SCHEMA, named_block
+from .imaging_plane import OPTICAL_CHANNEL_SCHEMA, add_imaging_plane, processing_module
+from .metadata_blocks import MetadataBlocksMixin
+from .schemas import DEVICE_SCHEMA, block_schema, named_block
 from .stub import STUB_SECONDS
 from .time_basis import time_basis
 
@@ -51,27 +52,24 @@ SUBVOLUME_SPACING_UM, PLANE_SPACING_UM = 45.0, 15.0
 #: Elements per block of time read from a trace matrix (16 MiB of float64), whatever the number of ROIs.
 ELEMENTS_PER_BLOCK = 2**21
 
-NOT_DOCUMENTED_WAVELENGTH = "{field} is NaN: the wavelength is not documented in the SSC-11 release"
+#: Named where a wavelength is not documented.
+RELEASE = "SSC-11"
 
-CALCIUM_IMAGING_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "Device": DEVICE_SCHEMA,
-        "OpticalChannel": named_block("name", "description", positive_numbers=("emission_lambda",)),
-        "ImagingPlane": named_block(
-            "description", "location", "indicator", positive_numbers=("excitation_lambda", "imaging_rate")
-        ),
-        "PlaneSegmentation": named_block("description"),
-        "Fluorescence": named_block("description"),
-        "DfOverF": named_block("description"),
-        "CalciumEvents": named_block("description"),
-        "IsAblated": named_block("description"),
-    },
-}
+CALCIUM_IMAGING_SCHEMA = block_schema(
+    Device=DEVICE_SCHEMA,
+    OpticalChannel=OPTICAL_CHANNEL_SCHEMA,
+    ImagingPlane=named_block(
+        "description", "location", "indicator", positive_numbers=("excitation_lambda", "imaging_rate")
+    ),
+    PlaneSegmentation=named_block("description"),
+    Fluorescence=named_block("description"),
+    DfOverF=named_block("description"),
+    CalciumEvents=named_block("description"),
+    IsAblated=named_block("description"),
+)
 
 
-class PeronSessionOphysInterface(BaseDataInterface):
+class PeronSessionOphysInterface(MetadataBlocksMixin, BaseDataInterface):
     """The 3-plane calcium imaging of one SSC-11 subvolume file (``an*sess_struct.mat``, MATLAB v5 or v7.3).
 
     Parameters
@@ -89,6 +87,7 @@ class PeronSessionOphysInterface(BaseDataInterface):
     keywords = ("two-photon", "calcium imaging", "ROI", "MATLAB")
     associated_suffixes = (".mat",)
     info = "ROIs, raw F, ΔF/F and calcium events of one subvolume of Peron et al. 2020 (CRCNS ssc-11)."
+    metadata_blocks = {"CalciumImaging": CALCIUM_IMAGING_SCHEMA}
 
     def __init__(
         self,
@@ -109,35 +108,26 @@ class PeronSessionOphysInterface(BaseDataInterface):
             ablation_file_paths=None if ablation_file_paths is None else [str(path) for path in ablation_file_paths],
         )
 
-    def get_metadata_schema(self) -> dict:
-        """Add the ``CalciumImaging`` block to NeuroConv's base schema."""
-        schema = super().get_metadata_schema()
-        schema["properties"]["CalciumImaging"] = CALCIUM_IMAGING_SCHEMA
-        return schema
-
-    def get_metadata(self) -> dict:
+    def default_metadata(self) -> dict:
         """Defaults for every object this interface creates (the dataset YAML refines them)."""
-        return deep_update(
-            super().get_metadata(),
-            {
-                "CalciumImaging": {
-                    "Device": {"name": "TwoPhotonMicroscope", "description": "two-photon microscope"},
-                    "OpticalChannel": {"name": "OpticalChannel", "description": "calcium indicator fluorescence"},
-                    "ImagingPlane": {
-                        "description": "one plane of a 3-plane imaging subvolume",
-                        "location": "SSp-bfd",
-                        "indicator": "not documented",
-                    },
-                    "PlaneSegmentation": {"description": "ROIs of one imaging plane (sess.caTSA.roiArray)"},
-                    "Fluorescence": {"description": "raw fluorescence F (sess.caTSA.valueMatrix)"},
-                    "DfOverF": {"description": "ΔF/F (sess.caTSA.dffTimeSeriesArray.valueMatrix)"},
-                    "CalciumEvents": {"description": "detected calcium events (sess.caTSA.caPeakEventSeriesArray)"},
-                    "IsAblated": {
-                        "description": "the neuron is listed as successfully ablated in the animal's ablation files"
-                    },
-                }
-            },
-        )
+        return {
+            "CalciumImaging": {
+                "Device": {"name": "TwoPhotonMicroscope", "description": "two-photon microscope"},
+                "OpticalChannel": {"name": "OpticalChannel", "description": "calcium indicator fluorescence"},
+                "ImagingPlane": {
+                    "description": "one plane of a 3-plane imaging subvolume",
+                    "location": "SSp-bfd",
+                    "indicator": "not documented",
+                },
+                "PlaneSegmentation": {"description": "ROIs of one imaging plane (sess.caTSA.roiArray)"},
+                "Fluorescence": {"description": "raw fluorescence F (sess.caTSA.valueMatrix)"},
+                "DfOverF": {"description": "ΔF/F (sess.caTSA.dffTimeSeriesArray.valueMatrix)"},
+                "CalciumEvents": {"description": "detected calcium events (sess.caTSA.caPeakEventSeriesArray)"},
+                "IsAblated": {
+                    "description": "the neuron is listed as successfully ablated in the animal's ablation files"
+                },
+            }
+        }
 
     def consistency_notes(self) -> list[str]:
         """What the struct lacks (ΔF/F, events, features) and what the conversion leaves out."""
@@ -162,8 +152,8 @@ class PeronSessionOphysInterface(BaseDataInterface):
         num_frames = imaging.timestamps.size
         if stub_test:
             num_frames = int(np.searchsorted(imaging.timestamps, imaging.timestamps[0] + STUB_SECONDS)) or 1
-        ophys = nwbfile.processing.get("ophys") or nwbfile.create_processing_module(
-            name="ophys", description="optical physiology: ROIs, raw fluorescence, ΔF/F and calcium events"
+        ophys = processing_module(
+            nwbfile, "ophys", "optical physiology: ROIs, raw fluorescence, ΔF/F and calcium events"
         )
         segmentation = ophys.data_interfaces.get("ImageSegmentation") or ophys.add(ImageSegmentation())
         fluorescence = ophys.add(Fluorescence(name="Fluorescence"))
@@ -195,15 +185,12 @@ class PeronSessionOphysInterface(BaseDataInterface):
             self._add_events(ophys, table, plane, metadata, end_time=imaging.timestamps[num_frames - 1], stub_test=stub_test)
 
     def _add_imaging_plane(self, nwbfile: NWBFile, plane_number: int, device, metadata: dict):
-        channel = dict(metadata["OpticalChannel"])
-        channel["emission_lambda"], channel["description"] = _wavelength(channel, "emission_lambda")
         plane = dict(metadata["ImagingPlane"])
         plane["description"] = (
             f"{plane.get('description', 'imaging plane')}: plane {plane_number} of subvolume "
             f"{self.subvolume or 'unknown'}, {IMAGE_SIZE} x {IMAGE_SIZE} pixels over {FIELD_OF_VIEW_UM:g} x "
             f"{FIELD_OF_VIEW_UM:g} µm"
         )
-        plane["excitation_lambda"], plane["description"] = _wavelength(plane, "excitation_lambda")
         spacing_m = FIELD_OF_VIEW_UM / IMAGE_SIZE * 1e-6
         depth = {}
         if self.subvolume is not None:
@@ -216,14 +203,16 @@ class PeronSessionOphysInterface(BaseDataInterface):
                     "lab's convention (subvolumes 45 µm apart, planes 15 µm apart); the absolute depth is not documented"
                 ),
             )
-        return nwbfile.create_imaging_plane(
+        return add_imaging_plane(
+            nwbfile,
+            device,
+            metadata["OpticalChannel"],
+            plane,
+            release=RELEASE,
             name=f"ImagingPlane{plane_number}",
-            optical_channel=OpticalChannel(**channel),
-            device=device,
             grid_spacing=[spacing_m, spacing_m],
             grid_spacing_unit="meters",
             **depth,
-            **plane,
         )
 
     def _add_plane_segmentation(self, segmentation: ImageSegmentation, imaging_plane, plane, metadata: dict):
@@ -292,12 +281,3 @@ class PeronSessionOphysInterface(BaseDataInterface):
                 columns=columns,
             )
         )
-
-
-def _wavelength(block: dict, field: str) -> tuple[float, str]:
-    """A block's wavelength (nm) and description; NaN and a description that says so when it is not given."""
-    value = block.pop(field, None)
-    description = block.get("description", "")
-    if value is None or math.isnan(value):
-        return math.nan, f"{description.rstrip('.')}. {NOT_DOCUMENTED_WAVELENGTH.format(field=field)}."
-    return float(value), description

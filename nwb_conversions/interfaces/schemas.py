@@ -37,11 +37,16 @@ def pynwb_schema(neurodata_type: type, *, drop: tuple[str, ...] = (), required: 
     return schema
 
 
+def block_schema(**properties: dict) -> dict:
+    """Schema of a metadata block that holds these properties (name → schema) and nothing else."""
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
 def named_block(*strings: str, positive_numbers: tuple[str, ...] = ()) -> dict:
     """Schema of a block of free-text fields and positive numbers, nothing else (e.g. a series' name/description)."""
     properties = {name: {"type": "string"} for name in strings}
     properties.update({name: {"type": "number", "exclusiveMinimum": 0} for name in positive_numbers})
-    return {"type": "object", "additionalProperties": False, "properties": properties}
+    return block_schema(**properties)
 
 
 #: ``model:`` inside a ``Device`` block; its name defaults to ``<device name>Model``.

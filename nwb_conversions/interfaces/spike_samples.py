@@ -11,11 +11,12 @@ from pynwb import NWBFile
 from ..errors import SourceFormatError
 from ..metadata.assembly import deep_update
 from ..readers.npy import read_npy_vector
+from .metadata_blocks import MetadataBlocksMixin
 from .stub import STUB_SECONDS
 from .units import GROUND_TRUTH_UNIT_SCHEMA, add_ground_truth_unit
 
 
-class SpikeSamplesInterface(BaseDataInterface):
+class SpikeSamplesInterface(MetadataBlocksMixin, BaseDataInterface):
     """Spike sample indices (``.npy``, 1-D integers) on a trace's clock, written as one ground-truth unit.
 
     Parameters
@@ -32,6 +33,7 @@ class SpikeSamplesInterface(BaseDataInterface):
     keywords = ("ground truth", "spike times")
     associated_suffixes = (".npy",)
     info = "Sample indices of a patched cell's spikes, on the patch clock."
+    metadata_blocks = {"GroundTruthUnit": GROUND_TRUTH_UNIT_SCHEMA}
 
     def __init__(
         self,
@@ -64,18 +66,9 @@ class SpikeSamplesInterface(BaseDataInterface):
         self.sampling_frequency = None if sampling_frequency is None else float(sampling_frequency)
         super().__init__(verbose=verbose, file_path=str(file_path), num_clock_samples=num_clock_samples)
 
-    def get_metadata_schema(self) -> dict:
-        """Add the ``GroundTruthUnit`` block to NeuroConv's base schema."""
-        schema = super().get_metadata_schema()
-        schema["properties"]["GroundTruthUnit"] = GROUND_TRUTH_UNIT_SCHEMA
-        return schema
-
-    def get_metadata(self) -> dict:
+    def default_metadata(self) -> dict:
         """Return the unit table's default description."""
-        return deep_update(
-            super().get_metadata(),
-            {"GroundTruthUnit": {"description": "ground-truth spikes of the patched cell"}},
-        )
+        return {"GroundTruthUnit": {"description": "ground-truth spikes of the patched cell"}}
 
     def spike_times(self) -> np.ndarray:
         """Spike times in seconds: sample index / sampling frequency."""

@@ -11,7 +11,7 @@ from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile, TimeSeries
 
 from ..readers.binary import open_interleaved_binary
-from ..writing.hdf5 import StreamedArray
+from ..writing.plan import StreamedArray
 from .stub import first_seconds
 
 

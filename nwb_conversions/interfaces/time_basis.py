@@ -1,4 +1,8 @@
-"""A series' time basis: explicit timestamps, or a start time and a rate when the timestamps are regular."""
+"""A series' time basis: explicit timestamps, or a start time and a rate when the timestamps are regular.
+
+:func:`time_basis` judges timestamps held in memory; :func:`regular_timing` reads lazy ones (e.g. a ``.npz``
+member read in slices) block by block. Both use nwbinspector's criterion (:data:`REGULAR_DECIMALS`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import numpy as np
 
 #: Timestamps whose differences agree to this many decimals (of a second) are regular: nwbinspector's criterion.
 REGULAR_DECIMALS = 9
+
+#: Timestamps read per step while checking regularity.
+TIMESTAMP_BLOCK = 1 << 20
 
 
 def time_basis(timestamps: np.ndarray) -> dict:
@@ -21,3 +28,19 @@ def time_basis(timestamps: np.ndarray) -> dict:
             rate = (timestamps.size - 1) / (timestamps[-1] - timestamps[0])
             return {"starting_time": float(timestamps[0]), "rate": float(rate)}
     return {"timestamps": timestamps}
+
+
+def regular_timing(timestamps) -> dict | None:
+    """``{starting_time, rate}`` equivalent to ``timestamps`` if their steps are all equal (to
+    :data:`REGULAR_DECIMALS` decimals, as nwbinspector judges), else None. Reads the timestamps block by block."""
+    count = len(timestamps)
+    if count < 3:
+        return None
+    steps = set()
+    for start in range(0, count - 1, TIMESTAMP_BLOCK):
+        block = np.asarray(timestamps[start : start + TIMESTAMP_BLOCK + 1], dtype=np.float64)
+        steps.update(np.unique(np.round(np.diff(block), REGULAR_DECIMALS)).tolist())
+        if len(steps) > 1:
+            return None
+    first, last = float(timestamps[0]), float(timestamps[count - 1])
+    return dict(starting_time=first, rate=(count - 1) / (last - first)) if last > first else None

@@ -6,22 +6,20 @@ import numpy as np
 from pynwb import NWBFile
 from pynwb.misc import Units
 
-GROUND_TRUTH_UNIT_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "description": {"type": "string"},
-        "columns": {
+from .schemas import block_schema
+
+GROUND_TRUTH_UNIT_SCHEMA = block_schema(
+    description={"type": "string"},
+    columns={
+        "type": "object",
+        "additionalProperties": {
             "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["description", "value"],
-                "additionalProperties": False,
-                "properties": {"description": {"type": "string"}, "value": {}},
-            },
+            "required": ["description", "value"],
+            "additionalProperties": False,
+            "properties": {"description": {"type": "string"}, "value": {}},
         },
     },
-}
+)
 
 
 def add_ground_truth_unit(nwbfile: NWBFile, spike_times: np.ndarray, unit_metadata: dict, *, resolution: float) -> bool:

@@ -1,4 +1,5 @@
-"""Extracellular and patch panels: the probe map, raw traces around ground-truth spikes, the patch trace.
+"""Extracellular and patch panels: the probe map, raw traces around ground-truth spikes, the patch trace
+(drawn by :mod:`.patch_trace`).
 
 The raw series is the file's ``ElectricalSeries`` with the highest rate; its electrodes' ``rel_x``/``rel_y`` give
 the map. The ground-truth cell is the units table's only unit; its electrode is ``chan_predicted`` when the table
@@ -14,20 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layout import FONT_SIZE, Panel, style_axes
-from .reading import (
-    busiest_window,
-    column_values,
-    display_unit,
-    envelope,
-    find_objects,
-    ground_truth_spike_times,
-    in_acquisition,
-    index_at,
-    read_window,
-    scale,
-    time_range,
-)
+from .layout import FONT_SIZE, GROUND_TRUTH_COLOR, Panel, style_axes
+from .patch_trace import draw_patch_trace, patch_series
+from .reading import column_values, find_objects, ground_truth_spike_times, in_acquisition, index_at, scale, time_range
 
 #: Raw traces: how many ground-truth spikes are shown, the window around each (s), how many channels.
 SPIKES_SHOWN = 3
@@ -36,12 +26,9 @@ CHANNELS_SHOWN = 12
 #: Spikes averaged to find the channel where the cell is largest, and the half-width of each snippet (s).
 SPIKES_AVERAGED = 8
 SNIPPET_HALF_WIDTH_S = 0.001
-#: The patch trace panel shows the busiest window of this length (s).
-PATCH_WINDOW_S = 1.0
 #: Half-height (µm) of the probe map's zoom around the ground-truth electrode.
 ZOOM_HALF_HEIGHT_UM = 150.0
 
-GROUND_TRUTH_COLOR = "crimson"
 PEAK_COLOR = "royalblue"
 TABLE_PEAK_COLOR = "darkorange"
 
@@ -273,46 +260,6 @@ def draw_raw_traces(view: RawSeriesView, figure, cell) -> list:
         xlabel=f"ms (20 ms windows side by side; dotted: spike time); traces {spacing:.0f} µV apart",
     )
     return [axes]
-
-
-def patch_series(nwbfile):
-    """The patch-clamp / juxtacellular trace: a PatchClampSeries, from acquisition first; None without one."""
-    candidates = [series for series in find_objects(nwbfile, "PatchClampSeries") if series.data.ndim == 1]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda series: in_acquisition(nwbfile, series))
-
-
-def draw_patch_trace(series, spike_times, figure, cell, *, width_s: float = PATCH_WINDOW_S) -> list:
-    """The busiest ``width_s`` of the patch trace, its spikes marked."""
-    axes = figure.add_subplot(cell)
-    draw_trace_with_spikes(axes, series, spike_times, *window_of(series, spike_times, width_s))
-    style_axes(axes, f"{series.name} ({type(series).__name__}) with its spikes", xlabel="time (s)")
-    return [axes]
-
-
-def window_of(series, spike_times, width_s: float) -> tuple[float, float]:
-    """The busiest ``width_s`` window of a series (its start when there are no spikes)."""
-    first, last = time_range(series)
-    spikes = spike_times if spike_times is not None else np.array([])
-    return busiest_window(spikes, width_s, first, last)
-
-
-def draw_trace_with_spikes(axes, series, spike_times, start: float, stop: float) -> None:
-    """Draw ``series`` between ``start`` and ``stop`` (as a min/max envelope) and tick its spikes above it."""
-    window = read_window(series, start, stop)
-    factor, unit = display_unit(series)
-    times, values = envelope(window.times, window.values * factor)
-    axes.plot(times, values, color="0.15", lw=0.5)
-    axes.set_ylabel(unit, fontsize=FONT_SIZE)
-    if spike_times is not None:
-        inside = spike_times[(spike_times >= start) & (spike_times < stop)]
-        top = np.max(values) if len(values) else 0.0
-        span = np.ptp(values) if len(values) else 1.0
-        axes.plot(inside, np.full(len(inside), top + 0.08 * span), "|", color=GROUND_TRUTH_COLOR, ms=8, mew=1,
-                  label=f"{len(inside)} spikes (units)")
-        axes.legend(fontsize=FONT_SIZE - 1, loc="lower right")
-    axes.set_xlim(start, stop)
 
 
 def panels(nwbfile) -> list[Panel]:

@@ -21,6 +21,9 @@ ROW_GAP_IN = 0.75
 #: Text size used throughout the figure (points).
 FONT_SIZE = 8
 
+#: Colour of the ground-truth cell throughout the figure (its electrode, traces and spikes).
+GROUND_TRUTH_COLOR = "crimson"
+
 
 @dataclass
 class Panel:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ephys import draw_trace_with_spikes, patch_series
 from .layout import FONT_SIZE, Panel, style_axes
+from .patch_trace import draw_trace_with_spikes, patch_series
 from .reading import (
     busiest_window,
     column_values,

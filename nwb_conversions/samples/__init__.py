@@ -24,7 +24,38 @@ def write_sample_metadata(folder: str | Path, metadata: dict) -> Path:
     return path
 
 
-def planted_spike_indices(rng: np.random.Generator, num_samples: int, count: int, *, margin: int, gap: int) -> np.ndarray:
+#: The content of a placeholder PDF that a sample release holds where the real one holds a document.
+PLACEHOLDER_PDF = b"%PDF-1.4\n% sample placeholder\n"
+
+
+def start_sample_release(
+    folder: str | Path, metadata: dict, placeholders: dict[str, str | bytes] | None = None
+) -> Path:
+    """Create a sample release's root folder with its sample metadata; return the root.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The release root (created if needed).
+    metadata : dict
+        Written as ``sample_metadata.yaml`` (:func:`write_sample_metadata`).
+    placeholders : dict, optional
+        File name → text or bytes: files a real release holds beside its sessions (a README, a PDF).
+    """
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in (placeholders or {}).items():
+        if isinstance(content, bytes):
+            (root / name).write_bytes(content)
+        else:
+            (root / name).write_text(content, encoding="utf-8")
+    write_sample_metadata(root, metadata)
+    return root
+
+
+def planted_spike_indices(
+    rng: np.random.Generator, num_samples: int, count: int, *, margin: int, gap: int
+) -> np.ndarray:
     """Return ``count`` sorted spike indices in ``[margin, num_samples - margin)`` at least ``gap`` samples apart."""
     largest_jitter = max(1, gap // 4)
     slots = np.arange(margin, num_samples - margin - largest_jitter, gap)  # jittered spikes stay inside the margins

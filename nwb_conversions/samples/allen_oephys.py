@@ -18,7 +18,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from . import planted_spike_indices, spike_waveform, write_sample_metadata
+from . import planted_spike_indices, spike_waveform, start_sample_release, write_sample_metadata
 
 #: Sampling periods of the sample (s): 10 kHz ephys (synthetic choice), ~30 Hz ophys.
 SAMPLE_EPHYS_PERIOD = 1e-4
@@ -154,11 +154,11 @@ def write_sample_release(folder: str | Path, num_sessions: int = 3) -> tuple[Pat
     tuple
         The release root, and the recording files sorted by name.
     """
-    root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "README.txt").write_text("Allen Institute Dataset II sample release (synthetic)\n", encoding="utf-8")
-    write_sample_metadata(root, SAMPLE_METADATA)
+    root = start_sample_release(
+        folder, SAMPLE_METADATA, {"README.txt": "Allen Institute Dataset II sample release (synthetic)\n"}
+    )
     recordings = [
-        write_allen_oephys_recording(root, recording_id=str(103991 + index), seed=index) for index in range(num_sessions)
+        write_allen_oephys_recording(root, recording_id=str(103991 + index), seed=index)
+        for index in range(num_sessions)
     ]
     return root, sorted(recordings)

@@ -21,7 +21,7 @@ from typing import Callable
 import h5py
 import numpy as np
 
-from ..readers.matlab import NUMERIC_CLASSES, StructArray
+from ..readers.matlab_values import NUMERIC_CLASSES, StructArray
 
 #: The text of a v7.3 header (MATLAB pads it with spaces to 116 bytes).
 V73_HEADER_TEXT = "MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Apr  8 10:00:00 2019 HDF5 schema 1.00 ."

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..resources import shipped_metadata_dir
-from . import planted_spike_indices, spike_waveform, write_sample_metadata
+from . import PLACEHOLDER_PDF, planted_spike_indices, spike_waveform, start_sample_release, write_sample_metadata
 
 NUM_CHANNELS = 384
 NPX_RATE = 30_000
@@ -111,15 +111,21 @@ def _write_npx_blocks(path: Path, rng, num_samples: int, spike_starts: np.ndarra
                 lo, hi = max(start, block_start), min(start + 60, block_stop)
                 for channel, amplitude in channels:
                     if lo < hi:
-                        block[lo - block_start : hi - block_start, channel] += amplitude * shape[lo - start : hi - start]
+                        window = shape[lo - start : hi - start]
+                        block[lo - block_start : hi - block_start, channel] += amplitude * window
             block.round().astype("<i2").tofile(stream)
+
+
+def channel_map_positions() -> np.ndarray:
+    """The SPE-1 channel map the project ships, ``(384, 2)`` µm."""
+    return np.loadtxt(shipped_metadata_dir() / "spe1_channel_map.csv", delimiter=",")[:, 1:]
 
 
 def write_channel_map_mat(file_path: str | Path) -> Path:
     """Write a Kilosort-style ``chanMap.mat`` (MAT v5) holding the SPE-1 geometry the project ships."""
     from scipy.io import savemat
 
-    positions = np.loadtxt(shipped_metadata_dir() / "spe1_channel_map.csv", delimiter=",")[:, 1:]
+    positions = channel_map_positions()
     connected = np.ones((NUM_CHANNELS, 1), dtype=bool)
     savemat(
         str(file_path),
@@ -167,6 +173,16 @@ def write_data_summary_xlsx(file_path: str | Path) -> Path:
     return Path(file_path)
 
 
+def write_release_tables(folder: str | Path) -> Path:
+    """Create a release root holding the tables a real SPE-1 root holds (``Data Summary.xlsx``, ``chanMap.mat``);
+    return the root."""
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    write_data_summary_xlsx(root / "Data Summary.xlsx")
+    write_channel_map_mat(root / "chanMap.mat")
+    return root
+
+
 def write_spe1_release(folder: str | Path, *, cell_id: str = "c14", **cell_options) -> tuple[Path, Path]:
     """Write a sample release (root tables, one cell) and its sample metadata YAML.
 
@@ -175,13 +191,9 @@ def write_spe1_release(folder: str | Path, *, cell_id: str = "c14", **cell_optio
     tuple of Path
         The cell folder, and ``sample_metadata.yaml`` (synthetic subject facts) to pass with ``--metadata``.
     """
-    root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    write_data_summary_xlsx(root / "Data Summary.xlsx")
-    write_channel_map_mat(root / "chanMap.mat")
+    root = write_release_tables(folder)
     cell_dir = write_spe1_cell(root / cell_id, cell_id=cell_id, **cell_options)
-    metadata_path = write_sample_metadata(root, SAMPLE_METADATA)
-    return cell_dir, metadata_path
+    return cell_dir, write_sample_metadata(root, SAMPLE_METADATA)
 
 
 def data_summary_rows() -> list[dict]:
@@ -192,7 +204,9 @@ def data_summary_rows() -> list[dict]:
         return list(csv.DictReader(stream))
 
 
-def write_spe1_sample_release(folder: str | Path, num_sessions: int = 3, *, duration_s: float = 0.3) -> tuple[Path, list[Path]]:
+def write_spe1_sample_release(
+    folder: str | Path, num_sessions: int = 3, *, duration_s: float = 0.3
+) -> tuple[Path, list[Path]]:
     """Write a release with the first ``num_sessions`` cells of the Data Summary, as the real release lays it out.
 
     Each cell gets its row's patch type and ground-truth channel. The root also holds what the real root holds
@@ -204,12 +218,8 @@ def write_spe1_sample_release(folder: str | Path, num_sessions: int = 3, *, dura
     tuple
         The release root, and the cell folders in cell order.
     """
-    root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    write_data_summary_xlsx(root / "Data Summary.xlsx")
-    write_channel_map_mat(root / "chanMap.mat")
-    (root / "Recording Catalogue.pdf").write_bytes(b"%PDF-1.4\n% sample placeholder\n")
-    write_sample_metadata(root, SAMPLE_METADATA)
+    root = write_release_tables(folder)
+    start_sample_release(root, SAMPLE_METADATA, {"Recording Catalogue.pdf": PLACEHOLDER_PDF})
     cells = []
     for index, row in enumerate(data_summary_rows()[:num_sessions]):
         cells.append(

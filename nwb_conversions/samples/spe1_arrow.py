@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from . import planted_spike_indices, spike_waveform, write_sample_metadata
-from .spe1 import SAMPLE_METADATA, data_summary_rows, write_channel_map_mat, write_data_summary_xlsx
+from .spe1 import SAMPLE_METADATA, channel_map_positions, data_summary_rows, write_release_tables
 
 NUM_CHANNELS = 384
 SAMPLING_FREQUENCY = 30_000.0
@@ -64,7 +65,9 @@ def segment_batch(start_sample: int, traces: np.ndarray, spike_channel: int, spi
     return pa.RecordBatch.from_arrays(
         [
             pa.array([f"{start_sample:09d}"]),
-            nested_list(np.ascontiguousarray(traces, dtype=np.float32).ravel(), np.full(traces.shape[0], traces.shape[1])),
+            nested_list(
+                np.ascontiguousarray(traces, dtype=np.float32).ravel(), np.full(traces.shape[0], traces.shape[1])
+            ),
             nested_list(np.zeros(len(spike_ms), dtype=np.int32), lengths),
             nested_list(np.asarray(spike_ms, dtype=np.float64), lengths),
         ],
@@ -93,6 +96,41 @@ def write_split(split_dir: Path, batches, num_rows: int, rows_per_shard: int) ->
         "_split": None,
     }
     (split_dir / "state.json").write_text(json.dumps(state, indent=2))
+
+
+@dataclass
+class TemplateSum:
+    """The running sum of the planted spikes' windows that fit inside their segment, for ``templates.npz``."""
+
+    total: np.ndarray = field(default_factory=lambda: np.zeros((NBEFORE + NAFTER, NUM_CHANNELS)))
+    used: int = 0
+
+    def mean(self) -> np.ndarray:
+        """The ``(1, T, channels)`` float32 mean template."""
+        return (self.total / max(self.used, 1)).astype(np.float32)[np.newaxis]
+
+
+def segment_batches(rng: np.random.Generator, spikes: np.ndarray, amplitudes: dict[int, float], spike_channel: int, *,
+                    num_segments: int, segment_samples: int, first_sample: int, template: TemplateSum):
+    """Yield the segment rows in order: noise, the planted ``spikes`` on the channels of ``amplitudes`` (µV), fresh
+    noise on the bad channels. Each spike's window that fits inside its segment is added to ``template``."""
+    shape = spike_waveform(NBEFORE + NAFTER, width=4.0)
+    peak = int(np.argmin(shape))
+    for index in range(num_segments):
+        start = index * segment_samples
+        traces = rng.standard_normal((NUM_CHANNELS, segment_samples), dtype=np.float32) * np.float32(10.0)
+        inside = spikes[(spikes >= start) & (spikes < start + segment_samples)] - start
+        for spike in inside:
+            lo, hi = max(0, spike - peak), min(segment_samples, spike - peak + len(shape))
+            window = shape[lo - spike + peak : hi - spike + peak].astype(np.float32)
+            for channel, amplitude in amplitudes.items():
+                traces[channel, lo:hi] += np.float32(amplitude) * window
+        for spike in inside:
+            if spike - NBEFORE >= 0 and spike + NAFTER <= segment_samples:
+                template.total += traces[:, spike - NBEFORE : spike + NAFTER].T
+                template.used += 1
+        traces[BAD_CHANNEL_IDS] = rng.standard_normal((len(BAD_CHANNEL_IDS), segment_samples), dtype=np.float32)
+        yield segment_batch(first_sample + start, traces, spike_channel, inside / (SAMPLING_FREQUENCY / 1000.0))
 
 
 def write_spe1_arrow_cell(
@@ -141,57 +179,30 @@ def write_spe1_arrow_cell(
     first_sample = int(round(skip_seconds * SAMPLING_FREQUENCY))
     total = num_segments * segment_samples
     num_spikes = max(1, int(spikes_per_second * total / SAMPLING_FREQUENCY))
-    spikes = planted_spike_indices(rng, total, num_spikes, margin=NAFTER, gap=max(NBEFORE + NAFTER, total // (2 * num_spikes)))
-    shape = spike_waveform(NBEFORE + NAFTER, width=4.0)
-    peak = int(np.argmin(shape))
+    gap = max(NBEFORE + NAFTER, total // (2 * num_spikes))
+    spikes = planted_spike_indices(rng, total, num_spikes, margin=NAFTER, gap=gap)
     amplitudes = {chan_highest: 120.0, chan_predicted: 80.0, min(chan_highest + 2, NUM_CHANNELS - 1): 50.0}
-    template_sum = np.zeros((NBEFORE + NAFTER, NUM_CHANNELS))
-    used = 0
-
-    def batches():
-        nonlocal template_sum, used
-        for index in range(num_segments):
-            start = index * segment_samples
-            traces = rng.standard_normal((NUM_CHANNELS, segment_samples), dtype=np.float32) * np.float32(10.0)
-            inside = spikes[(spikes >= start) & (spikes < start + segment_samples)] - start
-            for spike in inside:
-                lo, hi = max(0, spike - peak), min(segment_samples, spike - peak + len(shape))
-                for channel, amplitude in amplitudes.items():
-                    traces[channel, lo:hi] += np.float32(amplitude) * shape[lo - spike + peak : hi - spike + peak].astype(np.float32)
-            for spike in inside:
-                if spike - NBEFORE >= 0 and spike + NAFTER <= segment_samples:
-                    template_sum += traces[:, spike - NBEFORE : spike + NAFTER].T
-                    used += 1
-            traces[BAD_CHANNEL_IDS] = rng.standard_normal((len(BAD_CHANNEL_IDS), segment_samples), dtype=np.float32)
-            yield segment_batch(first_sample + start, traces, chan_highest, inside / (SAMPLING_FREQUENCY / 1000.0))
-
-    rows = batches()
+    template = TemplateSum()
+    rows = segment_batches(rng, spikes, amplitudes, chan_highest, num_segments=num_segments,
+                           segment_samples=segment_samples, first_sample=first_sample, template=template)
     num_train = int(round(0.8 * num_segments)) if num_segments > 1 else 1
     write_split(cell_dir / "train", rows, num_train, rows_per_shard)
     write_split(cell_dir / "test", rows, num_segments - num_train, rows_per_shard)
     (cell_dir / "dataset_dict.json").write_text(json.dumps({"splits": ["train", "test"]}))
 
-    positions = _channel_map_positions()
-    templates = (template_sum / max(used, 1)).astype(np.float32)[np.newaxis]
-    np.savez(cell_dir / "templates.npz", templates=templates, sampling_frequency=np.float64(SAMPLING_FREQUENCY),
+    positions = channel_map_positions()
+    np.savez(cell_dir / "templates.npz", templates=template.mean(), sampling_frequency=np.float64(SAMPLING_FREQUENCY),
              probe_positions=positions.astype(np.float32), nbefore=np.int64(NBEFORE), nafter=np.int64(NAFTER))
 
     clock_offset = first_sample / SAMPLING_FREQUENCY if patch_clock == "recording" else 0.0
     _write_patch(cell_dir / "patch.npz", rng, total / SAMPLING_FREQUENCY, spikes / SAMPLING_FREQUENCY, clock_offset,
                  patch_type, cell_id)
     metadata = _conversion_metadata(cell_id, num_segments * segment_duration_s, segment_duration_s, skip_seconds,
-                                    num_spikes, used, chan_predicted, chan_highest, positions)
+                                    num_spikes, template.used, chan_predicted, chan_highest, positions)
     (cell_dir / "conversion_metadata.json").write_text(json.dumps(metadata, indent=2))
     stats = {"median": [0.0] * NUM_CHANNELS, "iqr": [13.5] * NUM_CHANNELS, "abs_iqr": [6.7] * NUM_CHANNELS}
     (cell_dir / "dataset_stats.json").write_text(json.dumps(stats))
     return cell_dir
-
-
-def _channel_map_positions() -> np.ndarray:
-    """The SPE-1 channel map the project ships, ``(384, 2)`` µm."""
-    from ..resources import shipped_metadata_dir
-
-    return np.loadtxt(shipped_metadata_dir() / "spe1_channel_map.csv", delimiter=",")[:, 1:]
 
 
 def _write_patch(path: Path, rng, duration_s: float, spike_times_s: np.ndarray, clock_offset: float,
@@ -250,10 +261,7 @@ def write_spe1_arrow_release(folder: str | Path, *, cell_ids: tuple[str, ...] = 
     tuple
         The release root, the cell folders, and ``sample_metadata.yaml``.
     """
-    root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    write_data_summary_xlsx(root / "Data Summary.xlsx")
-    write_channel_map_mat(root / "chanMap.mat")
+    root = write_release_tables(folder)
     rows = {row["Cell"]: row for row in data_summary_rows()}
     cells = []
     for index, cell_id in enumerate(cell_ids):
@@ -264,3 +272,20 @@ def write_spe1_arrow_release(folder: str | Path, *, cell_ids: tuple[str, ...] = 
                          patch_type="wc-ic" if row["Patch Type"].startswith("WC") else "juxta")
         cells.append(write_spe1_arrow_cell(root / cell_id, cell_id=cell_id, seed=index, **{**facts, **cell_options}))
     return root, cells, write_sample_metadata(root, SAMPLE_METADATA)
+
+
+def write_sample(folder: str | Path) -> tuple[Path, Path]:
+    """Write a sample release (cell c14, ten 0.1 s segments) and its sample metadata; return the cell folder and it."""
+    _, cells, metadata_path = write_spe1_arrow_release(folder)
+    return cells[0], metadata_path
+
+
+def write_sample_release(folder: str | Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
+    """Write a sample release of the first ``num_sessions`` Data Summary cells, with the root's other files."""
+    cell_ids = tuple(row["Cell"] for row in data_summary_rows()[:num_sessions])
+    root, cells, _ = write_spe1_arrow_release(folder, cell_ids=cell_ids, num_segments=3, segment_duration_s=0.05)
+    (root / "scripts").mkdir(exist_ok=True)
+    (root / "scripts" / "convert_to_arrow.py").write_text("# the release's conversion script (not bundled)\n")
+    (root / "README.md").write_text("# SPE-1 Arrow conversion (sample)\n")
+    (root / "localization_benchmark.json").write_text("{}\n")
+    return root, cells

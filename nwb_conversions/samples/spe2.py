@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import planted_spike_indices, spike_waveform, write_sample_metadata
+from . import PLACEHOLDER_PDF, planted_spike_indices, spike_waveform, start_sample_release, write_sample_metadata
 
 SAMPLING_FREQUENCY = 30_000
 ADC_CHANNELS = 8
@@ -182,7 +182,9 @@ def write_spe2_sample(folder: str | Path, *, layout: str = "common32") -> tuple[
     return pair_dir, metadata_path
 
 
-def write_spe2_sample_release(folder: str | Path, num_sessions: int = 3, *, duration_s: float = 0.5) -> tuple[Path, list[Path]]:
+def write_spe2_sample_release(
+    folder: str | Path, num_sessions: int = 3, *, duration_s: float = 0.5
+) -> tuple[Path, list[Path]]:
     """Write a release of ``num_sessions`` pair folders (the layouts in turn, further sub-recordings after the
     third), with a file the real release holds beside them, and the sample metadata.
 
@@ -191,15 +193,14 @@ def write_spe2_sample_release(folder: str | Path, num_sessions: int = 3, *, dura
     tuple
         The release root, and the pair folders sorted by name.
     """
-    root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "crcns_spe-2_data_description.pdf").write_bytes(b"%PDF-1.4\n% sample placeholder\n")
-    write_sample_metadata(root, SAMPLE_METADATA)
+    root = start_sample_release(folder, SAMPLE_METADATA, {"crcns_spe-2_data_description.pdf": PLACEHOLDER_PDF})
     layouts = list(LAYOUTS)
     pairs = []
     for index in range(num_sessions):
         layout = layouts[index % len(layouts)]
         sub_recording = None if index < len(layouts) else index // len(layouts)
-        pair_dir, _ = write_spe2_pair(root, layout=layout, duration_s=duration_s, seed=index, sub_recording=sub_recording)
+        pair_dir, _ = write_spe2_pair(
+            root, layout=layout, duration_s=duration_s, seed=index, sub_recording=sub_recording
+        )
         pairs.append(pair_dir)
     return root, sorted(pairs)

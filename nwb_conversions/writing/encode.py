@@ -1,4 +1,4 @@
-"""The bytes HDF5 stores for one chunk: byte shuffle and zlib streams, made by fast encoders.
+"""The bytes HDF5 stores for one chunk: byte shuffle (:mod:`nwb_conversions.writing.shuffle`) and zlib streams.
 
 HDF5's shuffle filter groups the bytes of a chunk's elements by significance; its gzip filter decodes one zlib stream
 (header, deflate blocks, adler32). :class:`ChunkEncoder` reproduces a dataset's filter pipeline (shuffle + gzip, gzip
@@ -9,16 +9,15 @@ libdeflate, zlib as the fallback) release the GIL.
 
 from __future__ import annotations
 
-import math
 import struct
-import sys
-import threading
 import zlib
 from dataclasses import dataclass, replace
 from typing import Callable
 
 import h5py
 import numpy as np
+
+from .shuffle import byte_shuffle, is_little_endian, thread_buffer
 
 #: Deflate recipes to try for each ``--compression`` choice, best first; the first whose libraries import is used.
 #: ``"isal-1+libdeflate-N"`` deflates the low-order byte plane of a shuffled chunk (noise: little for LZ77 to find,
@@ -55,19 +54,6 @@ _SUPPORTED_DTYPE_KINDS = "biuf"
 #: ``write_direct_chunk`` filter mask of a chunk stored without the pipeline's first filter (shuffle): bit ``i`` set
 #: means filter ``i`` was not applied, and the HDF5 library skips it when reading that chunk.
 SKIP_SHUFFLE_FILTER_MASK = 0b1
-
-#: Each encoding thread's reusable buffers (the shuffled chunk, a small gather buffer), so that no chunk-sized array
-#: is allocated, and page-faulted in, per chunk.
-_scratch = threading.local()
-
-
-def _thread_buffer(name: str, nbytes: int) -> np.ndarray:
-    """Return this thread's uint8 buffer ``name`` of at least ``nbytes`` (grown when needed), first ``nbytes`` only."""
-    buffer = getattr(_scratch, name, None)
-    if buffer is None or buffer.size < nbytes:
-        buffer = np.empty(nbytes, dtype=np.uint8)
-        setattr(_scratch, name, buffer)
-    return buffer[:nbytes]
 
 
 @dataclass(frozen=True)
@@ -248,63 +234,13 @@ class ChunkEncoder:
         block = pad_to_chunk_shape(block, chunk_shape)
         if self.deflate is None:
             return byte_shuffle(block) if self.shuffles else np.ascontiguousarray(block)
-        work = _thread_buffer("work", block.nbytes)
+        work = thread_buffer("work", block.nbytes)
         if self.shuffles:
             planes = byte_shuffle(block, out=work.reshape(block.dtype.itemsize, -1))
-            return self.deflate.compress_planes(planes, low_order_first=_is_little_endian(block.dtype))
+            return self.deflate.compress_planes(planes, low_order_first=is_little_endian(block.dtype))
         contiguous = work.view(block.dtype).reshape(block.shape)
         np.copyto(contiguous, block)
         return self.deflate.compress(contiguous)
-
-
-#: Elements of a strided block gathered at a time before they are shuffled (256 KiB of int16: stays in cache).
-GATHER_ELEMENTS = 131_072
-
-
-def byte_shuffle(block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Byte-shuffle ``block`` like HDF5's shuffle filter: return (item size × elements) uint8, all first bytes first.
-
-    Plane ``j`` holds byte ``j`` (in memory order) of every element in C order, cut out of the elements with a
-    shift and a truncating cast, which numpy vectorizes. A strided block (e.g. 64 of 384 channels) is gathered
-    :data:`GATHER_ELEMENTS` at a time into a small contiguous buffer first: casting a strided view runs numpy's
-    buffered inner loop once per row (64 elements), and gather-then-shuffle is ~2.5× faster. ``out``, a C-contiguous
-    uint8 array of (item size, elements), receives the planes instead of a new array.
-    """
-    itemsize = block.dtype.itemsize
-    if out is None:
-        out = np.empty((itemsize, block.size), dtype=np.uint8)
-    if block.flags.c_contiguous:
-        _shuffle_contiguous(block.reshape(-1), out)
-        return out
-    row_elements = math.prod(block.shape[1:])
-    rows_per_part = max(1, GATHER_ELEMENTS // max(1, row_elements))
-    staging = _thread_buffer("gather", rows_per_part * row_elements * itemsize).view(block.dtype)
-    for first_row in range(0, block.shape[0], rows_per_part):
-        part = block[first_row : first_row + rows_per_part]
-        contiguous = staging[: part.size].reshape(part.shape)
-        np.copyto(contiguous, part)
-        first, stop = first_row * row_elements, first_row * row_elements + part.size
-        _shuffle_contiguous(contiguous.reshape(-1), out[:, first:stop])
-    return out
-
-
-def _shuffle_contiguous(elements: np.ndarray, planes: np.ndarray) -> None:
-    """Write byte ``j`` of each of the 1-D, contiguous ``elements`` to ``planes[j]`` (item size × len(elements))."""
-    itemsize = elements.dtype.itemsize
-    byte_order = elements.dtype.byteorder if elements.dtype.byteorder in "<>" else "="
-    unsigned = elements.view(np.dtype(f"u{itemsize}").newbyteorder(byte_order))
-    little_endian = _is_little_endian(elements.dtype)
-    for plane_index in range(itemsize):
-        shift = 8 * (plane_index if little_endian else itemsize - 1 - plane_index)
-        if shift == 0:
-            np.copyto(planes[plane_index], unsigned, casting="unsafe")
-        else:
-            np.right_shift(unsigned, shift, out=planes[plane_index], casting="unsafe")
-
-
-def _is_little_endian(dtype: np.dtype) -> bool:
-    """Whether the least significant byte of ``dtype`` comes first in memory."""
-    return dtype.byteorder == "<" or (dtype.byteorder in "=|" and sys.byteorder == "little")
 
 
 def filter_pipeline(dataset: h5py.Dataset) -> tuple[int, ...]:

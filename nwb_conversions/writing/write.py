@@ -5,7 +5,8 @@ pipeline of three stages that run at the same time, so that none waits on anothe
 
 1. a reader thread fills a few preallocated chunk-row buffers (e.g. 1 s × all channels) from the source: through its
    ``read_into(start, stop, out)`` when it has one (:class:`nwb_conversions.readers.binary.InterleavedBinary`
-   ``readinto``-s the file straight into the buffer), ``read_direct`` for an ``h5py.Dataset``, else by slicing;
+   ``readinto``-s the file straight into the buffer), ``read_direct`` for an ``h5py.Dataset``, else by slicing
+   (:mod:`nwb_conversions.writing.row_reader`);
 2. a pool of threads pads each chunk of a row to the full chunk shape (edge chunks), byte-shuffles it exactly as
    HDF5's shuffle filter does and deflates it into a zlib stream with fast encoders (ISA-L, libdeflate or zlib;
    all release the GIL), which is what HDF5's gzip filter decodes, so every HDF5 reader opens the file without
@@ -28,19 +29,18 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import queue
 import sys
-import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Iterator
 
 import h5py
 import numpy as np
 
 from .encode import FAST_RECIPE_SIZE_TOLERANCE, ChunkEncoder, direct_chunk_encoder, fast_alternative
 from .recycle import WrittenPageRecycler
+from .row_reader import Row, RowReader
 
 #: Environment variable that overrides the number of compression threads (default: the usable CPU cores).
 WORKERS_ENVIRONMENT_VARIABLE = "NWB_CONVERSIONS_WORKERS"
@@ -140,98 +140,11 @@ def row_buffer_count(chunks_per_row: int, workers: int) -> int:
     return max(2, math.ceil(workers * CHUNKS_IN_FLIGHT_PER_WORKER / max(1, chunks_per_row)) + 1)
 
 
-def row_filler(source, dtype: np.dtype) -> Callable[[int, int, np.ndarray], None]:
-    """Return ``fill(start, stop, out)`` copying source rows ``[start, stop)`` into the preallocated ``out``.
-
-    Uses the source's ``read_into(start, stop, out)`` when it has one, ``read_direct`` for an ``h5py.Dataset`` of the
-    same dtype, else first-axis slicing (any array-like: numpy arrays and memory maps, other lazy readers).
-    """
-    if callable(getattr(source, "read_into", None)) and np.dtype(source.dtype) == dtype:
-        return lambda start, stop, out: source.read_into(start, stop, out)
-    if isinstance(source, h5py.Dataset) and source.dtype == dtype:
-        return lambda start, stop, out: source.read_direct(out, np.s_[start:stop], np.s_[0 : stop - start])
-
-    def fill_by_slicing(start: int, stop: int, out: np.ndarray) -> None:
-        rows = np.asarray(source[start:stop])
-        if rows.shape != out.shape:
-            raise ValueError(f"rows {start}:{stop} of the source have shape {rows.shape}; expected {out.shape}")
-        np.copyto(out, rows, casting="unsafe")
-
-    return fill_by_slicing
-
-
-@dataclass
-class _Row:
-    """One chunk row read into a buffer: where it starts, the buffer, and its rows (a view of the buffer)."""
-
-    start: int
-    buffer: np.ndarray
-    rows: np.ndarray
-    chunks_left: int = 0
-
-
-class _RowReader:
-    """A thread that reads chunk rows of ``source`` into a fixed set of buffers, in order, ahead of the writer.
-
-    :meth:`rows` yields them; :meth:`release` hands a buffer back once its row is written; :meth:`stop` ends the
-    thread early. A read error is re-raised from :meth:`rows`.
-    """
-
-    _END = object()
-
-    def __init__(self, source, dtype: np.dtype, rows_per_chunk: int, buffer_count: int):
-        self.fill = row_filler(source, dtype)
-        self.row_count = source.shape[0]
-        self.rows_per_chunk = rows_per_chunk
-        self.free: queue.Queue = queue.Queue()
-        for _ in range(buffer_count):
-            self.free.put(np.empty((rows_per_chunk,) + tuple(source.shape[1:]), dtype=dtype))
-        self.filled: queue.Queue = queue.Queue()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._read_all, name="chunk-row-reader", daemon=True)
-
-    def _read_all(self) -> None:
-        try:
-            for start in range(0, self.row_count, self.rows_per_chunk):
-                buffer = self.free.get()
-                if self.stopping.is_set():
-                    return
-                stop = min(start + self.rows_per_chunk, self.row_count)
-                rows = buffer[: stop - start]
-                self.fill(start, stop, rows)
-                self.filled.put(_Row(start, buffer, rows))
-            self.filled.put(self._END)
-        except BaseException as error:  # handed to the writer thread, which re-raises it
-            self.filled.put(error)
-
-    def rows(self) -> Iterator[_Row]:
-        """Yield the rows in order as they are read."""
-        self.thread.start()
-        while True:
-            item = self.filled.get()
-            if item is self._END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def release(self, row: _Row) -> None:
-        """Give the buffer of a written row back to the reader."""
-        self.free.put(row.buffer)
-
-    def stop(self) -> None:
-        """Make the reader thread finish without reading further, and wait for it."""
-        self.stopping.set()
-        self.free.put(None)  # wakes it if it waits for a buffer
-        if self.thread.is_alive():
-            self.thread.join()
-
-
 @dataclass
 class _PendingChunk:
     """A chunk submitted for encoding: its row, where it goes, how many source bytes it holds, its encodings."""
 
-    row: _Row
+    row: Row
     offset: tuple[int, ...]
     source_bytes: int
     future: Future
@@ -256,7 +169,7 @@ def _write_chunks_in_parallel(
     chunk_shape = tuple(dataset.chunks)
     chunks_per_row = math.prod(math.ceil(length / step) for length, step in zip(source.shape[1:], chunk_shape[1:]))
     window = max(1, workers * CHUNKS_IN_FLIGHT_PER_WORKER, chunks_per_row)
-    reader = _RowReader(source, dataset.dtype, chunk_shape[0], row_buffer_count(chunks_per_row, workers))
+    reader = RowReader(source, dataset.dtype, chunk_shape[0], row_buffer_count(chunks_per_row, workers))
     probe_encoders = {"unshuffled": encoder.without_shuffle(), "fast": fast}
     probe_encoders = {name: probe for name, probe in probe_encoders.items() if probe not in (None, encoder)}
     pending: deque[_PendingChunk] = deque()
@@ -318,7 +231,7 @@ def _choose_encoder(
     return preferred
 
 
-def _write_oldest(dataset: h5py.Dataset, pending: deque[_PendingChunk], bar, reader: _RowReader) -> None:
+def _write_oldest(dataset: h5py.Dataset, pending: deque[_PendingChunk], bar, reader: RowReader) -> None:
     """Wait for the oldest submitted chunk and write it (re-raises its worker's exception); free its row if done."""
     chunk = pending.popleft()
     dataset.id.write_direct_chunk(chunk.offset, chunk.future.result(), chunk.filter_mask)

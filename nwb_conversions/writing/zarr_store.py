@@ -2,7 +2,7 @@
 cloud-native access.
 
 The file is written by hdmf-zarr's ``NWBZarrIO`` after NeuroConv's ``configure_backend`` has wrapped every dataset in
-a ``ZarrDataIO``. Each :class:`~nwb_conversions.writing.hdf5.StreamedArray` keeps its own chunk shape (the fast HDF5
+a ``ZarrDataIO``. Each :class:`~nwb_conversions.writing.plan.StreamedArray` keeps its own chunk shape (the fast HDF5
 writer's: about 1 s × 64 channels, 256 k samples for vectors), and hdmf-zarr streams it one buffer (one chunk row)
 at a time, so memory stays bounded. Compressors are standard numcodecs codecs that every Zarr reader (zarr-python,
 numcodecs.js, tensorstore) decodes; Blosc does its own byte shuffle and compresses in several threads:
@@ -23,14 +23,11 @@ codecs, and zlib level 4 ran ~10× slower than Blosc-zstd level 2 on 30000 × 64
 Text and other object datasets are stored with the ``JSON`` object codec instead of hdmf-zarr's default
 ``Pickle``, so reading the file never unpickles anything.
 
-The nwbinspector gate runs on Zarr too (:func:`inspect_zarr_store`), with two differences from
-:func:`nwb_conversions.publishing.gate.inspect_file`: the schema validation goes through the open ``NWBZarrIO`` (pynwb
-4.2's validation by path hands h5py-only arguments to hdmf-zarr 0.13 and fails), and nwbinspector's
-``check_units_table_duration`` is skipped (with zarr 2.18 its unsigned coordinate selection raises an IndexError on
-every Zarr units table); it is a best-practice check that spike times span less than a year.
+The nwbinspector gate runs on Zarr too (:func:`nwb_conversions.publishing.gate.inspect_zarr_store`).
 
-Output is atomic like the HDF5 path's: the store is written to a temporary folder beside the target, checked, and
-renamed into place; an existing target is replaced only with ``overwrite``, and only if it is a Zarr store.
+Output is atomic like the HDF5 path's (:mod:`nwb_conversions.writing.output`): the store is written to a temporary
+folder beside the target, checked, and renamed into place; an existing target is replaced only with ``overwrite``,
+and only if it is a Zarr store.
 """
 
 from __future__ import annotations
@@ -42,8 +39,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import ConversionError, OutputExistsError
-from ..publishing.gate import SUBJECT_FIELD_CHECKS, InspectionReport, raise_if_blocking
-from .hdf5 import refuse_source_target
+from .output import published_on_success, refuse_source_target
 
 #: Blosc settings per ``--compression`` choice: (cname, clevel); ``none`` stores raw chunks.
 ZARR_BLOSC_SETTINGS = {"zstd": ("zstd", 2), "gzip": ("zlib", 4), "max": ("zstd", 7)}
@@ -147,26 +143,29 @@ def atomic_folder_output(
         raise OutputExistsError(output_path)
     if overwrite:
         check_replaceable_store(output_path, tuple(sources))
-    new_folders = [folder for folder in (output_path.parent, *output_path.parent.parents) if not folder.exists()]
     temporary_path = output_path.with_name(f".{output_path.name}.partial-{os.getpid()}")
-    succeeded = False
-    try:
-        output_path.parent.mkdir(parents=True, exist_ok=True)
-        yield temporary_path
-        publish_folder(temporary_path, output_path, overwrite=overwrite, sources=tuple(sources))
-        succeeded = True
-    except OSError as error:
-        raise ConversionError(
-            f"{output_path}: could not be written ({error.strerror or error}); expected a writable location "
-            "with free space"
-        ) from error
-    finally:
+
+    def discard() -> None:
         if temporary_path.exists():
             shutil.rmtree(temporary_path, ignore_errors=True)
-        if not succeeded:
-            for folder in new_folders:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+
+    with published_on_success(
+        output_path,
+        temporary_path,
+        publish=lambda: publish_folder(temporary_path, output_path, overwrite=overwrite, sources=tuple(sources)),
+        discard=discard,
+        failure=lambda error: store_failure(error, output_path),
+    ):
+        yield temporary_path
+
+
+def store_failure(error: Exception, output_path: Path) -> ConversionError | None:
+    """The one-line error of an ``OSError`` raised while writing a store; None for anything else."""
+    if not isinstance(error, OSError):
+        return None
+    return ConversionError(
+        f"{output_path}: could not be written ({error.strerror or error}); expected a writable location with free space"
+    )
 
 
 @contextlib.contextmanager
@@ -194,22 +193,11 @@ def write_nwbfile_zarr(
 ) -> Path:
     """Write an in-memory NWB file as NWB-Zarr, atomically, streaming its large arrays chunk row by chunk row.
 
-    Parameters
-    ----------
-    nwbfile : NWBFile
-        The file to write; its large arrays are :class:`~nwb_conversions.writing.hdf5.StreamedArray` objects.
-    output_path : str or Path
-        The Zarr folder to create (conventionally ``*.nwb.zarr``).
-    overwrite : bool, default: False
-        Replace an existing NWB-Zarr folder.
-    compression : {"zstd", "gzip", "max", "none"}, default: "zstd"
-        See :func:`zarr_compressor`.
-    check : callable, optional
-        Called with the finished temporary folder before it is renamed; raising aborts the write.
-    workers : int, optional
-        Blosc compression threads; default: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores.
-    sources : sequence of Path
-        Files the conversion read: never replaced.
+    The parameters are those of :func:`nwb_conversions.writing.hdf5.write_nwbfile` but ``progress``, for a Zarr
+    folder (conventionally ``*.nwb.zarr``) instead of a file: ``overwrite`` replaces only an existing NWB-Zarr
+    folder, ``check`` is called with the finished temporary folder, ``workers`` are Blosc's compression threads, and
+    ``compression`` (``"zstd"``, ``"gzip"``, ``"max"`` or ``"none"``; default ``"zstd"``) picks the Blosc settings of
+    :func:`zarr_compressor`.
     """
     from hdmf_zarr.backend import ZarrIO
     from numcodecs import JSON
@@ -235,53 +223,3 @@ def store_size_bytes(path: str | Path) -> int:
         return path.stat().st_size
     return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
 
-
-#: nwbinspector checks that crash on Zarr-backed files (see the module docstring).
-ZARR_SKIPPED_CHECKS = ("check_units_table_duration",)
-
-
-def inspect_zarr_store(
-    store_path: str | Path, *, missing_subject_fields: tuple[str, ...] | list[str] = ()
-) -> InspectionReport:
-    """Run nwbinspector (DANDI configuration) and the NWB schema validation on an NWB-Zarr store.
-
-    Parameters
-    ----------
-    store_path : str or Path
-    missing_subject_fields : sequence of str
-        As for :func:`nwb_conversions.publishing.gate.inspect_file`: their CRITICAL messages are tolerated.
-    """
-    import pynwb
-    from hdmf_zarr import NWBZarrIO
-    from nwbinspector import Importance, InspectorMessage, inspect_nwbfile_object, load_config
-
-    tolerated = {check for name in missing_subject_fields for check in SUBJECT_FIELD_CHECKS.get(name, ())}
-    with NWBZarrIO(str(store_path), mode="r") as io:
-        messages = [
-            InspectorMessage(
-                message=error.reason,
-                importance=Importance.PYNWB_VALIDATION,
-                check_function_name=error.name,
-                location=error.location,
-                file_path=str(store_path),
-            )
-            for error in pynwb.validate(io=io)
-        ]
-        nwbfile = io.read()
-        messages += list(
-            inspect_nwbfile_object(nwbfile, config=load_config("dandi"), ignore=list(ZARR_SKIPPED_CHECKS))
-        )
-    return InspectionReport(path=Path(store_path), messages=messages, tolerated_checks=tolerated)
-
-
-def gate_zarr_store(store_path: str | Path, *, missing_subject_fields=(), shown_path: str | Path | None = None):
-    """The nwbinspector gate of :func:`nwb_conversions.publishing.gate.gate`, on an NWB-Zarr store.
-
-    Raises
-    ------
-    InspectionError
-        If any ERROR, PYNWB_VALIDATION or CRITICAL message other than the tolerated missing-subject ones is found.
-    """
-    report = inspect_zarr_store(store_path, missing_subject_fields=missing_subject_fields)
-    raise_if_blocking(report, shown_path or store_path)
-    return report

@@ -12,15 +12,13 @@ import yaml
 from pynwb import NWBHDF5IO
 
 from nwb_conversions.publishing.gate import inspect_file
-from nwb_conversions.samples.np_opto import (
+from nwb_conversions.samples.np_opto import DEFAULT_SESSION_ID, write_np_opto_session, write_sample
+from nwb_conversions.samples.np_opto_spikes import (
     ACTIVATED,
-    DEFAULT_SESSION_ID,
     INACTIVATED,
     NO_PEAK_CLUSTER,
     SILENT_CLUSTER,
     SampleSize,
-    write_np_opto_session,
-    write_sample,
 )
 
 from ..pickle_payloads import payload_npy_bytes

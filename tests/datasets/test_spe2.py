@@ -10,7 +10,7 @@ import pytest
 from pynwb import NWBHDF5IO
 
 from nwb_conversions.conversion import convert_session
-from nwb_conversions.datasets.spe2 import DATASET
+from nwb_conversions.datasets.spe2.dataset import DATASET
 from nwb_conversions.publishing.gate import inspect_file
 from nwb_conversions.resources import shipped_metadata_dir
 from nwb_conversions.samples.spe2 import LAYOUTS, readme_values, write_readme_docx, write_spe2_pair

@@ -14,12 +14,12 @@ from nwb_conversions.datasets import registered_datasets
 from nwb_conversions.publishing.gate import inspect_file
 from nwb_conversions.samples.matlab_files import write_mat_v5
 from nwb_conversions.samples.ssc11 import (
-    build_session_struct,
     write_class_object_v5,
     write_class_object_v73,
     write_sample,
     write_session_file,
 )
+from nwb_conversions.samples.ssc11_struct import build_session_struct
 
 
 @pytest.fixture(scope="module")
@@ -294,9 +294,9 @@ def test_bad_input_is_one_error_line_and_no_output(tmp_path, run_cli, case):
 
 
 def test_v73_matrices_streamed_from_disk_equal_the_source(converted, tmp_path, run_cli, monkeypatch):
-    from nwb_conversions.readers import matlab
+    from nwb_conversions.readers import matlab_hdf5
 
-    monkeypatch.setattr(matlab, "LAZY_MIN_BYTES", 1024)  # the sample's matrices stay on disk, as a real file's do
+    monkeypatch.setattr(matlab_hdf5, "LAZY_MIN_BYTES", 1024)  # the sample's matrices stay on disk, as a real file's do
     monkeypatch.setattr("nwb_conversions.interfaces.peron_session_ophys.ELEMENTS_PER_BLOCK", 500)  # many blocks
     source, loaded_output = converted["7.3"]
     gc.collect()  # no earlier load of the file may be shared (loads are cached while referenced)

@@ -10,7 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
-from nwb_conversions.layouts.allen_oephys.recording import PLAUSIBLE_PERIODS, consistency_notes, read_oephys_recording
+from nwb_conversions.layouts.allen_oephys.consistency import consistency_notes
+from nwb_conversions.layouts.allen_oephys.recording import PLAUSIBLE_PERIODS, read_oephys_recording
 
 from .harness import fuzz_bytes, fuzz_generated
 

@@ -90,7 +90,8 @@ def allen_oephys_recording(folder: Path):
 
 
 def _np_opto_session(folder: Path) -> Path:
-    from nwb_conversions.samples.np_opto import SampleSize, write_np_opto_release
+    from nwb_conversions.samples.np_opto import write_np_opto_release
+    from nwb_conversions.samples.np_opto_spikes import SampleSize
 
     return write_np_opto_release(folder, ["AL0034_2024-12-05_en1_p0"], size=SampleSize(num_clusters=12, repeats=1))[1][0]
 

@@ -12,7 +12,8 @@ from pynwb import NWBHDF5IO
 
 from nwb_conversions.errors import SourceFormatError
 from nwb_conversions.interfaces.allen_oephys_h5 import AllenOephysRecordingInterface, describe_genotype, indicator_of
-from nwb_conversions.layouts.allen_oephys.recording import consistency_notes, read_oephys_recording
+from nwb_conversions.layouts.allen_oephys.consistency import consistency_notes
+from nwb_conversions.layouts.allen_oephys.recording import read_oephys_recording
 from nwb_conversions.samples.allen_oephys import write_allen_oephys_recording
 
 SHORT = dict(duration_s=4.0, num_spikes=8)

@@ -5,7 +5,7 @@ import pytest
 from pynwb import NWBHDF5IO
 
 from nwb_conversions.conversion import convert_session
-from nwb_conversions.datasets.spe1 import DATASET as SPE1
+from nwb_conversions.datasets.spe1.dataset import DATASET as SPE1
 from nwb_conversions.interfaces.neuropixels_binary import REFERENCE_SITES
 from nwb_conversions.resources import shipped_metadata_dir
 

@@ -13,8 +13,8 @@ from pynwb import NWBHDF5IO
 
 from nwb_conversions.conversion import convert_session
 from nwb_conversions.datasets import registered_datasets
-from nwb_conversions.quicklook import draw_quicklook, ephys, ophys, write_quicklook
-from nwb_conversions.quicklook.layout import Panel, arrange_rows, axes_with_data, lay_out
+from nwb_conversions.quicklook import draw_quicklook, ephys, ophys, patch_trace, write_quicklook
+from nwb_conversions.quicklook.layout import GROUND_TRUTH_COLOR, Panel, arrange_rows, axes_with_data, lay_out
 from nwb_conversions.quicklook.reading import busiest_window, display_unit, envelope, index_at
 from nwb_conversions.quicklook.text import missing_for_dandi, summary_lines
 from nwb_conversions.quicklook.units import RASTER_WINDOW_S, WAVEFORM_UNITS
@@ -144,7 +144,7 @@ def test_raw_traces_are_the_stored_samples_around_the_spikes(drawn):
     spikes = nwbfile.units["spike_times"][0]
     axes = figure.axes["Raw traces"][0]
     red = [line for line in axes.lines if line.get_label() == "ch 159"]
-    assert all(line.get_color() == ephys.GROUND_TRUTH_COLOR for line in red)
+    assert all(line.get_color() == GROUND_TRUTH_COLOR for line in red)
     assert len(red) == ephys.SPIKES_SHOWN
     shown = ephys.middle_spikes(spikes, ephys.SPIKES_SHOWN)
     ticks = [label.get_text() for label in axes.get_yticklabels()]
@@ -170,7 +170,7 @@ def test_patch_trace_ticks_are_the_unit_spike_times(drawn, key):
     assert len(inside) >= 1
     np.testing.assert_array_equal(ticks[0].get_xdata(), inside)
     trace = axes.lines[0].get_ydata()
-    series = ephys.patch_series(nwbfile)
+    series = patch_trace.patch_series(nwbfile)
     factor, _ = display_unit(series)
     stored = (series.data[index_at(series, start) : index_at(series, stop)] * series.conversion + series.offset) \
         * factor
@@ -311,7 +311,7 @@ def test_only_slices_of_the_raw_series_are_read(samples, monkeypatch):
         assert read["/acquisition/ElectricalSeries/data"] <= (snippets + windows + 16) * raw.shape[1]
         assert read["/acquisition/ElectricalSeries/data"] < raw.size / 10
         patch_rate = file["acquisition/PatchClampSeries/starting_time"].attrs["rate"]
-        assert read["/acquisition/PatchClampSeries/data"] <= ephys.PATCH_WINDOW_S * patch_rate + 1 < patch.size
+        assert read["/acquisition/PatchClampSeries/data"] <= patch_trace.PATCH_WINDOW_S * patch_rate + 1 < patch.size
 
 
 def test_a_panel_that_fails_is_named_and_the_rest_is_drawn():

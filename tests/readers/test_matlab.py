@@ -7,17 +7,11 @@ import numpy as np
 import pytest
 
 from nwb_conversions.errors import SourceFormatError
-from nwb_conversions.readers import matlab
+from nwb_conversions.readers import matlab_hdf5
 from nwb_conversions.readers.mat import mat_version
 from nwb_conversions.readers.mat import read_mat_variables as read_numeric_variables
-from nwb_conversions.readers.matlab import (
-    LazyMatlabArray,
-    MatlabObjectError,
-    StructArray,
-    materialize,
-    read_mat_variables,
-    variable_classes,
-)
+from nwb_conversions.readers.matlab import read_mat_variables, variable_classes
+from nwb_conversions.readers.matlab_values import LazyMatlabArray, MatlabObjectError, StructArray, materialize
 from nwb_conversions.samples.matlab_files import BlockMatrix, write_mat_v5, write_mat_v73
 from nwb_conversions.samples.ssc11 import write_class_object_v5, write_class_object_v73
 
@@ -103,7 +97,7 @@ def test_v73_sample_has_matlabs_layout(both_versions):
 
 
 def test_large_v73_arrays_stay_on_disk_and_transpose_lazily(tmp_path, monkeypatch):
-    monkeypatch.setattr(matlab, "LAZY_MIN_BYTES", 1024)
+    monkeypatch.setattr(matlab_hdf5, "LAZY_MIN_BYTES", 1024)
     values = np.random.default_rng(0).normal(size=(20, 300))  # 20 ROIs x 300 time points
     blocks = BlockMatrix((20, 300), np.dtype(np.float64), lambda start, stop: values[:, start:stop].T, 64)
     path = write_mat_v73(tmp_path / "big.mat", {"sess": {"valueMatrix": blocks}})

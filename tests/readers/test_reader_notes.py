@@ -5,7 +5,8 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from nwb_conversions.layouts.allen_oephys.recording import consistency_notes, read_oephys_recording
+from nwb_conversions.layouts.allen_oephys.consistency import consistency_notes
+from nwb_conversions.layouts.allen_oephys.recording import read_oephys_recording
 from nwb_conversions.readers.channel_map import degenerate_geometry_note
 from nwb_conversions.readers.trace_checks import non_finite_note
 from nwb_conversions.readers.yaml_metadata import unknown_top_level_key_notes

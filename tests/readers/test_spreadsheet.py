@@ -3,7 +3,7 @@
 import warnings
 from pathlib import Path
 
-from nwb_conversions.datasets.spe1 import read_cell_facts
+from nwb_conversions.layouts.spe1.data_summary import read_cell_facts
 from nwb_conversions.readers.spreadsheet import read_table_rows
 from nwb_conversions.resources import shipped_metadata_dir
 

@@ -16,9 +16,12 @@ from pynwb import NWBHDF5IO, NWBFile, TimeSeries
 from nwb_conversions.errors import ConversionError, SourceFormatError
 from nwb_conversions.readers.binary import open_interleaved_binary
 from nwb_conversions.writing import encode as chunk_encoding
+from nwb_conversions.writing import shuffle as byte_shuffling
 from nwb_conversions.writing import write as chunk_writer
-from nwb_conversions.writing.encode import ChunkEncoder, byte_shuffle, select_deflate_encoder
-from nwb_conversions.writing.hdf5 import StreamedArray, default_chunk_shape, h5py_filter_options, write_nwbfile
+from nwb_conversions.writing.encode import ChunkEncoder, select_deflate_encoder
+from nwb_conversions.writing.hdf5 import write_nwbfile
+from nwb_conversions.writing.plan import StreamedArray, default_chunk_shape, h5py_filter_options
+from nwb_conversions.writing.shuffle import byte_shuffle
 from nwb_conversions.writing.write import fill_dataset, row_buffer_count
 
 DIRECT_MODES = ("gzip", "max", "none")
@@ -139,15 +142,15 @@ def test_split_plane_stream_matches_zlib_for_every_item_size():
     for dtype in ("int8", "<i2", ">i2", "<f4", "<f8"):
         block = recording_like((999, 5), dtype)
         planes = byte_shuffle(block)
-        stream = encoder.compress_planes(planes, low_order_first=chunk_encoding._is_little_endian(block.dtype))
+        stream = encoder.compress_planes(planes, low_order_first=byte_shuffling.is_little_endian(block.dtype))
         assert zlib.decompress(stream) == planes.tobytes()
 
 
-@pytest.mark.parametrize("gather_elements", [7, 64, chunk_encoding.GATHER_ELEMENTS])
+@pytest.mark.parametrize("gather_elements", [7, 64, byte_shuffling.GATHER_ELEMENTS])
 def test_byte_shuffle_matches_hdf5_layout(monkeypatch, gather_elements):
     """Contiguous and strided blocks (gathered in parts of ``gather_elements``: one row, several, a partial last
     part) give the planes HDF5's shuffle filter makes."""
-    monkeypatch.setattr(chunk_encoding, "GATHER_ELEMENTS", gather_elements)
+    monkeypatch.setattr(byte_shuffling, "GATHER_ELEMENTS", gather_elements)
     for dtype in ("<i2", ">i2", "<u2", "<f8", ">f4", "u1"):
         block = recording_like((50, 9), dtype)
         cube = recording_like((20, 6, 4), dtype)

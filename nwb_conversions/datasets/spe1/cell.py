@@ -135,24 +135,36 @@ def start_time_default(facts: dict) -> tuple[datetime, str]:
     return start, placeholder_note(start)
 
 
+#: The sync channels a cell folder may hold: files key, series name, dtype, description, and the rate (None: the
+#: patch clock, set by the converter's alignment).
+SYNC_CHANNELS = (
+    (
+        "npx_sync",
+        "SyncNeuropixels",
+        "int16",
+        "Neuropixels sync channel (periodic digital pulses shared with the patch rig), stored values",
+        SAMPLING_FREQUENCY,
+    ),
+    (
+        "patch_sync",
+        "SyncPatch",
+        "float64",
+        "patch-rig sync channel (periodic digital pulses shared with Neuropixels), stored values",
+        None,
+    ),
+)
+
+
 def sync_source_data(files: dict) -> dict:
     """The sync channels present in the cell folder, as converter source data."""
     source_data = {}
-    if files["npx_sync"]:
-        source_data["SyncNeuropixels"] = dict(
-            file_path=files["npx_sync"],
-            dtype="int16",
-            series_name="SyncNeuropixels",
-            description="Neuropixels sync channel (periodic digital pulses shared with the patch rig), stored values",
-            sampling_frequency=SAMPLING_FREQUENCY,
-        )
-    if files["patch_sync"]:
-        source_data["SyncPatch"] = dict(
-            file_path=files["patch_sync"],
-            dtype="float64",
-            series_name="SyncPatch",
-            description="patch-rig sync channel (periodic digital pulses shared with Neuropixels), stored values",
-        )
+    for key, series_name, dtype, description, rate in SYNC_CHANNELS:
+        if files[key]:
+            source_data[series_name] = dict(
+                file_path=files[key], dtype=dtype, series_name=series_name, description=description
+            )
+            if rate is not None:
+                source_data[series_name]["sampling_frequency"] = rate
     return source_data
 
 

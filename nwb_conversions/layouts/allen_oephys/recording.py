@@ -17,10 +17,11 @@ sptimes                    detected spike times                                 
 
 Loaders call ``.ravel()`` on the arrays, so vectors may be stored 1-D, 1 × N or N × 1; scalars may be stored as
 1-element arrays. Both clocks start at t = 0 of the recording. :func:`read_oephys_recording` checks all of this
-strictly and raises :class:`~nwb_conversions.errors.SourceFormatError` on anything else, including sampling periods
-outside :data:`PLAUSIBLE_PERIODS` and a threshold beyond :data:`PLAUSIBLE_THRESHOLD_V`;
-:func:`consistency_notes` reports what is suspicious but not invalid (NaN or infinite samples in a trace, spikes
-outside the trace or far from a threshold crossing).
+strictly (the vectors and scalars with :mod:`nwb_conversions.readers.hdf5_values`) and raises
+:class:`~nwb_conversions.errors.SourceFormatError` on anything else, including sampling periods outside
+:data:`PLAUSIBLE_PERIODS` and a threshold beyond :data:`PLAUSIBLE_THRESHOLD_V`;
+:func:`~nwb_conversions.layouts.allen_oephys.consistency.consistency_notes` reports what is suspicious but not invalid
+(NaN or infinite samples in a trace, spikes outside the trace or far from a threshold crossing).
 """
 
 from __future__ import annotations
@@ -32,10 +33,8 @@ import h5py
 import numpy as np
 
 from ...errors import SourceFormatError
-from ...readers.source_access import check_regular_file, format_number, one_line, printable, reading
-from ...readers.trace_checks import non_finite_note
-
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+from ...readers.hdf5_values import check_is_hdf5, read_scalar, read_vector
+from ...readers.source_access import format_number, one_line, printable, reading
 
 #: Vectors every recording holds, in the order they are checked.
 VECTOR_KEYS = ("dff", "ephys_raw", "ephys_baseline_subtracted", "sptimes")
@@ -60,14 +59,8 @@ PLAUSIBLE_PERIODS = {
 #: Largest plausible magnitude of the spike threshold, in volts (cell-attached spikes are millivolts).
 PLAUSIBLE_THRESHOLD_V = 10.0
 
-#: Largest vector read into memory (2 GiB: 268 million float64 samples, hours of ephys at tens of kHz).
-MAX_VECTOR_BYTES = 2**31
-
 #: Longest genotype accepted, in bytes (real ones are about 40).
 MAX_GENOTYPE_BYTES = 4096
-
-#: Spikes farther than this from any sample at or beyond the threshold are reported.
-THRESHOLD_CROSSING_WINDOW_S = 1e-3
 
 
 @dataclass(frozen=True)
@@ -141,11 +134,11 @@ def read_oephys_recording(file_path: str | Path) -> OephysRecording:
         string, or traces of different lengths.
     """
     file_path = Path(file_path)
-    _check_is_hdf5(file_path)
+    check_is_hdf5(file_path, EXPECTED_FILE)
     try:
         with reading(file_path, EXPECTED_FILE), h5py.File(file_path, "r") as h5:
             datasets = _datasets(h5, file_path)
-            vectors = {key: _read_vector(datasets, key, file_path) for key in VECTOR_KEYS}
+            vectors = {key: read_vector(datasets[key], key, file_path) for key in VECTOR_KEYS}
             periods = {key: _read_period(datasets, key, file_path) for key in PERIOD_KEYS}
             threshold_key, threshold = _read_threshold(datasets, file_path)
             genotype = _read_genotype(datasets, file_path)
@@ -170,20 +163,6 @@ def read_oephys_recording(file_path: str | Path) -> OephysRecording:
     )
 
 
-def _check_is_hdf5(file_path: Path) -> None:
-    """Raise unless ``file_path`` is a readable regular file with the HDF5 signature."""
-    if not file_path.exists() and not file_path.is_symlink():
-        raise SourceFormatError(file_path, "no such file", EXPECTED_FILE)
-    check_regular_file(file_path, EXPECTED_FILE)
-    with reading(file_path, EXPECTED_FILE):
-        with open(file_path, "rb") as stream:  # permission denied is reported here, not as "not HDF5"
-            signature = stream.read(len(HDF5_SIGNATURE))
-        # the signature opens the file, unless a user block precedes it (then let HDF5 look for it)
-        is_hdf5 = signature == HDF5_SIGNATURE or h5py.is_hdf5(file_path)
-    if not is_hdf5:
-        raise SourceFormatError(file_path, "not an HDF5 file (no HDF5 signature)", EXPECTED_FILE)
-
-
 def _datasets(h5: h5py.File, file_path: Path) -> dict[str, h5py.Dataset]:
     """Return the recording's datasets by key; raise if a required key is missing or is a group."""
     names = set(h5.keys())
@@ -204,63 +183,9 @@ def _datasets(h5: h5py.File, file_path: Path) -> dict[str, h5py.Dataset]:
     return datasets
 
 
-def _numeric(value: np.ndarray, key: str, file_path: Path, expected: str) -> np.ndarray:
-    """Return ``value`` if it holds real numbers (integers or floats); raise otherwise."""
-    if value.dtype.kind not in "iuf":
-        raise SourceFormatError(file_path, f"'{key}' holds {value.dtype} values", expected)
-    return value
-
-
-def _read_vector(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -> np.ndarray:
-    """Read a vector stored 1-D, 1 × N or N × 1, as a 1-D array (a view of what was read, not a copy)."""
-    expected = f"'{key}' to be a numeric vector (1-D, or 2-D of shape 1 × N or N × 1)"
-    dataset = datasets[key]
-    _check_storage(dataset, key, file_path, expected)
-    value = np.asarray(dataset[()])
-    if value.ndim == 1:
-        vector = value
-    elif value.ndim == 2 and 1 in value.shape:
-        vector = value.reshape(-1)
-    elif value.ndim == 0:
-        raise SourceFormatError(file_path, f"'{key}' is a scalar, not a vector", expected)
-    else:
-        shape = " × ".join(str(n) for n in value.shape)
-        raise SourceFormatError(file_path, f"'{key}' has shape {shape}, which is not a vector", expected)
-    return _numeric(vector, key, file_path, expected)
-
-
-def _check_storage(dataset: h5py.Dataset, key: str, file_path: Path, expected: str) -> None:
-    """Raise before reading a dataset that declares more than :data:`MAX_VECTOR_BYTES`, a non-numeric type, or
-    (when stored contiguously) more bytes than the file holds for it: a damaged header, not data."""
-    if dataset.shape is None:
-        raise SourceFormatError(file_path, f"'{key}' is an empty dataspace", expected)
-    if dataset.dtype.kind not in "iuf":
-        raise SourceFormatError(file_path, f"'{key}' holds {dataset.dtype} values", expected)
-    declared = int(np.prod(dataset.shape, dtype=object)) * dataset.dtype.itemsize
-    if declared > MAX_VECTOR_BYTES:
-        raise SourceFormatError(file_path, f"'{key}' declares {declared} bytes", f"{expected}, of at most 2 GiB")
-    if dataset.chunks is None and declared and dataset.id.get_storage_size() != declared:
-        raise SourceFormatError(
-            file_path,
-            f"'{key}' declares {declared} bytes but {dataset.id.get_storage_size()} are stored",
-            f"{expected}, stored whole",
-        )
-
-
-def _read_scalar(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -> float:
-    """Read a number stored as a scalar or a 1-element array."""
-    expected = f"'{key}' to be one number (a scalar or a 1-element array)"
-    dataset = datasets[key]
-    _check_storage(dataset, key, file_path, expected)
-    value = np.asarray(dataset[()])
-    if value.size != 1:
-        raise SourceFormatError(file_path, f"'{key}' holds {value.size} values", expected)
-    return float(_numeric(value, key, file_path, expected).reshape(-1)[0])
-
-
 def _read_period(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -> float:
     """Read a sampling period (s): one positive, finite number."""
-    period = _read_scalar(datasets, key, file_path)
+    period = read_scalar(datasets[key], key, file_path)
     if not np.isfinite(period) or period <= 0:
         raise SourceFormatError(
             file_path, f"'{key}' (sampling period) is {period!r}", f"'{key}' to be a positive, finite number of seconds"
@@ -277,7 +202,7 @@ def _read_period(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -
 
 def _read_threshold(datasets: dict[str, h5py.Dataset], file_path: Path) -> tuple[str, float]:
     """Read the spike detection threshold (V) from ``quiroga``, or from ``quiroma`` as the dataset page spells it."""
-    values = {key: _read_scalar(datasets, key, file_path) for key in THRESHOLD_KEYS if key in datasets}
+    values = {key: read_scalar(datasets[key], key, file_path) for key in THRESHOLD_KEYS if key in datasets}
     if len(values) == 2 and values["quiroga"] != values["quiroma"]:
         raise SourceFormatError(
             file_path,
@@ -353,65 +278,3 @@ def _check_spike_times(spike_times: np.ndarray, file_path: Path) -> None:
             f"[{first + 1}] = {after!r})",
             expected,
         )
-
-
-def spikes_outside_ephys(recording: OephysRecording) -> np.ndarray:
-    """Return the spike times that fall outside the ephys trace (beyond half a sample from its first/last sample)."""
-    half = recording.ephys_period / 2
-    last_sample_time = (recording.ephys_raw.shape[0] - 1) * recording.ephys_period
-    times = recording.spike_times
-    return times[(times < -half) | (times > last_sample_time + half)]
-
-
-def spikes_far_from_threshold(
-    recording: OephysRecording, *, window_s: float = THRESHOLD_CROSSING_WINDOW_S
-) -> np.ndarray:
-    """Return the spike times with no baseline-subtracted sample at or beyond the threshold within ``window_s``.
-
-    The threshold's polarity is not documented (cell-attached spikes may be negative-going), so a sample counts
-    when its magnitude reaches the threshold's magnitude. Spikes outside the trace are left to
-    :func:`spikes_outside_ephys`.
-    """
-    trace = recording.ephys_baseline_subtracted
-    num_samples = trace.shape[0]
-    samples = np.rint(recording.spike_times / recording.ephys_period).astype(np.int64)
-    inside = (samples >= 0) & (samples < num_samples)
-    samples = samples[inside]
-    window = max(1, int(round(window_s / recording.ephys_period)))
-    reaches = np.abs(trace) >= abs(recording.spike_threshold)
-    counts = np.concatenate(([0], np.cumsum(reaches, dtype=np.int64)))
-    hits = counts[np.minimum(samples + window + 1, num_samples)] - counts[np.maximum(samples - window, 0)]
-    return recording.spike_times[inside][hits == 0]
-
-
-def non_finite_trace_notes(recording: OephysRecording) -> list[str]:
-    """One line per trace (``dff``, ``ephys_raw``, ``ephys_baseline_subtracted``) holding NaN or infinite samples."""
-    notes = []
-    for key in ("dff", "ephys_raw", "ephys_baseline_subtracted"):
-        note = non_finite_note(getattr(recording, key), recording.file_path, name=f"'{key}'", num_blocks=None)
-        if note:
-            notes.append(f"{note}; they are written as they are")
-    return notes
-
-
-def consistency_notes(recording: OephysRecording) -> list[str]:
-    """Describe what is suspicious but valid in a recording: one line per finding; empty when all is consistent."""
-    notes = non_finite_trace_notes(recording)
-    total = recording.spike_times.shape[0]
-    if total == 0:
-        notes.append(f"{recording.file_path}: 'sptimes' holds no spike times, so the file has no units table")
-    outside = spikes_outside_ephys(recording)
-    if outside.size:
-        notes.append(
-            f"{recording.file_path}: {outside.size} of {total} spike times (sptimes) fall outside the ephys trace "
-            f"[0, {recording.ephys_duration:g} s) (first: {outside[0]:g} s); they are written as they are"
-        )
-    far = spikes_far_from_threshold(recording)
-    if far.size:
-        notes.append(
-            f"{recording.file_path}: {far.size} of {total} spike times (sptimes) have no sample of "
-            f"ephys_baseline_subtracted with |value| >= |{recording.threshold_key}| = "
-            f"{abs(recording.spike_threshold):g} V "
-            f"within ±{THRESHOLD_CROSSING_WINDOW_S * 1e3:g} ms (first: {far[0]:g} s); they are written as they are"
-        )
-    return notes

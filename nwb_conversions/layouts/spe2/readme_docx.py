@@ -19,24 +19,25 @@ uint32 ADC with the pipette on channel 1 at gain 1000, so dtypes, counts and sca
 Numbers may carry spaces as thousands separators (``30 000``); dtypes are written ``np.uint16``. Lines that are not
 ``key = value`` (titles, free text) are ignored; paragraphs and table cells are both read.
 
-The document's XML is read directly from the zip (``zipfile`` + ``lxml`` with entities left unresolved), its size
-bounded, so a damaged or hostile file is one :class:`~nwb_conversions.errors.SourceFormatError`. Every number must lie
-in :data:`PLAUSIBLE_RANGES` (a well-formed ``Probe_y_digitization = 1e300`` would otherwise offset every sample by
--2e293 V).
+The document's lines are read by :func:`nwb_conversions.readers.docx_lines.read_docx_lines` (its XML straight from
+the zip, entities left unresolved, its size bounded) and its ``key = value`` lines collected by
+:func:`nwb_conversions.readers.key_value_lines.parse_key_values`, so a damaged or hostile file is one
+:class:`~nwb_conversions.errors.SourceFormatError`. Every number must lie in :data:`PLAUSIBLE_RANGES` (a
+well-formed ``Probe_y_digitization = 1e300`` would otherwise offset every sample by -2e293 V).
 """
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import SourceFormatError
-from ...readers.source_access import check_plausible, format_number, printable, read_source_bytes
+from ...readers.docx_lines import read_docx_lines
+from ...readers.key_value_lines import parse_key_values
+from ...readers.source_access import check_plausible, format_number
 
 #: Amplifier sample types seen in SPE-2: Intan counts (2014-11 and 2015) and float µV (2014_03_26_Pair_2_0).
 AMPLIFIER_DTYPES = ("uint16", "float32")
@@ -88,17 +89,7 @@ PLAUSIBLE_RANGES = {
 #: ``Juxta_y_digitization`` is a number of ADC levels: a power of two up to 2**32.
 MAX_DIGITIZATION_BITS = 32
 
-#: Largest ``READ ME.docx`` read, and largest main document XML in it (the real ones are a few kilobytes).
-MAX_DOCX_BYTES = 32 * 1024 * 1024
-MAX_DOCUMENT_XML_BYTES = 16 * 1024 * 1024
-
-#: WordprocessingML's namespace and the relationship type of a package's main document.
-WORD_NAMESPACE = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-OFFICE_DOCUMENT_RELATIONSHIP = "/officeDocument"
-
 EXPECTED = "a READ ME.docx with 'key = value' lines for " + ", ".join(REQUIRED_KEYS + INTEGER_AMPLIFIER_KEYS)
-
-_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -148,85 +139,6 @@ class RecordingParameters:
         """Volts at the pipette per ADC count: ``Juxta_y_range / (Juxta_y_digitization × Juxta_Gain)``."""
         return self.juxta_range_volts / (self.juxta_digitization * self.juxta_gain)
 
-
-def _main_document_part(archive: zipfile.ZipFile) -> str:
-    """The package's main document (``word/document.xml`` in every Word file; the package relationships say)."""
-    from lxml import etree
-
-    names = set(archive.namelist())
-    if "_rels/.rels" in names and archive.getinfo("_rels/.rels").file_size <= MAX_DOCUMENT_XML_BYTES:
-        relationships = etree.fromstring(archive.read("_rels/.rels"), parser=_xml_parser())
-        for relationship in relationships:
-            if str(relationship.get("Type", "")).endswith(OFFICE_DOCUMENT_RELATIONSHIP):
-                target = str(relationship.get("Target", "")).lstrip("/")
-                if target in names:
-                    return target
-    return "word/document.xml"
-
-
-def _xml_parser():
-    """An lxml parser that resolves no entity, loads no DTD and reads nothing from the network."""
-    from lxml import etree
-
-    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
-
-
-def _paragraph_text(paragraph) -> str:
-    """A ``w:p``'s text as Word shows it: runs' text, tabs as ``\\t``, line breaks as ``\\n``."""
-    tags = [f"{WORD_NAMESPACE}{name}" for name in ("t", "tab", "br", "cr")]
-    pieces = []
-    for element in paragraph.iter(*tags):
-        if element.tag == tags[0]:
-            pieces.append(element.text or "")
-        else:
-            pieces.append("\t" if element.tag == tags[1] else "\n")
-    return "".join(pieces)
-
-
-def read_docx_lines(file_path: str | Path) -> list[str]:
-    """Return the text lines of a ``.docx``: every body paragraph, then every table cell, split at line breaks.
-
-    Raises
-    ------
-    SourceFormatError
-        If the file cannot be read, is larger than :data:`MAX_DOCX_BYTES`, or is not a Word document (a zip with a
-        well-formed main document of at most :data:`MAX_DOCUMENT_XML_BYTES`).
-    """
-    from lxml import etree
-
-    file_path = Path(file_path)
-    content = read_source_bytes(file_path, EXPECTED, max_bytes=MAX_DOCX_BYTES)
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            part = _main_document_part(archive)
-            if archive.getinfo(part).file_size > MAX_DOCUMENT_XML_BYTES:
-                raise SourceFormatError(file_path, f"{printable(part)} is larger than a READ ME can be", EXPECTED)
-            root = etree.fromstring(archive.read(part), parser=_xml_parser())
-        body = root.find(f"{WORD_NAMESPACE}body")
-        if body is None:
-            raise SourceFormatError(file_path, f"{printable(part)} has no document body", EXPECTED)
-        texts = [_paragraph_text(paragraph) for paragraph in body.findall(f"{WORD_NAMESPACE}p")]
-        texts += [
-            "\n".join(_paragraph_text(paragraph) for paragraph in cell.findall(f"{WORD_NAMESPACE}p"))
-            for cell in body.iter(f"{WORD_NAMESPACE}tc")
-        ]
-    except SourceFormatError:
-        raise
-    except Exception as exc:  # zipfile, zlib and lxml raise many types for damaged files
-        raise SourceFormatError(
-            file_path, f"not a readable Word document ({exc.__class__.__name__})", EXPECTED
-        ) from None
-    return [line for text in texts for line in text.splitlines()]
-
-
-def parse_key_values(lines: list[str]) -> dict[str, str]:
-    """Collect ``key = value`` lines; the first occurrence of a key wins, other lines are ignored."""
-    values: dict[str, str] = {}
-    for line in lines:
-        match = _LINE.match(line.replace("\u00a0", " "))
-        if match and match.group(1) not in values:
-            values[match.group(1)] = match.group(2)
-    return values
 
 
 def _number(text: str, key: str, file_path: Path) -> float:
@@ -325,7 +237,7 @@ def read_readme_docx(file_path: str | Path) -> RecordingParameters:
         amplifier dtype's range), or the juxta channel is not one of the ADC's channels.
     """
     file_path = Path(file_path)
-    values = parse_key_values(read_docx_lines(file_path))
+    values = parse_key_values(read_docx_lines(file_path, expected=EXPECTED, document="a READ ME"))
     missing = [key for key in REQUIRED_KEYS if key not in values]
     if missing:
         raise SourceFormatError(file_path, f"missing key(s) {', '.join(missing)}", EXPECTED)

@@ -10,11 +10,8 @@ is an assumption of the notes):
   ({protraction, retraction} touches; else ``whiskerBarContactESA.esa{1}``, all touches),
   ``whiskerBarInReachES`` (pole in reach), ``behavESA.esa{k}`` named by ``idStr`` ('Left lick', 'Right lick', ...);
 - trials: ``trialIds``, ``trialStartTimes`` (ms), ``trialTypeMat`` (type × trial, logical), ``trialTypeStr``, and
-  per trial ``trial{t}`` (``endTime``, ``behavParams`` hash with ``polePositionAP``).
-
-Trial types: the lab names them ``HitL``, ``HitR``, ``ErrL``, ``ErrR``, ``NoLickL``, ``NoLickR`` (L/R = the
-correct side). Correctness and the side licked follow from those names (Hit = correct, licked the named side;
-Err = licked the other side; NoLick = no lick); with other names these two columns are left out, with a note.
+  per trial ``trial{t}`` (``endTime``, ``behavParams`` hash with ``polePositionAP``), read by
+  :mod:`nwb_conversions.layouts.ssc11.trials`.
 """
 
 from __future__ import annotations
@@ -26,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
-from ...readers.matlab import LazyMatlabArray
-from .struct import LoadedSession, TimeUnit, hash_entries, strings, time_unit_of, vector
+from ...readers.matlab_values import LazyMatlabArray
+from .struct import LoadedSession, TimeUnit, as_list, strings, time_unit_of, vector
+from .trials import TrialTable, read_trials
 
 #: Whisker time series: struct field → (NWB name, description, unit).
 WHISKER_SERIES = {
@@ -46,16 +44,6 @@ WHISKER_SERIES = {
 
 #: Lick event series of ``behavESA``, by lower-cased ``idStr``.
 LICK_SERIES = {"left lick": "LickLeft", "right lick": "LickRight"}
-
-#: Trial type name → (correct, side licked); L/R in the name is the correct side.
-TRIAL_TYPE_OUTCOMES = {
-    "hitl": (True, "left"),
-    "hitr": (True, "right"),
-    "errl": (False, "right"),
-    "errr": (False, "left"),
-    "nolickl": (False, "none"),
-    "nolickr": (False, "none"),
-}
 
 
 @dataclass
@@ -111,19 +99,6 @@ class BehaviorEvents:
 
 
 @dataclass
-class TrialTable:
-    """One row per trial. Optional columns are None when the struct does not give them."""
-
-    trial_ids: np.ndarray
-    start_times: np.ndarray
-    stop_times: np.ndarray
-    trial_types: list
-    correct: np.ndarray | None = None
-    lick_side: list | None = None
-    pole_position_ap: np.ndarray | None = None
-
-
-@dataclass
 class Behavior:
     """Everything behavioural in the struct, and notes on what is missing."""
 
@@ -168,7 +143,7 @@ def read_behavior(loaded: LoadedSession, *, session_end: float | None = None) ->
         behavior.notes.append(f"{name}: no sess.whiskerBarInReachES: no PoleInReach events")
     behavior.events.extend(_behavioral_event_series(sess, file_path, behavior.notes))
     if "trialStartTimes" in sess:
-        behavior.trials = _trials(sess, file_path, behavior.notes, session_end)
+        behavior.trials = read_trials(sess, file_path, behavior.notes, session_end)
     else:
         behavior.notes.append(f"{name}: no sess.trialStartTimes: no trials table")
     return behavior
@@ -207,14 +182,10 @@ def _events(struct, file_path: Path, where: str, name: str, description: str) ->
     return BehaviorEvents(name, description, times[order], None if trials is None else trials[order])
 
 
-def _series_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
 def _touches(sess: dict, file_path: Path, notes: list) -> list[BehaviorEvents]:
     classified = sess.get("whiskerBarContactClassifiedESA")
     if isinstance(classified, dict) and "esa" in classified:
-        series = _series_list(classified["esa"])
+        series = as_list(classified["esa"])
         if len(series) != 2:
             raise SourceFormatError(
                 file_path,
@@ -230,7 +201,7 @@ def _touches(sess: dict, file_path: Path, notes: list) -> list[BehaviorEvents]:
     contact = sess.get("whiskerBarContactESA")
     if isinstance(contact, dict) and "esa" in contact:
         notes.append(f"{file_path.name}: touches are not classified into protraction/retraction: one Touch series")
-        return [_events(_series_list(contact["esa"])[0], file_path, "sess.whiskerBarContactESA.esa{1}", "Touch",
+        return [_events(as_list(contact["esa"])[0], file_path, "sess.whiskerBarContactESA.esa{1}", "Touch",
                         "onsets of touches of the whisker on the pole")]
     notes.append(f"{file_path.name}: no sess.whiskerBarContactClassifiedESA or whiskerBarContactESA: no touches")
     return []
@@ -242,7 +213,7 @@ def _behavioral_event_series(sess: dict, file_path: Path, notes: list) -> list[B
         notes.append(f"{file_path.name}: no sess.behavESA: no lick events")
         return []
     found, names = [], set()
-    for index, struct in enumerate(_series_list(behav["esa"])):
+    for index, struct in enumerate(as_list(behav["esa"])):
         where = f"sess.behavESA.esa{{{index + 1}}}"
         label = struct.get("idStr", "") if isinstance(struct, dict) else ""
         label = label if isinstance(label, str) else ""
@@ -259,79 +230,3 @@ def _behavioral_event_series(sess: dict, file_path: Path, notes: list) -> list[B
 
 def _camel_case(label: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in re.split(r"[^0-9A-Za-z]+", label) if word)
-
-
-def _trials(sess: dict, file_path: Path, notes: list, session_end: float | None) -> TrialTable:
-    name = file_path.name
-    starts = TimeUnit().to_seconds(vector(sess["trialStartTimes"], file_path, "sess.trialStartTimes"))  # ms
-    count = starts.size
-    lengths = {"sess.trialStartTimes": count}
-    trial_ids = np.arange(1, count + 1)
-    if "trialIds" in sess:
-        trial_ids = vector(sess["trialIds"], file_path, "sess.trialIds", dtype=np.int64)
-        lengths["sess.trialIds"] = trial_ids.size
-    type_matrix = sess.get("trialTypeMat")
-    if type_matrix is not None:
-        type_matrix = np.atleast_2d(np.asarray(type_matrix))
-        lengths["sess.trialTypeMat columns"] = type_matrix.shape[1]
-    trial_structs = sess.get("trial")
-    if trial_structs is not None:
-        trial_structs = _series_list(trial_structs)
-        lengths["sess.trial"] = len(trial_structs)
-    if len(set(lengths.values())) != 1:
-        described = ", ".join(f"{key} {value}" for key, value in lengths.items())
-        raise SourceFormatError(file_path, f"the trial fields have mismatched lengths ({described})", "one entry per trial")
-    trial_types = [""] * count
-    correct = lick_side = None
-    if type_matrix is not None and "trialTypeStr" in sess:
-        type_names = strings(sess["trialTypeStr"], file_path, "sess.trialTypeStr")
-        if len(type_names) != type_matrix.shape[0]:
-            raise SourceFormatError(
-                file_path,
-                f"sess.trialTypeMat has {type_matrix.shape[0]} rows but sess.trialTypeStr {len(type_names)} names",
-                "one trial type name per row of sess.trialTypeMat",
-            )
-        flags = type_matrix.astype(bool)
-        trial_types = [";".join(type_names[row] for row in np.flatnonzero(flags[:, trial])) for trial in range(count)]
-        outcomes = [TRIAL_TYPE_OUTCOMES.get(trial_type.lower()) for trial_type in trial_types]
-        if all(outcome is not None for outcome in outcomes):
-            correct = np.array([outcome[0] for outcome in outcomes])
-            lick_side = [outcome[1] for outcome in outcomes]
-        else:
-            notes.append(f"{name}: trial types other than HitL/HitR/ErrL/ErrR/NoLickL/NoLickR (or none): no correct / "
-                         "lick_side columns")
-    else:
-        notes.append(f"{name}: no sess.trialTypeMat / trialTypeStr: trial types are not written")
-    stops = _trial_ends(trial_structs, starts, file_path, notes, session_end)
-    pole = _pole_positions(trial_structs, file_path)
-    if pole is None:
-        notes.append(f"{name}: no trial{{t}}.behavParams polePositionAP: no pole_position_ap column")
-    return TrialTable(trial_ids, starts, stops, trial_types, correct, lick_side, pole)
-
-
-def _trial_ends(trial_structs, starts, file_path: Path, notes: list, session_end: float | None) -> np.ndarray:
-    if trial_structs and all(isinstance(trial, dict) and "endTime" in trial for trial in trial_structs):
-        return np.array([
-            time_unit_of(trial.get("timeUnit"), file_path, "sess.trial{t}.timeUnit").to_seconds(
-                vector(trial["endTime"], file_path, "sess.trial{t}.endTime")[0])
-            for trial in trial_structs
-        ])
-    notes.append(
-        f"{file_path.name}: the struct gives no trial end times: each trial is taken to end where the next starts, "
-        "the last at the session's last sample"
-    )
-    last = max(starts[-1], session_end) if session_end is not None and starts.size else (starts[-1] if starts.size else 0)
-    return np.append(starts[1:], last) if starts.size else starts
-
-
-def _pole_positions(trial_structs, file_path: Path) -> np.ndarray | None:
-    if not trial_structs:
-        return None
-    positions = []
-    for trial in trial_structs:
-        params = trial.get("behavParams") if isinstance(trial, dict) else None
-        entries = hash_entries(params, file_path, "sess.trial{t}.behavParams") if isinstance(params, dict) else {}
-        value = entries.get("polePositionAP")
-        positions.append(float(np.asarray(value).ravel()[0]) if value is not None and np.size(value) else np.nan)
-    positions = np.array(positions)
-    return None if np.all(np.isnan(positions)) else positions

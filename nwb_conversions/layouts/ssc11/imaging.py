@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
-from .struct import LoadedSession, field_of, hash_entries, time_unit_of, vector
+from .struct import LoadedSession, as_list, field_of, hash_entries, time_unit_of, vector
 
 #: Side of the imaged field in pixels (``image_bounds = [512 512]`` in the lab's analysis code).
 IMAGE_SIZE = 512
@@ -164,7 +164,7 @@ def _check_matrix(matrix, roi_ids: np.ndarray, timestamps: np.ndarray, file_path
 
 def _read_planes(ca: dict, roi_ids: np.ndarray, file_path: Path) -> list[PlaneRois]:
     roi_array = field_of(ca, "roiArray", file_path)
-    roi_array = roi_array if isinstance(roi_array, list) else [roi_array]
+    roi_array = as_list(roi_array)
     row_of_id = {int(roi_id): row for row, roi_id in enumerate(roi_ids)}
     if len(row_of_id) != roi_ids.size:
         raise SourceFormatError(file_path, "sess.caTSA.ids repeats an ROI id", "unique ROI ids")
@@ -175,16 +175,13 @@ def _read_planes(ca: dict, roi_ids: np.ndarray, file_path: Path) -> list[PlaneRo
             raise SourceFormatError(file_path, f"{where} is not a struct", f"{where} as a struct with roiIds and rois")
         ids = vector(field_of(plane, "roiIds", file_path), file_path, f"{where}.roiIds", dtype=np.int64)
         rois = field_of(plane, "rois", file_path)
-        rois = rois if isinstance(rois, list) else [rois]
+        rois = as_list(rois)
         if len(rois) != ids.size:
             raise SourceFormatError(file_path, f"{where} has {ids.size} roiIds but {len(rois)} rois", "one ROI per id")
-        missing = [int(roi_id) for roi_id in ids if int(roi_id) not in row_of_id]
-        if missing:
-            raise SourceFormatError(
-                file_path,
-                f"{where}.roiIds has ROI id {missing[0]} that sess.caTSA.ids lacks",
-                "every ROI of a plane to have a row in the ΔF/F and raw F matrices",
-            )
+        _check_ids_known(
+            ids, row_of_id, file_path, lambda roi_id: f"{where}.roiIds has ROI id {roi_id} that sess.caTSA.ids lacks",
+            "every ROI of a plane to have a row in the ΔF/F and raw F matrices",
+        )
         masks = []
         for roi_index, roi in enumerate(rois):
             roi_where = f"{where}.rois{{{roi_index + 1}}}"
@@ -201,14 +198,19 @@ def _read_planes(ca: dict, roi_ids: np.ndarray, file_path: Path) -> list[PlaneRo
         seen.update(int(roi_id) for roi_id in ids)
         rows = np.array([row_of_id[int(roi_id)] for roi_id in ids], dtype=np.int64)
         planes.append(PlaneRois(plane_index + 1, ids, rows, masks))
-    unplaced = [int(roi_id) for roi_id in roi_ids if int(roi_id) not in seen]
-    if unplaced:
-        raise SourceFormatError(
-            file_path,
-            f"sess.caTSA.ids lists ROI id {unplaced[0]} that no plane of sess.caTSA.roiArray holds",
-            "every matrix row to be an ROI of one plane",
-        )
+    _check_ids_known(
+        roi_ids, seen, file_path,
+        lambda roi_id: f"sess.caTSA.ids lists ROI id {roi_id} that no plane of sess.caTSA.roiArray holds",
+        "every matrix row to be an ROI of one plane",
+    )
     return planes
+
+
+def _check_ids_known(ids: np.ndarray, known, file_path: Path, problem, expected: str) -> None:
+    """Raise unless every id of ``ids`` is in ``known``; ``problem(roi_id)`` words the first one that is not."""
+    unknown = [int(roi_id) for roi_id in ids if int(roi_id) not in known]
+    if unknown:
+        raise SourceFormatError(file_path, problem(unknown[0]), expected)
 
 
 def _read_events(ca: dict, imaging: CalciumImaging, file_path: Path) -> None:
@@ -216,7 +218,7 @@ def _read_events(ca: dict, imaging: CalciumImaging, file_path: Path) -> None:
     if not isinstance(events, dict) or "esa" not in events:
         imaging.notes.append(f"{file_path.name}: no sess.caTSA.caPeakEventSeriesArray: no detected calcium events written")
         return
-    series = events["esa"] if isinstance(events["esa"], list) else [events["esa"]]
+    series = as_list(events["esa"])
     where = "sess.caTSA.caPeakEventSeriesArray"
     ids = vector(events["ids"], file_path, f"{where}.ids", dtype=np.int64) if "ids" in events else imaging.roi_ids
     if ids.size != len(series) or set(ids.tolist()) != set(imaging.roi_ids.tolist()):

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
-from ...readers.matlab import PLAIN_CLASSES, MatlabObjectError, read_mat_variables, variable_classes
+from ...readers.matlab import read_mat_variables, variable_classes
+from ...readers.matlab_values import PLAIN_CLASSES, MatlabObjectError
 
 #: MATLAB ``session.timeSeries`` time-unit ids → (multiplier, divisor) to seconds: ms are divided by 1000 exactly.
 TIME_UNIT_TO_SECONDS = {1: (1, 1000), 2: (1, 1), 3: (60, 1), 4: (3600, 1), 5: (86400, 1)}
@@ -135,6 +136,11 @@ def time_unit_of(time_unit, file_path: Path, where: str) -> TimeUnit:
     return TimeUnit(*TIME_UNIT_TO_SECONDS[unit_id])
 
 
+def as_list(value) -> list:
+    """A MATLAB cell or struct array as a list: a list (a ``StructArray`` too) as it is, a lone element in one."""
+    return value if isinstance(value, list) else [value]
+
+
 def strings(value, file_path: Path, where: str) -> list[str]:
     """A cell array of char rows (or one char row) as a list of str."""
     if isinstance(value, str):
@@ -149,7 +155,7 @@ def hash_entries(value, file_path: Path, where: str) -> dict:
     if not isinstance(value, dict) or "keys" not in value or "values" not in value:
         raise SourceFormatError(file_path, f"{where} has no keys/values", f"{where} as a struct with cells keys, values")
     keys = strings(value["keys"], file_path, f"{where}.keys")
-    values = value["values"] if isinstance(value["values"], list) else [value["values"]]
+    values = as_list(value["values"])
     if len(keys) != len(values):
         raise SourceFormatError(
             file_path, f"{where} has {len(keys)} keys but {len(values)} values", f"one value per key in {where}"

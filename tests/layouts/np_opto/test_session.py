@@ -9,13 +9,9 @@ import numpy as np
 import pytest
 
 from nwb_conversions.errors import SourceFormatError
-from nwb_conversions.layouts.np_opto.session import (
-    emission_site_base,
-    find_calibration_files,
-    read_ks_labels,
-    read_session_json,
-    read_waveform_types,
-)
+from nwb_conversions.layouts.np_opto.session import find_calibration_files, read_session_json
+from nwb_conversions.layouts.np_opto.sorting import read_ks_labels, read_waveform_types
+from nwb_conversions.layouts.np_opto.stimulation import emission_site_base
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 
 from nwb_conversions.errors import SourceFormatError
-from nwb_conversions.layouts.spe1_arrow.segments import SegmentedRecording, check_contiguous, index_segments
+from nwb_conversions.layouts.spe1_arrow.recording import SegmentedRecording
+from nwb_conversions.layouts.spe1_arrow.segments import check_contiguous, index_segments
 from nwb_conversions.readers.dataset_dict import dataset_dict_splits
 from nwb_conversions.samples.spe1_arrow import segment_batch, write_spe1_arrow_cell
 

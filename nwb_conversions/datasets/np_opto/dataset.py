@@ -19,12 +19,12 @@ from pathlib import Path
 from neuroconv import NWBConverter
 from pynwb import NWBFile
 
-from ..analysis.opto_response import Pulses, ResponseParameters, response_tables, unit_responses
-from ..interfaces.alf_sorting import AlfSortingInterface
-from ..interfaces.optogenetics import NpOptoStimulationInterface
-from ..metadata.assembly import assemble_metadata, deep_update, placeholder_note
-from . import Conversion, Dataset, natural_key, release_root_folder
-from .catalog import catalog_entry
+from ...analysis.opto_response import Pulses, ResponseParameters, response_tables, unit_responses
+from ...interfaces.alf_sorting import AlfSortingInterface
+from ...interfaces.optogenetics import NpOptoStimulationInterface
+from ...metadata.assembly import assemble_metadata, deep_update, placeholder_note
+from .. import Conversion, Dataset, natural_key, release_root_folder, sample_writers, stub_conversion
+from . import ENTRY
 
 #: Start time when session.json has no date (DANDI:000048-style placeholder, said so in the notes).
 PLACEHOLDER_START_TIME = datetime(1900, 1, 1, tzinfo=timezone.utc)
@@ -118,13 +118,8 @@ def build_conversion(session_dir: Path, user_metadata: dict, stub_test: bool = F
         notes=sorting.missing_file_notes() + stimulation.notes(),
         default_start_time=start_time_default(sorting),
     )
-    options = {"Sorting": {"stub_test": stub_test}, "Stimulation": {"stub_test": stub_test}}
-    return Conversion(
-        converter=converter,
-        metadata=metadata,
-        conversion_options=options,
-        notes=notes,
-        sources=[session_dir, *stimulation.calibration_files],
+    return stub_conversion(
+        converter, metadata, notes=notes, sources=[session_dir, *stimulation.calibration_files], stub_test=stub_test
     )
 
 
@@ -135,24 +130,4 @@ def find_sessions(release_root: Path) -> list[Path]:
     return sorted(sessions, key=natural_key)
 
 
-def write_sample(folder: Path) -> tuple[Path, Path]:
-    """Write a sample release with one session (README layout) and its sample metadata."""
-    from ..samples.np_opto import write_sample as write_np_opto_sample
-
-    return write_np_opto_sample(folder)
-
-
-def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
-    """Write a sample release of ``num_sessions`` sessions; see :mod:`nwb_conversions.samples.np_opto`."""
-    from ..samples.np_opto import write_sample_release as write_np_opto_release
-
-    return write_np_opto_release(folder, num_sessions)
-
-
-DATASET = Dataset(
-    **catalog_entry("np-opto").description(),
-    build=build_conversion,
-    write_sample=write_sample,
-    find_sessions=find_sessions,
-    write_sample_release=write_sample_release,
-)
+DATASET = Dataset(ENTRY, build=build_conversion, find_sessions=find_sessions, **sample_writers("np_opto"))

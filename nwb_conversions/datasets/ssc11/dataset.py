@@ -18,12 +18,12 @@ from pathlib import Path
 
 from neuroconv import NWBConverter
 
-from ..interfaces.peron_session_behavior import PeronSessionBehaviorInterface
-from ..interfaces.peron_session_ophys import PeronSessionOphysInterface
-from ..layouts.ssc11.release import SessionPlace, locate_session
-from ..metadata.assembly import assemble_metadata, placeholder_note
-from . import Conversion, Dataset, natural_key, release_root_folder
-from .catalog import catalog_entry
+from ...interfaces.peron_session_behavior import PeronSessionBehaviorInterface
+from ...interfaces.peron_session_ophys import PeronSessionOphysInterface
+from ...layouts.ssc11.release import SessionPlace, locate_session
+from ...metadata.assembly import assemble_metadata, placeholder_note
+from .. import Conversion, Dataset, natural_key, release_root_folder, sample_writers, stub_conversion
+from . import ENTRY
 
 PLACEHOLDER_START_TIME = datetime(1900, 1, 1, tzinfo=timezone.utc)
 
@@ -95,13 +95,8 @@ def build_conversion(file_path: Path, user_metadata: dict, stub_test: bool = Fal
     description = metadata["NWBFile"].get("session_description", "").rstrip(". ")
     if "session_description" not in (user_metadata.get("NWBFile") or {}):
         metadata["NWBFile"]["session_description"] = f"{description}. This file: {session_summary(place)}."
-    options = {"Ophys": {"stub_test": stub_test}, "Behavior": {"stub_test": stub_test}}
-    return Conversion(
-        converter=converter,
-        metadata=metadata,
-        conversion_options=options,
-        notes=notes,
-        sources=[file_path, *place.ablation_files],
+    return stub_conversion(
+        converter, metadata, notes=notes, sources=[file_path, *place.ablation_files], stub_test=stub_test
     )
 
 
@@ -112,24 +107,4 @@ def find_sessions(release_root: Path) -> list[Path]:
     return sorted(sessions, key=lambda path: [natural_key(Path(part)) for part in path.relative_to(release_root).parts])
 
 
-def write_sample(folder: Path) -> tuple[Path, Path]:
-    """Write a sample v7.3 session and its sample metadata; see :mod:`nwb_conversions.samples.ssc11`."""
-    from ..samples.ssc11 import write_sample as write_ssc11_sample
-
-    return write_ssc11_sample(folder)
-
-
-def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
-    """Write a sample release of ``num_sessions`` struct files; see :mod:`nwb_conversions.samples.ssc11`."""
-    from ..samples.ssc11 import write_sample_release as write_ssc11_release
-
-    return write_ssc11_release(folder, num_sessions)
-
-
-DATASET = Dataset(
-    **catalog_entry("ssc11").description(),
-    build=build_conversion,
-    write_sample=write_sample,
-    find_sessions=find_sessions,
-    write_sample_release=write_sample_release,
-)
+DATASET = Dataset(ENTRY, build=build_conversion, find_sessions=find_sessions, **sample_writers("ssc11"))

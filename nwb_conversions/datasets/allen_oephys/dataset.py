@@ -16,10 +16,10 @@ from pathlib import Path
 
 from neuroconv import NWBConverter
 
-from ..interfaces.allen_oephys_h5 import AllenOephysRecordingInterface
-from ..metadata.assembly import assemble_metadata, placeholder_note
-from . import Conversion, Dataset, natural_key, release_root_folder
-from .catalog import catalog_entry
+from ...interfaces.allen_oephys_h5 import AllenOephysRecordingInterface
+from ...metadata.assembly import assemble_metadata, placeholder_note
+from .. import Conversion, Dataset, natural_key, release_root_folder, sample_writers, stub_conversion
+from . import ENTRY
 
 #: The placeholder session start time (the release has none); DANDI:000048 used the same date.
 PLACEHOLDER_START_TIME = datetime(1900, 1, 1, tzinfo=timezone.utc)
@@ -56,10 +56,7 @@ def build_conversion(h5_path: Path, user_metadata: dict, stub_test: bool = False
         notes=interface.consistency_notes(),
         default_start_time=(PLACEHOLDER_START_TIME, PLACEHOLDER_NOTE),
     )
-    options = {"Recording": {"stub_test": stub_test}}
-    return Conversion(
-        converter=converter, metadata=metadata, conversion_options=options, notes=notes, sources=[Path(h5_path)]
-    )
+    return stub_conversion(converter, metadata, notes=notes, sources=[Path(h5_path)], stub_test=stub_test)
 
 
 def find_sessions(release_root: Path) -> list[Path]:
@@ -69,24 +66,4 @@ def find_sessions(release_root: Path) -> list[Path]:
     return sorted(recordings, key=natural_key)
 
 
-def write_sample(folder: Path) -> tuple[Path, Path]:
-    """Write a sample recording ``103991.h5`` and its sample metadata; see :mod:`nwb_conversions.samples`."""
-    from ..samples.allen_oephys import write_sample as write_allen_oephys_sample
-
-    return write_allen_oephys_sample(folder)
-
-
-def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
-    """Write a sample release of ``num_sessions`` recordings; see :mod:`nwb_conversions.samples.allen_oephys`."""
-    from ..samples.allen_oephys import write_sample_release as write_allen_oephys_release
-
-    return write_allen_oephys_release(folder, num_sessions)
-
-
-DATASET = Dataset(
-    **catalog_entry("allen-oephys").description(),
-    build=build_conversion,
-    write_sample=write_sample,
-    find_sessions=find_sessions,
-    write_sample_release=write_sample_release,
-)
+DATASET = Dataset(ENTRY, build=build_conversion, find_sessions=find_sessions, **sample_writers("allen_oephys"))

@@ -9,19 +9,19 @@ interfaces) to the same file: the segments start at ``sample_id`` on that record
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from neuroconv import NWBConverter
 
-from ..errors import SourceFormatError
-from ..interfaces.spe1_arrow_cell import SPE1ArrowCellInterface
-from ..layouts.spe1.data_summary import CELL_KEYS
-from ..metadata.assembly import assemble_metadata, deep_update
-from ..readers.dataset_dict import read_json_object
-from ..resources import shipped_metadata_dir
-from . import Conversion, Dataset, natural_key, release_root_folder, spe1
-from .catalog import catalog_entry
+from ...errors import SourceFormatError
+from ...interfaces.spe1_arrow_cell import SPE1ArrowCellInterface
+from ...layouts.spe1.data_summary import CELL_KEYS
+from ...metadata.assembly import assemble_metadata, deep_update
+from ...readers.dataset_dict import read_json_object
+from ...resources import shipped_metadata_dir
+from .. import Conversion, Dataset, find_cell_folders, sample_writers, stub_conversion
+from ..spe1 import dataset as spe1
+from . import ENTRY
 
 #: ``patch.npz`` ``patch_type`` labels and the Data Summary patch types they fit.
 PATCH_LABELS = {"juxta": ("juxta",), "wc-ic": ("wc",), "wc": ("wc",)}
@@ -145,47 +145,17 @@ def build_conversion(cell_dir: Path, user_metadata: dict, stub_test: bool = Fals
         default_start_time=spe1.start_time_default(facts),
     )
     metadata["Cell"] = {key: facts[key] for key in CELL_KEYS if facts.get(key) is not None}
-    options = {name: {"stub_test": stub_test} for name in converter.data_interface_objects}
-    return Conversion(converter=converter, metadata=metadata, conversion_options=options, notes=notes, sources=sources)
+    return stub_conversion(converter, metadata, notes=notes, sources=sources, stub_test=stub_test)
 
 
 def find_sessions(release_root: Path) -> list[Path]:
     """The cell folders ``cNN/`` of a release that are DatasetDicts (hold ``dataset_dict.json``), in cell order."""
-    release_root = release_root_folder(release_root)
-    cells = [
-        folder
-        for folder in release_root.iterdir()
-        if folder.is_dir() and re.fullmatch(r"c\d+", folder.name) and (folder / "dataset_dict.json").is_file()
-    ]
-    return sorted(cells, key=natural_key)
-
-
-def write_sample(folder: Path) -> tuple[Path, Path]:
-    """Write a sample release (cell c14, ten 0.1 s segments) and its sample metadata."""
-    from ..samples.spe1_arrow import write_spe1_arrow_release
-
-    _, cells, metadata_path = write_spe1_arrow_release(folder)
-    return cells[0], metadata_path
-
-
-def write_sample_release(folder: Path, num_sessions: int = 3) -> tuple[Path, list[Path]]:
-    """Write a sample release of the first ``num_sessions`` Data Summary cells, with the root's other files."""
-    from ..samples.spe1 import data_summary_rows
-    from ..samples.spe1_arrow import write_spe1_arrow_release
-
-    cell_ids = tuple(row["Cell"] for row in data_summary_rows()[:num_sessions])
-    root, cells, _ = write_spe1_arrow_release(folder, cell_ids=cell_ids, num_segments=3, segment_duration_s=0.05)
-    (root / "scripts").mkdir(exist_ok=True)
-    (root / "scripts" / "convert_to_arrow.py").write_text("# the release's conversion script (not bundled)\n")
-    (root / "README.md").write_text("# SPE-1 Arrow conversion (sample)\n")
-    (root / "localization_benchmark.json").write_text("{}\n")
-    return root, cells
+    return find_cell_folders(release_root, lambda folder: (folder / "dataset_dict.json").is_file())
 
 
 DATASET = Dataset(
-    **catalog_entry("spe1-arrow").description(),
+    ENTRY,
     build=build_conversion,
-    write_sample=write_sample,
     find_sessions=find_sessions,
-    write_sample_release=write_sample_release,
+    **sample_writers("spe1_arrow"),
 )

@@ -1,0 +1,159 @@
+"""MATLAB v7.3 ``.mat`` files (HDF5) read with h5py into the plain values of
+:mod:`nwb_conversions.readers.matlab_values`.
+
+A v7.3 file stores a MATLAB ``R × T`` matrix as a ``(T, R)`` HDF5 dataset; values are returned in MATLAB's
+orientation. Numeric arrays of :data:`LAZY_MIN_BYTES` or more stay on disk as a
+:class:`~nwb_conversions.readers.matlab_values.LazyMatlabArray`. h5py is imported when a file is read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SourceFormatError
+from .matlab_values import (
+    EXPECTED,
+    NUMERIC_CLASSES,
+    PLAIN_CLASSES,
+    LazyMatlabArray,
+    MatlabObjectError,
+    StructArray,
+    char_rows,
+)
+
+#: v7.3 numeric arrays of at least this many bytes stay on disk (a :class:`LazyMatlabArray`).
+LAZY_MIN_BYTES = 8 * 1024 * 1024
+
+#: Groups of a v7.3 file that are MATLAB's bookkeeping, not variables.
+V73_INTERNAL_GROUPS = ("#refs#", "#subsystem#")
+
+
+def variable_classes_v73(file_path: Path) -> dict[str, str]:
+    """The MATLAB class of each variable of a v7.3 file, from its attributes (a class object's: its class name)."""
+    import h5py
+
+    with h5py.File(file_path, "r") as mat:
+        classes = {}
+        for name in mat:
+            if name in V73_INTERNAL_GROUPS:
+                continue
+            matlab_class = _attribute(mat[name], "MATLAB_class") or ""
+            is_object = "MATLAB_object_decode" in mat[name].attrs and matlab_class in PLAIN_CLASSES
+            classes[name] = "object" if is_object else matlab_class
+        return classes
+
+
+def read_variables_v73(file_path: Path, names) -> dict:
+    """Read a v7.3 file's variables (all, or ``names``) as plain values; lazy arrays keep the file open."""
+    import h5py
+
+    mat = h5py.File(file_path, "r")
+    selected = [name for name in mat if name not in V73_INTERNAL_GROUPS and (names is None or name in names)]
+    return {name: _from_hdf5(mat, mat[name], file_path, name) for name in selected}
+
+
+def _attribute(item, name: str) -> str | None:
+    """An HDF5 attribute of ``item`` as text (MATLAB writes them as bytes), or None if absent."""
+    value = item.attrs.get(name)
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value = value.item() if value.size == 1 else value.tobytes()
+    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+
+
+def _from_hdf5(mat, item, file_path: Path, where: str):
+    """One HDF5 group or dataset of ``mat`` as a plain value (``where`` names it in messages: ``sess.trial{2}``)."""
+    import h5py
+
+    matlab_class = _attribute(item, "MATLAB_class")
+    if "MATLAB_object_decode" in item.attrs or (
+        matlab_class is not None
+        and matlab_class not in NUMERIC_CLASSES
+        and matlab_class not in ("struct", "cell", "char", "logical")
+    ):
+        raise MatlabObjectError(
+            file_path, f"{where} is a MATLAB class object ({matlab_class}), which only MATLAB can read", EXPECTED
+        )
+    if "MATLAB_sparse" in item.attrs:
+        raise SourceFormatError(file_path, f"{where} is a sparse matrix", "dense numeric arrays")
+    if isinstance(item, h5py.Group):
+        if matlab_class not in (None, "struct"):
+            raise SourceFormatError(file_path, f"{where} is an HDF5 group of MATLAB class {matlab_class}", EXPECTED)
+        return _struct_from_group(mat, item, file_path, where)
+    if item.attrs.get("MATLAB_empty") is not None and int(np.asarray(item.attrs["MATLAB_empty"]).ravel()[0]):
+        return _empty_value(matlab_class, item)
+    if item.dtype == h5py.ref_dtype:
+        if matlab_class != "cell":
+            raise SourceFormatError(file_path, f"{where} holds object references but is not a cell", EXPECTED)
+        references = np.asarray(item[()]).T
+        return [
+            _from_hdf5(mat, mat[reference], file_path, f"{where}{{{index + 1}}}")
+            for index, reference in enumerate(references.flatten(order="F"))
+        ]
+    if matlab_class == "char":
+        codes = np.asarray(item[()]).T
+        return char_rows(np.vectorize(chr, otypes=["U1"])(codes) if codes.size else codes.astype("U1"))
+    if matlab_class == "logical":
+        return np.atleast_2d(np.asarray(item[()]).T.astype(bool))
+    if matlab_class is None:
+        raise SourceFormatError(file_path, f"{where} has no MATLAB_class attribute", EXPECTED)
+    dtype = NUMERIC_CLASSES[matlab_class]
+    if item.dtype.names is not None:  # complex: a compound of real and imag
+        values = np.asarray(item[()])
+        return np.atleast_2d((values["real"] + 1j * values["imag"]).T)
+    if item.size * np.dtype(dtype).itemsize >= LAZY_MIN_BYTES and item.ndim == 2:
+        return LazyMatlabArray(item, dtype)
+    return np.atleast_2d(np.asarray(item[()], dtype=dtype).T)
+
+
+def _empty_value(matlab_class: str | None, item):
+    """The value of an empty MATLAB array (v7.3 stores its dimensions as the dataset's data)."""
+    dims = tuple(int(n) for n in np.asarray(item[()]).ravel()[::-1]) or (0, 0)
+    if matlab_class == "char":
+        return ""
+    if matlab_class == "cell":
+        return []
+    if matlab_class == "struct":
+        return StructArray([], dims)
+    if matlab_class == "logical":
+        return np.zeros(dims, dtype=bool)
+    return np.zeros(dims, dtype=NUMERIC_CLASSES.get(matlab_class, np.float64))
+
+
+def _struct_from_group(mat, group, file_path: Path, where: str):
+    """A 1 × 1 struct (fields are values) or a struct array (fields are reference datasets without a class)."""
+    import h5py
+
+    field_names = _field_order(group)
+    fields = {name: group[name] for name in field_names}
+    is_array = bool(fields) and all(
+        isinstance(member, h5py.Dataset)
+        and member.dtype == h5py.ref_dtype
+        and _attribute(member, "MATLAB_class") is None
+        for member in fields.values()
+    )
+    if not is_array:
+        return {name: _from_hdf5(mat, member, file_path, f"{where}.{name}") for name, member in fields.items()}
+    shapes = {member.shape for member in fields.values()}
+    if len(shapes) != 1:
+        raise SourceFormatError(file_path, f"{where}: struct array fields of different sizes", EXPECTED)
+    matlab_shape = tuple(int(n) for n in next(iter(shapes))[::-1])
+    columns = {name: np.asarray(member[()]).T.flatten(order="F") for name, member in fields.items()}
+    count = int(np.prod(matlab_shape))
+    elements = [
+        {name: _from_hdf5(mat, mat[columns[name][index]], file_path, f"{where}({index + 1}).{name}") for name in fields}
+        for index in range(count)
+    ]
+    return StructArray(elements, matlab_shape)
+
+
+def _field_order(group) -> list[str]:
+    """The struct's fields in MATLAB's order (attribute ``MATLAB_fields``), else the group's member order."""
+    declared = group.attrs.get("MATLAB_fields")
+    if declared is None:
+        return list(group)
+    names = ["".join(np.asarray(name).astype(bytes).astype(str)) for name in declared]
+    return [name for name in names if name in group] + [name for name in group if name not in names]

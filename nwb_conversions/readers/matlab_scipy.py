@@ -1,0 +1,70 @@
+"""MATLAB v5/v7 ``.mat`` files read with scipy into the plain values of :mod:`nwb_conversions.readers.matlab_values`.
+
+scipy is imported when a file is read, not with this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SourceFormatError
+from .matlab_values import EXPECTED, MatlabObjectError, StructArray, char_rows
+
+
+def variable_classes_v5(file_path: Path) -> dict[str, str]:
+    """The MATLAB class of each variable of a v5/v7 file, from its headers (a class object's: ``object``/``opaque``)."""
+    from scipy.io import whosmat
+
+    return {name: matlab_class for name, _, matlab_class in whosmat(str(file_path))}
+
+
+def read_variables_v5(file_path: Path, names) -> dict:
+    """Read a v5/v7 file's variables (all, or ``names``) as plain values; raise on a MATLAB class object."""
+    from scipy.io import loadmat
+
+    content = loadmat(
+        str(file_path),
+        variable_names=None if names is None else list(names) + ["None"],
+        squeeze_me=False,
+        struct_as_record=True,
+        chars_as_strings=False,
+        mat_dtype=True,  # MATLAB's class: logical → bool, doubles stored as integers → float64
+    )
+    variables = {key: value for key, value in content.items() if not key.startswith("__")}
+    if "None" in variables:  # scipy names a classdef (MCOS) object's variable "None"
+        raise MatlabObjectError(file_path, "holds a MATLAB class object (MCOS), which only MATLAB can read", EXPECTED)
+    return {name: _from_scipy(value, file_path, name) for name, value in variables.items()}
+
+
+def _from_scipy(value, file_path: Path, where: str):
+    """One value loaded by scipy as a plain value (``where`` names it in messages, e.g. ``sess.trial{2}``)."""
+    from scipy.io.matlab import MatlabFunction, MatlabObject, MatlabOpaque
+
+    if isinstance(value, (MatlabObject, MatlabOpaque, MatlabFunction)):
+        kind = getattr(value, "classname", None) or type(value).__name__
+        raise MatlabObjectError(
+            file_path, f"{where} is a MATLAB class object ({kind}), which only MATLAB can read", EXPECTED
+        )
+    if hasattr(value, "tocsc"):
+        raise SourceFormatError(file_path, f"{where} is a sparse matrix", "dense numeric arrays")
+    if not isinstance(value, np.ndarray):
+        raise SourceFormatError(file_path, f"{where} has an unsupported MATLAB type ({type(value).__name__})", EXPECTED)
+    if value.dtype.names is not None:
+        elements = [
+            {field: _from_scipy(element[field], file_path, f"{where}.{field}") for field in value.dtype.names}
+            for element in value.flatten(order="F")
+        ]
+        if value.shape == (1, 1):
+            return elements[0]
+        return StructArray(elements, value.shape)
+    if value.dtype.kind == "O":
+        return [
+            _from_scipy(element, file_path, f"{where}{{{index + 1}}}")
+            for index, element in enumerate(value.flatten(order="F"))
+        ]
+    if value.dtype.kind == "U":
+        return char_rows(value)
+    return np.asarray(value)
+
