@@ -70,7 +70,9 @@ def per_pulse_rates(spike_times: np.ndarray, pulses: Pulses, baseline_window_s: 
     """Stimulus and baseline rate (Hz) of one unit around every pulse; ``spike_times`` sorted."""
     onset, offset = pulses.starts, pulses.stops
     during = np.searchsorted(spike_times, offset, "left") - np.searchsorted(spike_times, onset, "left")
-    before = np.searchsorted(spike_times, onset, "left") - np.searchsorted(spike_times, onset - baseline_window_s, "left")
+    before = np.searchsorted(spike_times, onset, "left") - np.searchsorted(
+        spike_times, onset - baseline_window_s, "left"
+    )
     return during / (offset - onset), before / baseline_window_s
 
 

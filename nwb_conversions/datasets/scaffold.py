@@ -60,7 +60,8 @@ def check_checkout(root: Path) -> None:
     """Refuse a folder that is not a source checkout of this project (the scaffold writes source files)."""
     if not ((root / "pyproject.toml").is_file() and (root / "nwb_conversions" / "datasets" / "catalog.py").is_file()):
         raise ConversionError(
-            f"{root}: not a checkout of nwb_conversions; expected the folder holding pyproject.toml and nwb_conversions/"
+            f"{root}: not a checkout of nwb_conversions; "
+            "expected the folder holding pyproject.toml and nwb_conversions/"
         )
 
 

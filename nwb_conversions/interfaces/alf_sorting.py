@@ -132,7 +132,9 @@ class AlfSortingExtractor(BaseSorting):
         The acquisition rate (Hz); spike frames are ``round(time × rate)``, spike times stay the stored seconds.
     """
 
-    def __init__(self, spike_times: np.ndarray, spike_clusters: np.ndarray, num_clusters: int, sampling_frequency: float):
+    def __init__(
+        self, spike_times: np.ndarray, spike_clusters: np.ndarray, num_clusters: int, sampling_frequency: float
+    ):
         super().__init__(sampling_frequency=sampling_frequency, unit_ids=np.arange(num_clusters))
         grouped, boundaries = group_spikes_by_cluster(spike_times, spike_clusters, num_clusters)
         self.add_sorting_segment(AlfSortingSegment(grouped, boundaries, sampling_frequency))

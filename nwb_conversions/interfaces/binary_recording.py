@@ -104,7 +104,8 @@ class InterleavedBinaryRecordingInterface(MetadataBlocksMixin, BaseDataInterface
         ----------
         nwbfile : NWBFile
         metadata : dict
-            Uses ``metadata["Extracellular"]``: ``Device``, ``ElectrodeGroup``, ``ElectricalSeries``, ``electrode_location``.
+            Uses ``metadata["Extracellular"]``: ``Device``, ``ElectrodeGroup``, ``ElectricalSeries``,
+            ``electrode_location``.
         stub_test : bool, default: False
             Write only the first few seconds.
         """

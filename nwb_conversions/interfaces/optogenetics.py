@@ -161,7 +161,9 @@ class NpOptoStimulationInterface(MetadataBlocksMixin, BaseDataInterface):
         sites_table.add_column(
             name="emission_site_id", description=f"the emitter's id in stim.emissionSites ({base}-based)"
         )
-        sites_table.add_column(name="distance_from_tip_um", description="distance of the emitter from the probe tip, µm")
+        sites_table.add_column(
+            name="distance_from_tip_um", description="distance of the emitter from the probe tip, µm"
+        )
         for index, distance in enumerate(emitter_distances_um()):
             sites_table.add_row(effector=effector, emission_site_id=index + base, distance_from_tip_um=float(distance))
         nwbfile.add_lab_meta_data(

@@ -154,4 +154,6 @@ def _add_trials(nwbfile: NWBFile, trials, end: float) -> None:
         nwbfile.add_trial_column(name=name, description=description)
     for index in np.flatnonzero(keep):
         values = {name: column[index] for name, (_, column) in columns.items()}
-        nwbfile.add_trial(start_time=float(trials.start_times[index]), stop_time=float(trials.stop_times[index]), **values)
+        nwbfile.add_trial(
+            start_time=float(trials.start_times[index]), stop_time=float(trials.stop_times[index]), **values
+        )

@@ -139,13 +139,8 @@ class PeronSessionOphysInterface(MetadataBlocksMixin, BaseDataInterface):
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:
         """Add the imaging planes, their segmentations, the raw F and ΔF/F series and the events tables.
 
-        Parameters
-        ----------
-        nwbfile : NWBFile
-        metadata : dict
-            Uses ``CalciumImaging``.
-        stub_test : bool, default: False
-            Write only the first few seconds of each trace.
+        ``metadata["CalciumImaging"]`` (over :meth:`get_metadata`'s) describes the planes; ``stub_test`` writes only
+        the first few seconds of each trace.
         """
         metadata = deep_update(self.get_metadata(), metadata or {})["CalciumImaging"]
         imaging = self.imaging
@@ -182,7 +177,9 @@ class PeronSessionOphysInterface(MetadataBlocksMixin, BaseDataInterface):
                 )
                 if "timestamps" in time_basis_of_traces and isinstance(time_basis_of_traces["timestamps"], np.ndarray):
                     time_basis_of_traces = {"timestamps": series}  # later series link to the first one's timestamps
-            self._add_events(ophys, table, plane, metadata, end_time=imaging.timestamps[num_frames - 1], stub_test=stub_test)
+            self._add_events(
+                ophys, table, plane, metadata, end_time=imaging.timestamps[num_frames - 1], stub_test=stub_test
+            )
 
     def _add_imaging_plane(self, nwbfile: NWBFile, plane_number: int, device, metadata: dict):
         plane = dict(metadata["ImagingPlane"])
@@ -200,7 +197,8 @@ class PeronSessionOphysInterface(MetadataBlocksMixin, BaseDataInterface):
                 origin_coords_unit="meters",
                 reference_frame=(
                     "x, y: the image's first pixel; z: depth relative to plane 1 of subvolume 1 of this animal, by the "
-                    "lab's convention (subvolumes 45 µm apart, planes 15 µm apart); the absolute depth is not documented"
+                    "lab's convention (subvolumes 45 µm apart, planes 15 µm apart); the absolute depth is not "
+                    "documented"
                 ),
             )
         return add_imaging_plane(
@@ -241,7 +239,9 @@ class PeronSessionOphysInterface(MetadataBlocksMixin, BaseDataInterface):
                     f"session; files: {', '.join(record.file_path.name for record in self.ablations)})"
                 ),
             )
-            table.add_column(name="ablation_date", description="date of the ablation that removed the neuron, '' if none")
+            table.add_column(
+                name="ablation_date", description="date of the ablation that removed the neuron, '' if none"
+            )
             columns["is_ablated"] = np.array([roi_id in ablated_on for roi_id in plane.roi_ids.tolist()])
             columns["ablation_date"] = [ablated_on.get(roi_id, "") for roi_id in plane.roi_ids.tolist()]
         for index, (roi_id, mask) in enumerate(zip(plane.roi_ids.tolist(), plane.pixel_masks)):
@@ -276,7 +276,9 @@ class PeronSessionOphysInterface(MetadataBlocksMixin, BaseDataInterface):
         ophys.add(
             EventsTable(
                 name=f"CalciumEventsPlane{plane.plane_number}",
-                description=f"{metadata['CalciumEvents']['description']}, plane {plane.plane_number}: one row per event",
+                description=(
+                    f"{metadata['CalciumEvents']['description']}, plane {plane.plane_number}: one row per event"
+                ),
                 source_description="event detection of the Peron lab's pipeline (caPeakEventSeriesArray)",
                 columns=columns,
             )

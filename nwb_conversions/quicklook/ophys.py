@@ -1,14 +1,15 @@
 """Imaging panels: ROI outlines over the field of view per plane, and ΔF/F of a few ROIs.
 
-Pixel masks are read at once (a few pixels per ROI); image masks one ROI at a time, never all at once. ``pixel_mask`` (x, y, weight) is drawn at ``image[y, x]``, pynwb's convention
-(``PlaneSegmentation.pixel_to_image``). The field of view's size comes from the ``image_mask`` shape, else from a
-``TwoPhotonSeries`` of the same plane; without either it is
-the smallest power of two that holds every mask pixel (512 × 512 for SSC-11), and the panel says it is inferred.
+Pixel masks are read at once (a few pixels per ROI); image masks one ROI at a time, never all at once.
+``pixel_mask`` (x, y, weight) is drawn at ``image[y, x]``, pynwb's convention (``PlaneSegmentation.pixel_to_image``).
+The field of view's size comes from the ``image_mask`` shape, else from a ``TwoPhotonSeries`` of the same plane;
+without either it is the smallest power of two that holds every mask pixel (512 × 512 for SSC-11), and the panel
+says it is inferred.
 A segmentation whose masks have no pixel of non-zero weight (Allen Dataset II's placeholder) gets no panel.
 
-ΔF/F (``DfOverF``, else ``Fluorescence``) is drawn for a few ablated ROIs and the most active ones of a window (its start, or the first
-trials, with the ``trials`` table's boundaries); when the file also holds a patch trace and a ground-truth unit
-(Allen Dataset II), the cell-attached trace and its spikes are drawn below on the same time axis.
+ΔF/F (``DfOverF``, else ``Fluorescence``) is drawn for a few ablated ROIs and the most active ones of a window (its
+start, or the first trials, with the ``trials`` table's boundaries); when the file also holds a patch trace and a
+ground-truth unit (Allen Dataset II), the cell-attached trace and its spikes are drawn below on the same time axis.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def field_of_view(nwbfile, segmentation, rois) -> tuple[tuple[int, int], bool]:
                 return (height, width), False
             if series.data is not None and len(series.data.shape) >= 3:
                 return tuple(int(n) for n in series.data.shape[1:3]), False
-    largest = max([int(rows.max()) for rows, _ in rois if len(rows)] + [int(cols.max()) for _, cols in rois if len(cols)])
+    largest = max(
+        [int(rows.max()) for rows, _ in rois if len(rows)] + [int(cols.max()) for _, cols in rois if len(cols)]
+    )
     side = 1 << int(np.ceil(np.log2(largest + 1)))
     return (side, side), True
 

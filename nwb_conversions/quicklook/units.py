@@ -85,7 +85,8 @@ def draw_raster(units, pulses: list[Pulses], figure, cell) -> list:
                                      max(last, pulse_starts.max()))
     else:
         middle = (first + last) / 2
-        start, stop = max(first, middle - RASTER_WINDOW_S / 2), max(first, middle - RASTER_WINDOW_S / 2) + RASTER_WINDOW_S
+        start = max(first, middle - RASTER_WINDOW_S / 2)
+        stop = start + RASTER_WINDOW_S
     order = unit_order(units)[:MAX_RASTER_UNITS]
     spikes = spikes_between(units, bounds[order], start, stop)
     axes.eventplot(spikes, lineoffsets=np.arange(len(order)), linelengths=0.8, linewidths=0.5, colors="0.15")

@@ -152,9 +152,8 @@ def write_spe1_arrow_cell(
 
     Parameters
     ----------
-    cell_dir : str or Path
-        The folder to create (conventionally ``<release>/cNN``).
-    cell_id : str
+    cell_dir, cell_id
+        As for :func:`nwb_conversions.samples.spe1.write_spe1_cell`.
     num_segments : int
         Rows; the first 80 % go to ``train``, the rest to ``test``.
     segment_duration_s : float

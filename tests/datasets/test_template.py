@@ -75,6 +75,6 @@ def test_a_taken_or_malformed_key_is_refused_and_nothing_is_written(checkout_cop
 def test_a_folder_that_is_not_a_checkout_is_refused_in_one_line(tmp_path, run_cli):
     code, stdout, stderr = run_cli("new-dataset", "toy-ephys", "--root", tmp_path)
     assert code == 1 and stdout == ""
-    assert stderr == f"error: {tmp_path}: not a checkout of nwb_conversions; expected the folder holding pyproject.toml" \
-        " and nwb_conversions/\n"
+    expected = "expected the folder holding pyproject.toml and nwb_conversions/"
+    assert stderr == f"error: {tmp_path}: not a checkout of nwb_conversions; {expected}\n"
     assert list(tmp_path.iterdir()) == []

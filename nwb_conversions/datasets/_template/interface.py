@@ -14,12 +14,13 @@ from pathlib import Path
 from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile, TimeSeries
 
+from ...interfaces.metadata_blocks import MetadataBlocksMixin
 from ...interfaces.stub import first_seconds
 from ...writing.plan import StreamedArray
 from .layout import read_session
 
 
-class TemplateDatasetRecordingInterface(BaseDataInterface):
+class TemplateDatasetRecordingInterface(MetadataBlocksMixin, BaseDataInterface):
     """The recording of one TemplateDataset session folder, in ``acquisition/Recording``.
 
     Parameters
@@ -37,12 +38,12 @@ class TemplateDatasetRecordingInterface(BaseDataInterface):
         self.session = read_session(folder_path)
         super().__init__(verbose=verbose, folder_path=str(folder_path))
 
-    def get_metadata(self) -> dict:
-        """The session id and start time the session's files record."""
-        metadata = super().get_metadata()
-        metadata["NWBFile"]["session_id"] = self.session.session_id
-        metadata["NWBFile"]["session_start_time"] = self.session.start_time
-        return metadata
+    #: The interface's own metadata blocks and their schemas (none here: the recording needs only NWBFile's).
+    metadata_blocks = {}
+
+    def default_metadata(self) -> dict:
+        """The session id and start time the session's files record (merged over NeuroConv's base metadata)."""
+        return {"NWBFile": {"session_id": self.session.session_id, "session_start_time": self.session.start_time}}
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, *, stub_test: bool = False) -> None:
         """Add the recording as stored counts with ``conversion`` (volts per count) at the recorded rate."""

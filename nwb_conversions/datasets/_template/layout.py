@@ -64,7 +64,8 @@ def _start_time(text: str, file_path: Path) -> datetime:
     try:
         start_time = datetime.fromisoformat(text)
     except ValueError:
-        raise SourceFormatError(file_path, f"start_time {text!r} is not an ISO 8601 date-time", EXPECTED_SESSION) from None
+        problem = f"start_time {text!r} is not an ISO 8601 date-time"
+        raise SourceFormatError(file_path, problem, EXPECTED_SESSION) from None
     if start_time.tzinfo is None:
         raise SourceFormatError(file_path, f"start_time {text!r} has no time zone", EXPECTED_SESSION)
     return start_time

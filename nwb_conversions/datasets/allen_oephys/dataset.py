@@ -1,7 +1,8 @@
 """Allen Institute Dataset II (Ledochowitsch et al. 2019): one ``<recording_id>.h5`` per simultaneous recording.
 
 Each file holds one neuron's GCaMP6 ΔF/F, its cell-attached voltage (raw and baseline-subtracted), the detected
-spike times, the detection threshold and the mouse's genotype (see :mod:`nwb_conversions.layouts.allen_oephys.recording`).
+spike times, the detection threshold and the mouse's genotype (see
+:mod:`nwb_conversions.layouts.allen_oephys.recording`).
 The session id is the recording id (the file's stem).
 
 The release records no session start time: unless the user's metadata gives one, it is the placeholder
