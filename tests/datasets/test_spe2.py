@@ -262,6 +262,31 @@ def test_readme_missing_keys(tmp_path, run_cli):
     expect_error(run_cli, pair_dir, tmp_path, "missing key(s) Juxta_dtype")
 
 
+def write_readme_lines(path, lines):
+    """A ``READ ME.docx`` of exactly these paragraphs (a key may repeat, as a hand-edited file can)."""
+    import docx
+
+    document = docx.Document()
+    for line in lines:
+        document.add_paragraph(line)
+    document.save(str(path))
+
+
+def test_readme_stating_a_key_twice_with_two_values_is_refused(tmp_path, run_cli):
+    pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
+    lines = [f"{key} = {value}" for key, value in readme_values(LAYOUTS["common32"]).items()]
+    first = next(number for number, line in enumerate(lines, 1) if line.startswith("Sampling_frequency"))
+    readme = pair_dir / "READ ME.docx"
+    write_readme_lines(readme, lines + ["Sampling_frequency = 25 000"])
+    sources = {path: path.read_bytes() for path in pair_dir.iterdir()}
+    expect_error(
+        run_cli, pair_dir, tmp_path,
+        f"{readme}: Sampling_frequency is given twice with different values: '30 000' (line {first}) and '25 000' "
+        f"(line {len(lines) + 1}); expected a READ ME.docx of 'key = value' lines, each key given once",
+    )
+    assert {path: path.read_bytes() for path in pair_dir.iterdir()} == sources
+
+
 def test_readme_unparseable_value(tmp_path, run_cli):
     pair_dir, _ = write_spe2_pair(tmp_path, duration_s=0.2)
     write_readme_docx(pair_dir / "READ ME.docx", {**readme_values(LAYOUTS["common32"]), "Sampling_frequency": "30 kHz"})

@@ -237,7 +237,8 @@ def read_readme_docx(file_path: str | Path) -> RecordingParameters:
         amplifier dtype's range), or the juxta channel is not one of the ADC's channels.
     """
     file_path = Path(file_path)
-    values = parse_key_values(read_docx_lines(file_path, expected=EXPECTED, document="a READ ME"))
+    lines = read_docx_lines(file_path, expected=EXPECTED, document="a READ ME")
+    values = parse_key_values(lines, file_path, "a READ ME.docx of 'key = value' lines")
     missing = [key for key in REQUIRED_KEYS if key not in values]
     if missing:
         raise SourceFormatError(file_path, f"missing key(s) {', '.join(missing)}", EXPECTED)

@@ -102,3 +102,27 @@ def test_unparseable_values_say_what_the_key_expects(tmp_path, key, value, expec
         read_readme_docx(path)
     assert expected in str(raised.value)
     assert key == "Sampling_frequency" or "30 000" not in str(raised.value)
+
+
+def test_a_key_repeated_with_the_same_value_is_accepted(tmp_path):
+    import docx
+
+    document = docx.Document()
+    for key, value in readme_values(LAYOUTS["common32"]).items():
+        document.add_paragraph(f"{key} = {value}")
+    document.add_paragraph("Sampling_frequency = 30000")  # the same number as "30 000", spaces aside
+    document.save(str(tmp_path / "READ ME.docx"))
+    assert read_readme_docx(tmp_path / "READ ME.docx").sampling_frequency == 30000.0
+
+
+def test_a_key_repeated_with_another_value_is_refused_naming_both_lines(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Juxta_Gain = 1000")  # the sample says 100
+    for key, value in readme_values(LAYOUTS["common32"]).items():
+        document.add_paragraph(f"{key} = {value}")
+    document.save(str(tmp_path / "READ ME.docx"))
+    both = r"Juxta_Gain is given twice with different values: '1000' \(line 1\) and '100' \(line 10\)"
+    with pytest.raises(SourceFormatError, match=both):
+        read_readme_docx(tmp_path / "READ ME.docx")
