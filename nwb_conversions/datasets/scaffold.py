@@ -74,16 +74,15 @@ def new_dataset(key: str, root: str | Path = ".") -> list[Path]:
         If ``key`` is not a valid key or is taken, ``root`` is not a checkout, or a file to write exists already.
         Nothing is written then.
     """
-    from .catalog import catalog
-
     names, root = DatasetNames.from_key(key), Path(root)
     check_checkout(root)
-    if key in catalog() or (root / "nwb_conversions" / "datasets" / names.module).exists():
+    if (root / "nwb_conversions" / "datasets" / names.module).exists():  # the checkout's, not the running install's
         raise ConversionError(f"{key}: a dataset of that name exists already; expected a new dataset key")
     targets = {name: root / target.format(module=names.module) for name, target in TEMPLATE_FILES.items()}
     for target in targets.values():
         if target.exists():
             raise ConversionError(f"{target}: exists already; expected a new dataset's files to be new")
+    package = targets["__init__.py"].parent
     written = []
     try:
         for name, target in targets.items():
@@ -93,5 +92,7 @@ def new_dataset(key: str, root: str | Path = ".") -> list[Path]:
     except OSError as exc:
         for path in written:
             path.unlink(missing_ok=True)
+        if package.is_dir() and not any(package.iterdir()):
+            package.rmdir()
         raise ConversionError(f"{exc.filename or root}: cannot write the new dataset ({exc.strerror})") from None
     return written
