@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -28,19 +27,9 @@ from nwb_conversions.samples.allen_oephys import write_allen_oephys_recording
 from nwb_conversions.samples.spe1 import write_spe1_release
 from nwb_conversions.samples.spe2 import readme_values, write_readme_docx, write_spe2_pair
 
+from .failure_table import Case, check_case
+
 SUBJECT = "Subject:\n  subject_id: animal-01\n  sex: U\n  age: P60D\n"
-
-
-@dataclass
-class Case:
-    """A prepared mistake: the command's arguments, where its sources are, and what the one line must say."""
-
-    args: list
-    names: str  # the file the line must name (a substring of it)
-    fragment: str  # what is wrong, in the line's words
-    sources: Path  # the folder whose files must stay unchanged
-    output: Path | None = None
-    code: int = 1
 
 
 def spe1(tmp: Path, **options) -> tuple[Path, Path, Path]:
@@ -284,33 +273,9 @@ FAILURES: dict[str, Callable[[Path], Case]] = {
 }
 
 
-def exists(path: Path) -> bool:
-    """Whether anything (a file, a folder, a dangling symlink) is at ``path``; False for an impossible path."""
-    try:
-        return path.exists() or path.is_symlink()
-    except OSError:
-        return False
-
-
-def snapshot(folder: Path) -> dict:
-    return {path: path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()}
-
-
 @pytest.mark.parametrize("name", list(FAILURES))
 def test_every_failure_is_one_line_and_leaves_nothing_behind(name, tmp_path, run_cli):
-    case = FAILURES[name](tmp_path)
-    before = snapshot(case.sources)
-    existed = case.output is not None and exists(case.output)
-    code, out, err = run_cli(*case.args)
-    assert code == case.code, err
-    assert err.count("\n") == 1 and err.startswith("error: "), err
-    assert case.names in err and case.fragment in err, err
-    assert "Traceback" not in err and "please report it" not in err
-    if case.output is not None and not existed:
-        assert not exists(case.output)
-    partials = [path for path in tmp_path.rglob(".*partial*")]
-    assert partials == []
-    assert snapshot(case.sources) == before
+    check_case(FAILURES[name](tmp_path), run_cli, tmp_path)
 
 
 def test_the_table_covers_enough_cases():
