@@ -46,7 +46,7 @@ from ..layouts.np_opto.stimulation import (
     read_stimulation,
 )
 from ..metadata.assembly import deep_update
-from ..readers.alf import read_json_object
+from ..readers.json_object import read_json_object_text
 from .metadata_blocks import MetadataBlocksMixin
 from .schemas import block_schema, named_block
 
@@ -91,7 +91,7 @@ class NpOptoStimulationInterface(MetadataBlocksMixin, BaseDataInterface):
         )
         self.calibration_files, mat_files = find_calibration_files(folder)
         self.calibration_texts = {
-            path: read_json_object(path, expected="the release's calibration JSON (kept verbatim)")[1]
+            path: read_json_object_text(path, "the release's calibration JSON (kept verbatim)")[1]
             for path in self.calibration_files
         }
         self._calibration_notes = calibration_notes(folder, self.calibration_files, mat_files)

@@ -11,7 +11,6 @@ unpickled.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -125,29 +124,6 @@ def read_alf_object(
             f"one row per item of '{object_name}' in every {object_name}.* file (ALF)",
         )
     return arrays, next(iter(lengths.values()), 0)
-
-
-def read_json_object(file_path: str | Path, *, expected: str) -> tuple[dict, str]:
-    """Read a JSON file that must hold an object; return it and the file's text verbatim.
-
-    Raises
-    ------
-    SourceFormatError
-        If the file is missing, not UTF-8, not valid JSON, or does not hold a JSON object.
-    """
-    file_path = Path(file_path)
-    if not file_path.is_file():
-        raise SourceFormatError(file_path, "no such file", expected)
-    try:
-        text = file_path.read_text(encoding="utf-8")
-        content = json.loads(text)
-    except UnicodeDecodeError:
-        raise SourceFormatError(file_path, "not UTF-8 text", expected) from None
-    except json.JSONDecodeError as error:
-        raise SourceFormatError(file_path, f"not valid JSON ({error.msg} at line {error.lineno})", expected) from None
-    if not isinstance(content, dict):
-        raise SourceFormatError(file_path, f"holds a JSON {type(content).__name__}, not an object", expected)
-    return content, text
 
 
 def read_lines(file_path: str | Path, *, expected: str) -> list[str]:

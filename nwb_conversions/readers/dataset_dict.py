@@ -7,35 +7,16 @@ A DatasetDict folder holds ``dataset_dict.json`` (``{"splits": ["train", "test"]
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import SourceFormatError
+from .json_object import read_json_object
 
 #: What a DatasetDict folder is, for error messages.
 DATASET_DICT_EXPECTED = (
     "a Hugging Face DatasetDict folder (save_to_disk) holding dataset_dict.json and one folder per split with "
     "dataset_info.json, state.json and data-*.arrow"
 )
-
-
-def read_json_object(file_path: Path, expected: str) -> dict:
-    """Read a JSON file that must hold an object.
-
-    Raises
-    ------
-    SourceFormatError
-        If the file is missing, not JSON, or not an object.
-    """
-    if not file_path.is_file():
-        raise SourceFormatError(file_path, "no such file", expected)
-    try:
-        value = json.loads(file_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceFormatError(file_path, f"not valid JSON ({' '.join(str(exc).split())})", expected) from None
-    if not isinstance(value, dict):
-        raise SourceFormatError(file_path, f"holds a {type(value).__name__}, not an object", expected)
-    return value
 
 
 def dataset_dict_splits(folder: str | Path) -> dict[str, list[Path]]:

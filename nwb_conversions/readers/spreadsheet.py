@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import SourceFormatError
-from .source_access import check_zip_size, decode_utf8, one_line, read_source_bytes
+from .source_access import check_zip_size, decode_utf8, one_line, printable, read_source_bytes
 
 #: Largest table file read, and largest unpacked workbook (the real Data Summary is 52 kB).
 MAX_TABLE_BYTES = 64 * 1024 * 1024
@@ -44,14 +44,15 @@ def _xlsx_rows(content: bytes, file_path: Path) -> list[tuple]:
 def read_table_rows(file_path: str | Path, *, required_columns: tuple[str, ...] = ()) -> list[dict]:
     """Read the first sheet of an ``.xlsx`` file, or a CSV file, into a list of ``{header: value}`` rows.
 
-    Empty rows are skipped; a row shorter than the header gives None for the missing cells. Cell values keep the
+    Empty rows are skipped; a row shorter than the header gives None for the missing cells. A column name may appear
+    twice only if the two columns agree on every row. Cell values keep the
     types the workbook stores (numbers, datetimes, text); a CSV gives text.
 
     Raises
     ------
     SourceFormatError
         If the file cannot be read, is not a workbook / UTF-8 CSV, is empty, has more than :data:`MAX_ROWS` rows, or
-        lacks a required column.
+        lacks a required column, or holds a row whose repeated columns disagree.
     """
     file_path = Path(file_path)
     content = read_source_bytes(file_path, EXPECTED_TABLE, max_bytes=MAX_TABLE_BYTES)
@@ -75,9 +76,37 @@ def read_table_rows(file_path: str | Path, *, required_columns: tuple[str, ...] 
     if missing:
         raise SourceFormatError(file_path, f"missing column(s) {missing}", f"a header with {list(required_columns)}")
     records = []
-    for row in rows[1:]:
+    for number, row in enumerate(rows[1:], start=2):
         if all(value in (None, "") for value in row):
             continue
         padded = tuple(row) + (None,) * (len(header) - len(row))
+        _check_repeated_columns(header, padded, number, file_path)
         records.append({name: value for name, value in zip(header, padded) if name})
     return records
+
+
+def column_label(index: int) -> str:
+    """A 0-based column index as a spreadsheet names it: 0 → ``A``, 26 → ``AA``."""
+    label = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        label = chr(ord("A") + remainder) + label
+    return label
+
+
+def _check_repeated_columns(header: list[str], row: tuple, number: int, file_path: Path) -> None:
+    """Refuse a row whose columns of the same name hold different values (a fact stated twice in two ways)."""
+    first_of: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if not name:
+            continue
+        first = first_of.setdefault(name, index)
+        if first != index and row[first] != row[index]:
+            raise SourceFormatError(
+                file_path,
+                f"the column '{printable(name)}' appears twice (columns {column_label(first)} and "
+                f"{column_label(index)}) and row {number} holds different values in them: {row[first]!r} and "
+                f"{row[index]!r}",
+                "each column once, or repeated columns that agree",
+            )

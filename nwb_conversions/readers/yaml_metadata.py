@@ -8,7 +8,8 @@ counts the nodes the document *expands to* (an alias counts as the whole node it
 document beyond :data:`MAX_EXPANDED_NODES` or :data:`MAX_DEPTH`, or with an alias inside the node it names, is
 refused before anything is built. What is built is then checked for what YAML allows but metadata cannot hold:
 keys that are not text, NUL characters and lone surrogates (from ``"\\0"`` and ``"\\ud800"`` escapes), and values
-other than mappings, lists, text, numbers, booleans, dates and nulls.
+other than mappings, lists, text, numbers, booleans, dates and nulls. A key given twice in one mapping (PyYAML
+would silently keep the second value) is accepted only when both values are equal, else refused naming both lines.
 """
 
 from __future__ import annotations
@@ -36,6 +37,35 @@ EXPECTED_YAML = "a YAML mapping such as 'Subject: {sex: F}'"
 
 #: The libyaml-based loader when PyYAML was built with it (same results, faster); the pure-Python one otherwise.
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+
+class _LoaderRefusingContradictions(SafeLoader):
+    """The safe loader, refusing a key given twice in one mapping with two different values."""
+
+    file_path: Path = Path()
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = (key_node.tag, key_node.value)
+                if key in seen and not self._same_value(seen[key], value_node):
+                    raise MetadataError(
+                        self.file_path,
+                        f"the key '{printable(key_node.value)}' is given twice in one mapping with different values "
+                        f"(lines {seen[key].start_mark.line + 1} and {value_node.start_mark.line + 1})",
+                        f"{EXPECTED_YAML}, each key once",
+                    )
+                seen.setdefault(key, value_node)
+        return super().construct_mapping(node, deep=deep)
+
+    def _same_value(self, first, second) -> bool:
+        values = [self.construct_object(value_node, deep=True) for value_node in (first, second)]
+        return type(values[0]) is type(values[1]) and values[0] == values[1]
+
 
 #: Leaf values metadata may hold (``datetime`` is a ``date``).
 PLAIN_SCALARS = (str, int, float, bool, date, type(None))
@@ -152,7 +182,12 @@ def read_yaml_mapping(file_path: str | Path) -> dict:
         content = read_source_bytes(file_path, EXPECTED_YAML, max_bytes=MAX_YAML_BYTES)
         text = decode_utf8(content, file_path, f"{EXPECTED_YAML}, in UTF-8")
         _check_events(text, file_path)
-        content = yaml.safe_load(text)
+        loader = _LoaderRefusingContradictions(text)
+        loader.file_path = file_path
+        try:
+            content = loader.get_single_data()
+        finally:
+            loader.dispose()
     except MetadataError:
         raise
     except SourceFormatError as exc:  # unreadable, too large, not UTF-8: a metadata file's error

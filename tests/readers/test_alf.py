@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nwb_conversions.errors import SourceFormatError
-from nwb_conversions.readers.alf import load_npy, read_alf_object, read_json_object, read_lines
+from nwb_conversions.readers.alf import load_npy, read_alf_object, read_lines
 
 from ..pickle_payloads import payload_npy_bytes
 
@@ -47,19 +47,6 @@ def test_an_object_must_have_one_row_count(tmp_path):
     np.save(tmp_path / "stim.durations.npy", np.ones(3))
     with pytest.raises(SourceFormatError, match="stim.durations.npy: has 3 rows but stim.times.npy has 4"):
         read_alf_object(tmp_path, "stim", {"times": dict(kinds="f"), "durations": dict(kinds="f")})
-
-
-def test_json_must_be_an_object_and_is_returned_verbatim(tmp_path):
-    path = tmp_path / "session.json"
-    path.write_text('{"session_id": "x",\n "n": 1}')
-    content, text = read_json_object(path, expected="an object")
-    assert content == {"session_id": "x", "n": 1} and text == path.read_text()
-    path.write_text("[1, 2]")
-    with pytest.raises(SourceFormatError, match="holds a JSON list, not an object"):
-        read_json_object(path, expected="an object")
-    path.write_text('{"a": }')
-    with pytest.raises(SourceFormatError, match="not valid JSON .* at line 1"):
-        read_json_object(path, expected="an object")
 
 
 def test_lines_keep_empty_values_but_not_a_final_newline(tmp_path):

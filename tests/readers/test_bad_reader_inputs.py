@@ -208,6 +208,10 @@ ROWS = [
     ("yaml-int-key", "metadata.yaml", data("1: {sex: F}\n"), "the top level has the key 1"),
     ("yaml-latin1", "metadata.yaml", data(b"Subject: {description: caf\xe9}\n"), "is not UTF-8 text"),
     ("yaml-folder", "metadata.yaml", folder, "is a folder"),
+    ("yaml-key-twice", "metadata.yaml", data("Subject:\n  sex: F\n  age: P60D\n  sex: M\n"),
+     "the key 'sex' is given twice in one mapping with different values (lines 2 and 4)"),
+    ("yaml-top-key-twice", "metadata.yaml", data("Subject: {sex: F}\nNWBFile: {}\nSubject: {sex: F, age: P1D}\n"),
+     "the key 'Subject' is given twice in one mapping with different values (lines 1 and 3)"),
     # cNN_wc_spike_samples.npy
     ("npy-is-npz", "c1_wc_spike_samples.npy", data(b""), "a zip archive (an .npz"),  # content set below
     ("npy-pickle", "c1_wc_spike_samples.npy", data(npy_bytes(np.array([1, "a"], dtype=object))),
@@ -296,3 +300,11 @@ def test_allen_h5_declaring_more_data_than_stored_is_refused_before_reading(tmp_
         h5.create_dataset("dff", shape=(2**28,), dtype="f8")  # contiguous, never written: nothing stored
     with pytest.raises(SourceFormatError, match="'dff' declares 2147483648 bytes but 0 are stored"):
         read_oephys_recording(path)
+
+
+def test_a_metadata_key_given_twice_with_one_value_is_accepted(tmp_path):
+    path = tmp_path / "metadata.yaml"
+    path.write_text("Subject:\n  sex: F\n  age: P60D\n  sex: F\nbase: &b {sex: U}\nother:\n  <<: *b\n  sex: M\n")
+    assert load_yaml_mapping(path) == {
+        "Subject": {"sex": "F", "age": "P60D"}, "base": {"sex": "U"}, "other": {"sex": "M"}
+    }

@@ -31,3 +31,20 @@ def test_the_real_workbook_and_the_shipped_csv_give_the_same_cell_facts():
     )
     assert facts["date"] == "2017-11-28" and round(facts["distance_um"], 2) == 44.78
     assert read_cell_facts(REAL_DATA_SUMMARY, "c9") == {}
+
+
+def test_a_column_stated_twice_must_agree_on_every_row(tmp_path):
+    import pytest
+
+    from nwb_conversions.errors import SourceFormatError
+
+    table = tmp_path / "cells.csv"
+    table.write_text("Cell,Date,Rate,Date\nc1,2017-11-28,30000,2017-11-28\nc2,2017-11-29,30000,2017-11-29\n")
+    assert read_table_rows(table)[1] == {"Cell": "c2", "Date": "2017-11-29", "Rate": "30000"}
+    table.write_text("Cell,Date,Rate,Date\nc1,2017-11-28,30000,2017-11-28\n\nc2,2017-11-29,30000,2017-11-30\n")
+    with pytest.raises(SourceFormatError) as error:
+        read_table_rows(table)
+    assert str(error.value) == (
+        f"{table}: the column 'Date' appears twice (columns B and D) and row 4 holds different values in them: "
+        "'2017-11-29' and '2017-11-30'; expected each column once, or repeated columns that agree"
+    )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ...errors import SourceFormatError
 from ...readers.binary import InterleavedBinary, open_interleaved_binary
-from ...readers.dataset_dict import read_json_object
+from ...readers.json_object import read_json_object
 from ...readers.source_access import check_plausible
 
 SESSION_FILE = "session.json"

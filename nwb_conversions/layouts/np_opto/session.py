@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from ...errors import SourceFormatError
-from ...readers.alf import read_json_object
+from ...readers.json_object import read_json_object_text
 
 #: Calibration files the release keeps beside the sessions (JSON read; the .mat twins hold the same data).
 CALIBRATION_JSON_NAMES = ("laser_calibration.json", "calibration.json")
@@ -62,7 +62,7 @@ def read_session_json(file_path: str | Path) -> SessionInfo:
         If it is missing, not valid JSON, lacks ``session_id``, or a documented key has the wrong type.
     """
     file_path = Path(file_path)
-    content, text = read_json_object(file_path, expected=SESSION_JSON_EXPECTED)
+    content, text = read_json_object_text(file_path, SESSION_JSON_EXPECTED)
     session_id = content.get("session_id")
     if not isinstance(session_id, str) or not session_id.strip():
         raise SourceFormatError(file_path, "has no 'session_id' (a non-empty string)", SESSION_JSON_EXPECTED)
