@@ -28,11 +28,16 @@ MAX_MAT_BYTES = 64 * 1024 * 1024
 NUMERIC_CLASSES = ("double", "single", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64")
 
 
+#: The header's version field (bytes 124-125, in the file's byte order) of a v7.3 file.
+V73_VERSION = {b"IM": b"\x00\x02", b"MI": b"\x02\x00"}
+
+
 def _version_of(header: bytes) -> str | None:
+    """``"7.3"`` (an HDF5 signature, or a MATLAB header whose version field says 7.3), ``"5"`` or None."""
     if header[512:520] == HDF5_SIGNATURE or header[:8] == HDF5_SIGNATURE:
         return "7.3"
     if header[:6] == b"MATLAB" and len(header) >= 128:
-        return "5"
+        return "7.3" if V73_VERSION.get(header[126:128]) == header[124:126] else "5"
     return None
 
 
