@@ -15,6 +15,7 @@ import warnings
 
 from ..errors import ConversionError, describe_os_error, printable
 from .commands import COMMANDS
+from .crash_guard import run_in_child
 from .parser import build_parser
 
 #: Set to 1 to see the traceback of an unexpected error.
@@ -111,9 +112,18 @@ def run() -> None:
     hdmf's, pandas' and scipy's objects one by one, ~0.4 s of a 60 s cell's ~5 s conversion, for memory the
     operating system reclaims at once. The normal shutdown (atexit handlers, flushed streams) still runs. Only the
     command does this: :func:`main` called from Python leaves the collector alone.
+
+    The command runs in a forked child (:mod:`.crash_guard`), so that a crash of a compiled library or the
+    out-of-memory killer still ends in one ``error:`` line with no temporary file left behind.
     """
     gc.set_threshold(*COMMAND_GC_THRESHOLDS)
-    status = main()
+    argv = sys.argv[1:]
+    parent_status = run_in_child(build_parser().parse_args(argv))
+    if parent_status is not None:  # the parent: the child ran the command (or crashed, said in one line)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(parent_status)
+    status = main(argv)
     gc.freeze()
     sys.exit(status)
 

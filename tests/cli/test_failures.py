@@ -391,6 +391,7 @@ def command(*args) -> list[str]:
 
 
 def test_sigkill_mid_write_then_a_rerun_cleans_up(tmp_path):
+    """The command and its conversion process both killed (a power cut, ``kill -9`` of the process group)."""
     cell, subject, output = spe1(tmp_path, duration_s=4.0)
     output.parent.mkdir(parents=True)
     process = subprocess.Popen(
@@ -398,12 +399,14 @@ def test_sigkill_mid_write_then_a_rerun_cleans_up(tmp_path):
         env={**os.environ, "NWB_CONVERSIONS_WORKERS": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while not list(output.parent.glob(".*partial*")) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    time.sleep(0.2)  # the group's other process is reaped by init
     left = list(output.parent.glob(".*partial*"))
     assert left and not output.exists()
     rerun = subprocess.run(command("spe1", cell, output, "--metadata", subject), capture_output=True, text=True)
