@@ -42,7 +42,16 @@ def _xlsx_rows(content: bytes, file_path: Path) -> list[tuple]:
 
 
 def read_table_rows(file_path: str | Path, *, required_columns: tuple[str, ...] = ()) -> list[dict]:
-    """Read the first sheet of an ``.xlsx`` file, or a CSV file, into a list of ``{header: value}`` rows.
+    """Read the first sheet of an ``.xlsx`` file, or a CSV file, into a list of ``{header: value}`` rows (see
+    :func:`read_numbered_table_rows`)."""
+    return [record for _, record in read_numbered_table_rows(file_path, required_columns=required_columns)]
+
+
+def read_numbered_table_rows(
+    file_path: str | Path, *, required_columns: tuple[str, ...] = ()
+) -> list[tuple[int, dict]]:
+    """Read the first sheet of an ``.xlsx`` file, or a CSV file, into ``(row number, {header: value})`` pairs; the
+    number is the spreadsheet's own (the header is row 1), for messages that name a row.
 
     Empty rows are skipped; a row shorter than the header gives None for the missing cells. A column name may appear
     twice only if the two columns agree on every row. Cell values keep the
@@ -81,7 +90,7 @@ def read_table_rows(file_path: str | Path, *, required_columns: tuple[str, ...] 
             continue
         padded = tuple(row) + (None,) * (len(header) - len(row))
         _check_repeated_columns(header, padded, number, file_path)
-        records.append({name: value for name, value in zip(header, padded) if name})
+        records.append((number, {name: value for name, value in zip(header, padded) if name}))
     return records
 
 
