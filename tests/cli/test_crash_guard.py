@@ -63,6 +63,17 @@ def test_a_conversion_that_dies_by_a_signal_is_one_line_and_leaves_nothing(tmp_p
     assert list(output.parent.iterdir()) == [] and snapshot(cell.parent) == sources
 
 
+def start_conversion(tmp_path: Path, **popen) -> tuple[subprocess.Popen, Path, Path]:
+    """Start a 4 s SPE-1 conversion with one compression thread; return the process, its output and the partial."""
+    cell, subject, output = spe1(tmp_path, duration_s=4.0)
+    output.parent.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nwb_conversions.cli.main", "spe1", cell, output, "--metadata", subject],
+        env={**os.environ, "NWB_CONVERSIONS_WORKERS": "1"}, text=True, **popen,
+    )
+    return process, output, wait_for_partial(output.parent, process)
+
+
 def wait_for_partial(folder: Path, process: subprocess.Popen) -> Path:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -75,13 +86,7 @@ def wait_for_partial(folder: Path, process: subprocess.Popen) -> Path:
 
 def test_sigkill_of_the_conversion_process_is_one_line(tmp_path):
     """What the out-of-memory killer does: the process holding the memory (the child) is killed."""
-    cell, subject, output = spe1(tmp_path, duration_s=4.0)
-    output.parent.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nwb_conversions.cli.main", "spe1", cell, output, "--metadata", subject],
-        env={**os.environ, "NWB_CONVERSIONS_WORKERS": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    partial = wait_for_partial(output.parent, process)
+    process, output, partial = start_conversion(tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     child = int(partial.name.split(".partial-")[1].split(".")[0])
     assert child != process.pid
     os.kill(child, signal.SIGKILL)
@@ -92,13 +97,7 @@ def test_sigkill_of_the_conversion_process_is_one_line(tmp_path):
 
 def test_a_killed_command_ends_its_conversion_which_cleans_up(tmp_path):
     """``kill <pid>`` (or ``kill -9``) of the command the user started: its conversion child stops and cleans up."""
-    cell, subject, output = spe1(tmp_path, duration_s=4.0)
-    output.parent.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nwb_conversions.cli.main", "spe1", cell, output, "--metadata", subject],
-        env={**os.environ, "NWB_CONVERSIONS_WORKERS": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    wait_for_partial(output.parent, process)
+    process, output, _ = start_conversion(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     process.send_signal(signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 60
@@ -108,13 +107,7 @@ def test_a_killed_command_ends_its_conversion_which_cleans_up(tmp_path):
 
 
 def test_sigterm_of_the_command_is_passed_on_and_cleans_up(tmp_path):
-    cell, subject, output = spe1(tmp_path, duration_s=4.0)
-    output.parent.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nwb_conversions.cli.main", "spe1", cell, output, "--metadata", subject],
-        env={**os.environ, "NWB_CONVERSIONS_WORKERS": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    wait_for_partial(output.parent, process)
+    process, output, _ = start_conversion(tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and err == "error: interrupted; no output file was left behind\n"
