@@ -8,8 +8,11 @@ The scripting API behind ``convert-to-nwb batch``::
     outcome = run_batch(registered_datasets()["spe2"], "spe2_release/", "nwb/", sessions_table="sessions.csv")
     print(outcome.counts)
 
-Modules: :mod:`.tasks` (one task per session: DANDI output names, the sidecar that makes re-runs resumable),
-:mod:`.runners` (in-process, local process pool, Dask); the reports are :mod:`nwb_conversions.publishing.report`'s.
+Modules: :mod:`.tasks` (one task per session: DANDI output names), :mod:`.resume` and :mod:`.identity` (the sidecar
+that makes re-runs resumable, and the exact file it describes), :mod:`.preflight` (paths checked before anything is
+written), :mod:`.lock` (one batch per output folder), :mod:`.runners` (one session; Dask), :mod:`.workers` (local
+worker processes) and :mod:`.leftovers` (what a dead worker leaves); the reports are
+:mod:`nwb_conversions.publishing.report`'s.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ from ..datasets import Dataset
 from ..errors import ConversionError
 from ..metadata.assembly import check_user_metadata, deep_update, load_yaml_mapping
 from ..metadata.sessions_table import match_sessions, read_sessions_table
+from ..publishing.report import REPORT_NAME as HTML_REPORT_NAME
 from ..publishing.report import status_counts, write_html_report, write_report
-from .runners import plan_local, run_in_process, run_on_dask, run_process_pool, usable_cores
+from .lock import output_folder_lock
+from .preflight import check_output_dir, check_report_paths
+from .runners import plan_local, run_on_dask, usable_cores
 from .tasks import UNKNOWN_SUBJECT, ConversionOptions, SessionResult, SessionTask, output_path_for
+from .workers import run_worker_processes
 
 __all__ = ["BatchOutcome", "ConversionOptions", "SessionResult", "SessionTask", "plan_tasks", "run_batch"]
 
@@ -128,6 +135,32 @@ def plan_tasks(
     return tasks, warnings
 
 
+def run_tasks(
+    tasks: list[SessionTask], *, cores: int | None, scheduler, progress: bool, label: str
+) -> list[SessionResult]:
+    """Run the tasks on a Dask cluster (``scheduler``) or on local worker processes, with a progress bar labelled
+    ``label`` if ``progress``; return the results in session order."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(tasks), unit="session", desc=label, disable=not progress, leave=False)
+
+    def on_result(result: SessionResult) -> None:
+        bar.set_postfix_str(f"{result.session}: {result.status}")
+        bar.update(1)
+
+    try:
+        if scheduler is not None:
+            tasks = [replace(task, threads=cores) for task in tasks] if cores else tasks
+            results = run_on_dask(tasks, scheduler, on_result)
+        else:
+            processes, threads = plan_local(cores or usable_cores(), len(tasks))
+            results = run_worker_processes([replace(task, threads=threads) for task in tasks], processes, on_result)
+    finally:
+        bar.close()
+    order = {task.session: index for index, task in enumerate(tasks)}
+    return sorted(results, key=lambda result: order[result.session])
+
+
 def run_batch(
     dataset: Dataset,
     release_root: str | Path,
@@ -142,6 +175,11 @@ def run_batch(
     progress: bool | None = None,
 ) -> BatchOutcome:
     """Convert every session of a release; keep going past failures; write the report.
+
+    Everything is checked before anything is written: the release and its sessions, the sessions table and
+    metadata, the output folder (a folder outside the release) and the report paths. The batch then holds the
+    output folder's lock (:mod:`.lock`) until its report is written, so two batches never write into one folder.
+    Each session runs in a worker process (or a Dask task), so one that kills its process fails alone.
 
     Parameters
     ----------
@@ -161,49 +199,37 @@ def run_batch(
         ``.json`` or ``.csv``; default ``OUTPUT_DIR/batch_report.json``.
     progress : bool, optional
         A progress bar on stderr; default: when stderr is a terminal.
-    """
-    from tqdm.auto import tqdm
 
+    Raises
+    ------
+    ConversionError
+        For anything wrong before the first session starts (nothing is written then), or another batch holding the
+        output folder.
+    """
     start = time.perf_counter()
-    output_dir = Path(output_dir)
+    release_root, output_dir = Path(release_root), Path(output_dir)
     tasks, warnings = plan_tasks(
         dataset, release_root, output_dir, sessions_table=sessions_table, metadata_path=metadata_path, options=options
     )
+    check_output_dir(output_dir, release_root)
+    report_path = Path(report_path) if report_path else output_dir / DEFAULT_REPORT_NAME
+    sources = [Path(path) for path in (sessions_table, metadata_path) if path]
+    check_report_paths([report_path, output_dir / HTML_REPORT_NAME], release_root, sources, requested=report_path)
     if progress is None:
         progress = sys.stderr.isatty()
-    bar = tqdm(total=len(tasks), unit="session", desc=f"{dataset.key} batch", disable=not progress, leave=False)
-
-    def on_result(result: SessionResult) -> None:
-        bar.set_postfix_str(f"{result.session}: {result.status}")
-        bar.update(1)
-
-    try:
-        if scheduler is not None:
-            tasks = [replace(task, threads=cores) for task in tasks] if cores else tasks
-            results = run_on_dask(tasks, scheduler, on_result)
-        else:
-            processes, threads = plan_local(cores or usable_cores(), len(tasks))
-            tasks = [replace(task, threads=threads) for task in tasks]
-            if processes == 1:
-                results = run_in_process(tasks, on_result)
-            else:
-                results = run_process_pool(tasks, processes, on_result)
-    finally:
-        bar.close()
-    order = {task.session: index for index, task in enumerate(tasks)}
-    results.sort(key=lambda result: order[result.session])
-    seconds = time.perf_counter() - start
-    report_path = Path(report_path) if report_path else output_dir / DEFAULT_REPORT_NAME
-    context = dict(
-        dataset=dataset.key,
-        release_root=str(Path(release_root).resolve()),
-        output_dir=str(output_dir.resolve()),
-        options=options.fingerprint(),
-        seconds=round(seconds, 3),
-        warnings=warnings,
-    )
-    write_report(results, report_path, context=context)
-    html_report_path = write_html_report(results, output_dir, title=f"{dataset.key} batch: {Path(release_root).name}")
+    with output_folder_lock(output_dir):
+        results = run_tasks(tasks, cores=cores, scheduler=scheduler, progress=progress, label=f"{dataset.key} batch")
+        seconds = time.perf_counter() - start
+        context = dict(
+            dataset=dataset.key,
+            release_root=str(release_root.resolve()),
+            output_dir=str(output_dir.resolve()),
+            options=options.fingerprint(),
+            seconds=round(seconds, 3),
+            warnings=warnings,
+        )
+        write_report(results, report_path, context=context)
+        html_report_path = write_html_report(results, output_dir, title=f"{dataset.key} batch: {release_root.name}")
     return BatchOutcome(
         results=results, report_path=report_path, seconds=seconds, warnings=warnings, html_report_path=html_report_path
     )

@@ -1,4 +1,5 @@
-"""Run session tasks: in this process, on a local process pool, or on a Dask distributed cluster.
+"""Run session tasks: one session (:func:`run_session`), and the Dask distributed runner; the local worker
+processes are :mod:`.workers`'.
 
 Every runner calls the same :func:`run_session` on the same :class:`~nwb_conversions.batch.tasks.SessionTask`, so a
 lab with a cluster runs exactly what a laptop runs. Cores are split between processes and compression threads so
@@ -12,16 +13,14 @@ import os
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable
 from uuid import uuid4
 
 from ..errors import ConversionError
 from ..publishing.gate import describe, one_line
 from ..publishing.report import MESSAGE_SEPARATOR
-from .tasks import SessionResult, SessionTask, existing_output_verdict, write_sidecar
-
-#: Called with each result as it arrives (the progress bar).
-ResultCallback = Callable[[SessionResult], None]
+from .leftovers import remove_leftovers
+from .resume import existing_output_verdict, refuse_unusable_sidecar_slot, write_sidecar
+from .tasks import ResultCallback, SessionResult, SessionTask, quicklook_path
 
 
 def usable_cores() -> int:
@@ -80,11 +79,6 @@ def output_megabytes(output_path: Path) -> float:
     return round(store_size_bytes(output_path) / 1e6, 3)
 
 
-def quicklook_path(output: Path) -> Path:
-    """The session's quicklook PNG, beside its NWB file (``sub-x_ses-y.nwb`` → ``sub-x_ses-y.png``)."""
-    return output.with_name(output.name.split(".nwb")[0] + ".png")
-
-
 def draw_session_quicklook(output: Path, report, result: SessionResult) -> str:
     """Draw the session's quicklook for the batch report; a figure that cannot be drawn is said in the reason,
     never a failed session. Returns the PNG's path, or "" when none was drawn."""
@@ -115,9 +109,10 @@ def run_session(task: SessionTask) -> SessionResult:
     try:
         if not task.options.overwrite and (task.output.exists() or task.output.is_symlink()):
             result.status, result.reason = "SKIPPED", existing_output_verdict(task)
-            if result.status == "SKIPPED" and quicklook_path(task.output).is_file():
+            if quicklook_path(task.output).is_file():
                 result.quicklook = str(quicklook_path(task.output))
         else:
+            refuse_unusable_sidecar_slot(task.output)
             conversion = convert_session(
                 catalog()[task.dataset_key].load(), task.source, task.output, metadata_path=task.metadata_path,
                 user_metadata=task.user_metadata, progress=False, workers=task.threads,
@@ -138,62 +133,6 @@ def run_session(task: SessionTask) -> SessionResult:
         result.reason = one_line(f"unexpected {type(error).__name__}: {error}", limit=400)
     result.seconds = round(time.perf_counter() - start, 3)
     return result
-
-
-def run_in_process(tasks: Iterable[SessionTask], on_result: ResultCallback) -> list[SessionResult]:
-    """Run the tasks one after the other in this process."""
-    results = []
-    for task in tasks:
-        results.append(run_session(task))
-        on_result(results[-1])
-    return results
-
-
-def run_process_pool(tasks: list[SessionTask], processes: int, on_result: ResultCallback) -> list[SessionResult]:
-    """Run the tasks on ``processes`` fresh (spawned) worker processes.
-
-    A worker that dies (killed, out of memory) breaks the whole pool; the sessions left unfinished are then run
-    again one per fresh process, so only the session that kills its process fails.
-    """
-    results, unfinished = _run_pool(tasks, processes, on_result)
-    for task in unfinished:
-        retried, still_unfinished = _run_pool([task], 1, on_result)
-        results += retried
-        if still_unfinished:
-            result = SessionResult(
-                session=task.session,
-                status="FAILED",
-                reason="its worker process died (out of memory or killed); no output was left behind",
-                source=str(task.source),
-                output=str(task.output),
-            )
-            results.append(result)
-            on_result(result)
-    return results
-
-
-def _run_pool(
-    tasks: list[SessionTask], processes: int, on_result: ResultCallback
-) -> tuple[list[SessionResult], list[SessionTask]]:
-    """Run tasks on a spawned process pool; return the results and the tasks a broken pool left unfinished."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-    from multiprocessing import get_context
-
-    results, unfinished = [], []
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"))
-    try:
-        futures = {pool.submit(run_session, task): task for task in tasks}
-        for future in as_completed(futures):
-            try:
-                results.append(future.result())
-            except BrokenProcessPool:
-                unfinished.append(futures[future])
-                continue
-            on_result(results[-1])
-    finally:  # on Ctrl-C or SIGTERM, start no further session; running ones finish or clean up after themselves
-        pool.shutdown(wait=True, cancel_futures=True)
-    return results, unfinished
 
 
 def run_on_dask(tasks: list[SessionTask], scheduler, on_result: ResultCallback) -> list[SessionResult]:
@@ -238,6 +177,9 @@ def run_on_dask(tasks: list[SessionTask], scheduler, on_result: ResultCallback) 
                     source=str(task.source),
                     output=str(task.output),
                 )
+                unfinished_folders = {other.output.parent for other_future, other in futures.items()
+                                      if not other_future.done()}
+                remove_leftovers(task.output, keep_folder=task.output.parent in unfinished_folders)
             results.append(result)
             on_result(result)
     return results

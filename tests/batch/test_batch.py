@@ -14,7 +14,8 @@ import pytest
 from pynwb import NWBHDF5IO
 
 from nwb_conversions.batch.runners import plan_local
-from nwb_conversions.batch.tasks import dandi_label, output_path_for, sidecar_path
+from nwb_conversions.batch.resume import sidecar_path
+from nwb_conversions.batch.tasks import dandi_label, output_path_for
 from nwb_conversions.datasets import registered_datasets
 from nwb_conversions.publishing.gate import inspect_file
 from tests.datasets.test_dataset_contract import data_arrays
