@@ -28,6 +28,7 @@ from neuroconv.datainterfaces.ecephys.basesortingextractorinterface import BaseS
 from pynwb import NWBFile
 from spikeinterface.core import BaseSorting, BaseSortingSegment
 
+from ..layouts.np_opto.consistency import check_sorting_agrees
 from ..layouts.np_opto.session import read_session_json, session_folder
 from ..layouts.np_opto.sorting import check_cluster_ids, read_clusters, read_spikes
 from ..metadata.assembly import deep_update
@@ -168,12 +169,14 @@ class AlfSortingInterface(MetadataBlocksMixin, BaseSortingExtractorInterface):
         super().__init__(verbose=verbose, folder_path=str(folder_path))
 
     def _initialize_extractor(self, interface_kwargs: dict) -> AlfSortingExtractor:
-        """Read and check the session's spikes, clusters and ``session.json``; build the sorting."""
+        """Read and check the session's spikes, clusters and ``session.json`` (and that the facts they state twice
+        agree); build the sorting."""
         folder = session_folder(interface_kwargs["folder_path"])
         self.session_info = read_session_json(folder / "session.json")
         self.spike_times, self.spike_clusters = read_spikes(folder)
         self.clusters = read_clusters(folder)
         check_cluster_ids(folder, self.spike_clusters, self.clusters.num_clusters)
+        check_sorting_agrees(self.session_info, self.spike_times, self.clusters)
         self.sampling_frequency = self.session_info.sampling_rate or DEFAULT_SAMPLING_RATE
         self.extractor_kwargs = {}
         sorting = self._sorting(self.spike_times, self.spike_clusters)

@@ -37,6 +37,7 @@ from neuroconv.basedatainterface import BaseDataInterface
 from pynwb import NWBFile
 
 from ..errors import SourceFormatError
+from ..layouts.np_opto.consistency import check_stimulation_agrees
 from ..layouts.np_opto.session import calibration_notes, find_calibration_files, read_session_json, session_folder
 from ..layouts.np_opto.stimulation import (
     EMITTER_PITCH_UM,
@@ -86,6 +87,7 @@ class NpOptoStimulationInterface(MetadataBlocksMixin, BaseDataInterface):
         folder = session_folder(folder_path)
         self.session_info = read_session_json(folder / "session.json")
         self.stimulation = read_stimulation(folder)
+        check_stimulation_agrees(self.session_info, self.stimulation)
         self.inferred_base, self.base_note = emission_site_base(
             self.stimulation.emission_sites, folder / "stim.emissionSites.npy"
         )

@@ -1,12 +1,12 @@
-"""Strict readers of ALF files (``object.attribute.ext``): ``.npy`` arrays, one-value-per-line text, JSON.
+"""Strict readers of ALF files (``object.attribute.ext``): ``.npy`` arrays and small text attributes.
 
 ALF (the IBL / Steinmetz-lab file naming) stores each attribute of an object in its own file, and every attribute
 of one object has one row per item: ``spikes.times.npy`` and ``spikes.clusters.npy`` one row per spike,
 ``clusters.*`` one row per cluster. :func:`read_alf_object` reads the attributes of one object and checks that
 they agree on that row count.
 
-Arrays are read with ``np.load(..., allow_pickle=False)``: a pickled or object ``.npy`` is refused, never
-unpickled.
+Arrays are read by :mod:`nwb_conversions.readers.npy`, header first: a pickled or object ``.npy`` is refused, never
+unpickled, and a header that declares more data than the file holds is refused before anything is allocated.
 """
 
 from __future__ import annotations
@@ -16,16 +16,24 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SourceFormatError
-
-#: The first bytes of every .npy file.
-NPY_MAGIC = b"\x93NUMPY"
+from .npy import read_npy_array
+from .source_access import decode_utf8, read_source_bytes
 
 #: The dtype kinds a caller may ask for, by what they mean in the messages.
-KIND_NAMES = {"f": "floating point", "iu": "integer", "b": "boolean", "biu": "boolean (or 0/1 integer)", "fiu": "numeric"}
+KIND_NAMES = {
+    "f": "floating point", "iu": "integer", "b": "boolean", "biu": "boolean (or 0/1 integer)", "fiu": "numeric"
+}
+
+#: Largest ALF text attribute read (one short value per cluster: a few kilobytes in the release).
+MAX_TEXT_BYTES = 16 * 1024 * 1024
 
 
 def load_npy(file_path: str | Path, *, kinds: str, ndim: int | tuple[int, ...] = 1, what: str = "") -> np.ndarray:
     """Load one ``.npy`` array and check its dtype kind and number of dimensions.
+
+    The header is checked before any data is read (:func:`nwb_conversions.readers.npy.read_npy_array`): a header
+    declaring more elements than the file holds is refused without allocating them, and an object array is refused
+    without being unpickled.
 
     Parameters
     ----------
@@ -46,31 +54,16 @@ def load_npy(file_path: str | Path, *, kinds: str, ndim: int | tuple[int, ...] =
     """
     file_path = Path(file_path)
     expected = f"a .npy array of {KIND_NAMES.get(kinds, kinds)} values" + (f" ({what})" if what else "")
-    if not file_path.is_file():
+    if not file_path.exists() and not file_path.is_symlink():
         raise SourceFormatError(file_path, "no such file", expected)
-    with open(file_path, "rb") as file:
-        magic = file.read(len(NPY_MAGIC))
-    if magic != NPY_MAGIC:
-        problem = "an .npz archive, not one array" if magic.startswith(b"PK") else "not a .npy file (no NUMPY header)"
-        raise SourceFormatError(file_path, problem, expected)
-    try:
-        array = np.load(file_path, allow_pickle=False)
-    except ValueError as error:
-        if "allow_pickle" in str(error):  # an object array: its data is a pickle
-            raise SourceFormatError(
-                file_path, "holds pickled Python objects (refused: never unpickled)", expected
-            ) from None
-        raise SourceFormatError(file_path, f"not a readable .npy file ({' '.join(str(error).split())})", expected)
-    except (OSError, EOFError) as error:
-        raise SourceFormatError(file_path, f"not a readable .npy file ({' '.join(str(error).split())})", expected)
-    accepted_ndim = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-    if 1 in accepted_ndim and array.ndim == 2 and array.shape[1] == 1:
+    accepted = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    column = 1 in accepted and 2 not in accepted
+    array = read_npy_array(file_path, kinds=kinds, expected=expected, ndims=accepted + ((2,) if column else ()))
+    if column and array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
-    if array.dtype.kind not in kinds:
-        raise SourceFormatError(file_path, f"holds {array.dtype} values", expected)
-    if array.ndim not in accepted_ndim:
+    if array.ndim not in accepted:
         raise SourceFormatError(
-            file_path, f"has shape {array.shape}", f"{' or '.join(f'{n}-D' for n in accepted_ndim)} {expected}"
+            file_path, f"has shape {array.shape}", f"{expected}, {' or '.join(f'{n}-D' for n in accepted)}"
         )
     return array
 
@@ -126,17 +119,19 @@ def read_alf_object(
     return arrays, next(iter(lengths.values()), 0)
 
 
+def read_text(file_path: str | Path, *, expected: str) -> str:
+    """Read a small ALF text attribute (``.txt``, ``.csv``) whole: a regular UTF-8 file of at most
+    :data:`MAX_TEXT_BYTES`, without NUL characters."""
+    content = read_source_bytes(file_path, expected, max_bytes=MAX_TEXT_BYTES)
+    return decode_utf8(content, file_path, expected)
+
+
 def read_lines(file_path: str | Path, *, expected: str) -> list[str]:
     """Read a text file with one value per line (ALF ``.txt`` attribute); whitespace around values is dropped.
 
-    A final newline does not make an extra value.
+    A final newline does not make an extra value; Windows line ends are accepted.
     """
-    file_path = Path(file_path)
-    try:
-        text = file_path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SourceFormatError(file_path, "not UTF-8 text", expected) from None
-    lines = text.split("\n")
+    lines = read_text(file_path, expected=expected).split("\n")
     if lines and lines[-1] == "":
         lines = lines[:-1]
     return [line.strip() for line in lines]

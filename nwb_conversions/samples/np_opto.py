@@ -85,6 +85,20 @@ def write_np_opto_session(
     return session_dir
 
 
+def update_session_record(session_dir: str | Path) -> Path:
+    """Rewrite ``session.json`` from the session's arrays as they are now (after a test changed them), so that its
+    counts and ranges agree with them again; return its path."""
+    session_dir = Path(session_dir)
+    path = session_dir / "session.json"
+    session_id = json.loads(path.read_text(encoding="utf-8"))["session_id"]
+    arrays = {name: np.load(session_dir / f"{name}.npy") for name in ("spikes.times", "clusters.qcPass")}
+    stim = {name: np.load(session_dir / f"stim.{name}.npy") for name in ("times", "emissionSites", "powerMW",
+                                                                         "durations")}
+    record = session_record(session_id, arrays["spikes.times"], stim, arrays["clusters.qcPass"])
+    path.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    return path
+
+
 def write_cluster_labels(session_dir: Path, rng: np.random.Generator, trough_to_peak: np.ndarray) -> None:
     """Write ``clusters.waveformType.txt`` (FS below 0.4 ms trough-to-peak, else RS) and ``clusters.KSLabel.csv``
     (a random Kilosort label per cluster)."""
@@ -117,12 +131,17 @@ def session_record(session_id: str, times: np.ndarray, stim: dict[str, np.ndarra
         "top_of_shank_um": TOP_OF_SHANK_UM,
         "calibration_slope_mW": 0.001234,
         "calibration_intercept_mW": 0.000123,
-        "spike_time_range_s": [float(times.min()), float(times.max())],
-        "stim_time_range_s": [float(stim["times"].min()), float(stim["times"].max())],
+        "spike_time_range_s": time_range(times),
+        "stim_time_range_s": time_range(stim["times"]),
         "n_qc_pass": int(qc_pass.sum()),
         "n_qc_fail": int((~qc_pass).sum()),
         "qc_thresholds": {"presence_ratio_min": 0.8, "isi_violations_ratio_max": 0.5, "amplitude_cutoff_max": 0.1},
     }
+
+
+def time_range(times: np.ndarray) -> list[float] | None:
+    """``[first, last]`` of ``times`` in seconds, None (JSON null) when there is none."""
+    return [float(times.min()), float(times.max())] if times.size else None
 
 
 #: Made-up calibration content (the real files' structure is not documented).

@@ -12,7 +12,12 @@ import yaml
 from pynwb import NWBHDF5IO
 
 from nwb_conversions.publishing.gate import inspect_file
-from nwb_conversions.samples.np_opto import DEFAULT_SESSION_ID, write_np_opto_session, write_sample
+from nwb_conversions.samples.np_opto import (
+    DEFAULT_SESSION_ID,
+    update_session_record,
+    write_np_opto_session,
+    write_sample,
+)
 from nwb_conversions.samples.np_opto_spikes import (
     ACTIVATED,
     INACTIVATED,
@@ -181,6 +186,7 @@ def test_flat_layout_with_0_based_emitters_and_an_empty_first_cluster(tmp_path, 
     keep = source["spikes.clusters"] != 0
     np.save(session / "spikes.times.npy", source["spikes.times"][keep])
     np.save(session / "spikes.clusters.npy", source["spikes.clusters"][keep])
+    update_session_record(session)
     metadata_path = tmp_path / "subject.yaml"
     metadata_path.write_text(yaml.safe_dump({"Subject": {"sex": "U", "age": "P90D"}}))
     output = tmp_path / "flat.nwb"
@@ -297,7 +303,7 @@ BAD_INPUTS = {
         _edit_array("spikes.times", _set(10, np.nan)),
         "spikes.times.npy: 1 spike times are NaN or infinite (first at row 10)",
     ),
-    "pickled npy": (_object_npy, "spikes.clusters.npy: holds pickled Python objects (refused: never unpickled)"),
+    "pickled npy": (_object_npy, "spikes.clusters.npy: holds Python objects (a pickle, never unpickled)"),
     "session.json not JSON": (_session_json(lambda text: text[:-3]), "session.json: not valid JSON"),
     "session.json without session_id": (
         _session_json(lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "session_id"})),

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
-from ...readers.alf import load_npy, read_alf_object, read_lines
+from ...readers.alf import load_npy, read_alf_object, read_lines, read_text
 
 #: Per-cluster float attributes: (ALF attribute, the :class:`Clusters` field it fills, what it holds).
 CLUSTER_FLOAT_ATTRIBUTES = (
@@ -86,6 +86,13 @@ def read_clusters(folder: Path) -> Clusters:
     )
     if positions.shape[1] != 2:
         raise SourceFormatError(folder / "clusters.channelPositions.npy", f"has shape {positions.shape}", "(C, 2)")
+    if not np.isfinite(positions).all():
+        row = int(np.argmax(~np.isfinite(positions).all(axis=1)))
+        raise SourceFormatError(
+            folder / "clusters.channelPositions.npy",
+            f"row {row} is {positions[row].tolist()}",
+            "finite positions in µm",
+        )
     num_channels = len(positions)
     if arrays["templates"].shape[2] != num_channels:
         raise SourceFormatError(
@@ -131,31 +138,50 @@ def read_waveform_types(file_path: Path, num_clusters: int) -> list[str] | None:
 
 def read_ks_labels(file_path: Path, num_clusters: int) -> list[str] | None:
     """Read ``clusters.KSLabel.csv`` (columns ``cluster_id``, ``KSLabel``; comma or tab separated) into one label per
-    cluster id ("" where a cluster has no row). None if the file is absent (the README's loader allows it)."""
+    cluster id ("" where a cluster has no row). None if the file is absent (the README's loader allows it).
+
+    A cluster listed twice must have the same label both times (else both lines are named).
+    """
     if not file_path.is_file():
         return None
     expected = "a header 'cluster_id,KSLabel' and one row per cluster id below the number of clusters"
-    try:
-        text = file_path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SourceFormatError(file_path, "not UTF-8 text", expected) from None
+    text = read_text(file_path, expected=expected)
     first_line = text.split("\n", 1)[0]
-    rows = list(csv.reader(io.StringIO(text), delimiter="\t" if "\t" in first_line else ","))
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows or [cell.strip() for cell in rows[0][:2]] != ["cluster_id", "KSLabel"]:
+    numbered = csv_rows(file_path, text, delimiter="\t" if "\t" in first_line else ",", expected=expected)
+    if not numbered or [cell.strip() for cell in numbered[0][1][:2]] != ["cluster_id", "KSLabel"]:
         raise SourceFormatError(file_path, f"starts with {first_line[:60]!r}", expected)
     labels = [""] * num_clusters
-    for line_number, row in enumerate(rows[1:], start=2):
+    stated_on: dict[int, int] = {}
+    for line_number, row in numbered[1:]:
         try:
             cluster_id, label = int(row[0]), row[1].strip()
         except (ValueError, IndexError):
-            raise SourceFormatError(file_path, f"line {line_number} is {','.join(row)!r}", expected) from None
+            raise SourceFormatError(file_path, f"line {line_number} is {','.join(row)[:80]!r}", expected) from None
         if not 0 <= cluster_id < num_clusters:
             raise SourceFormatError(
-                file_path, f"line {line_number} names cluster {cluster_id}, but there are {num_clusters}", expected
+                file_path,
+                f"line {line_number} names cluster {row[0].strip()[:20]}, but there are {num_clusters}",
+                expected,
             )
+        if cluster_id in stated_on and labels[cluster_id] != label:
+            raise SourceFormatError(
+                file_path,
+                f"cluster {cluster_id} is labelled {labels[cluster_id]!r} on line {stated_on[cluster_id]} "
+                f"and {label!r} on line {line_number}",
+                "one label per cluster id (a cluster listed twice with the same label)",
+            )
+        stated_on.setdefault(cluster_id, line_number)
         labels[cluster_id] = label
     return labels
+
+
+def csv_rows(file_path: Path, text: str, *, delimiter: str, expected: str) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of a CSV text, each with the line it ends on."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise SourceFormatError(file_path, f"not readable CSV (line {reader.line_num}: {error})", expected) from None
 
 
 def check_cluster_ids(folder: Path, spike_clusters: np.ndarray, num_clusters: int) -> None:

@@ -28,7 +28,9 @@ def test_emitter_id_base_is_decided_from_the_ids(tmp_path, ids, base, reason):
     assert found == base and reason in note
 
 
-@pytest.mark.parametrize("ids, shown", [([0, 14], "0–14 (e.g. 0)"), ([2, 15], "2–15 (e.g. 15)"), ([-1, 3], "-1–3 (e.g. -1)")])
+@pytest.mark.parametrize(
+    "ids, shown", [([0, 14], "0–14 (e.g. 0)"), ([2, 15], "2–15 (e.g. 15)"),
+                   ([-1, 3], "-1–3 (e.g. -1)")])
 def test_emitter_ids_outside_both_readings_are_refused(tmp_path, ids, shown):
     with pytest.raises(SourceFormatError, match=re.escape(f"ids span {shown}")):
         emission_site_base(np.array(ids), tmp_path / "stim.emissionSites.npy")
@@ -49,6 +51,35 @@ def test_ks_labels_by_cluster_id_comma_or_tab(tmp_path):
         read_ks_labels(path, 2)
 
 
+def test_a_cluster_labelled_twice_must_have_one_label(tmp_path):
+    path = tmp_path / "clusters.KSLabel.csv"
+    path.write_text("cluster_id,KSLabel\n0,good\n1,mua\n0,good\n")
+    assert read_ks_labels(path, 2) == ["good", "mua"]
+    path.write_text("cluster_id,KSLabel\n0,good\n1,mua\n\n0,mua\n")
+    with pytest.raises(SourceFormatError) as error:
+        read_ks_labels(path, 2)
+    assert str(error.value) == (
+        f"{path}: cluster 0 is labelled 'good' on line 2 and 'mua' on line 5; expected one label per cluster id (a "
+        "cluster listed twice with the same label)"
+    )
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"cluster_id,KSLabel\n" + b"7" * 200_000 + b"\n", "not readable CSV (line 2: field larger than field limit"),
+        (b"cluster_id,KSLabel\n\x000,good\n", "holds a NUL character"),
+        (b"cluster_id,KSLabel\n" + b"9" * 5000 + b",good\n", "line 2 is '99999"),
+        (b"cluster_id,KSLabel\n-1,good\n", "line 2 names cluster -1, but there are 2"),
+    ],
+)
+def test_damaged_labels_are_one_error(tmp_path, content, message):
+    path = tmp_path / "clusters.KSLabel.csv"
+    path.write_bytes(content)
+    with pytest.raises(SourceFormatError, match=re.escape(message)):
+        read_ks_labels(path, 2)
+
+
 def test_waveform_types_need_one_line_per_cluster(tmp_path):
     path = tmp_path / "clusters.waveformType.txt"
     path.write_text("RS\nFS\n")
@@ -60,7 +91,8 @@ def test_waveform_types_need_one_line_per_cluster(tmp_path):
 def test_session_json_keys_are_checked(tmp_path):
     path = tmp_path / "session.json"
     path.write_text(json.dumps({"session_id": "AL0034_2024-12-05_en1_p0", "subject": "AL_0034", "date": "2024-12-05",
-                                "probe_index": 0, "sampling_rate": 30000, "qc_thresholds": {"presence_ratio_min": 0.8}}))
+                                "probe_index": 0, "sampling_rate": 30000,
+                                "qc_thresholds": {"presence_ratio_min": 0.8}}))
     info = read_session_json(path)
     assert (info.subject, info.date.isoformat(), info.probe_index, info.sampling_rate) == (
         "AL_0034", "2024-12-05", 0, 30000.0
@@ -68,7 +100,7 @@ def test_session_json_keys_are_checked(tmp_path):
     for content, message in [
         ({"session_id": ""}, "has no 'session_id'"),
         ({"session_id": "x", "date": "05/12/2024"}, "'date' is '05/12/2024'"),
-        ({"session_id": "x", "sampling_rate": -1}, "'sampling_rate' is -1"),
+        ({"session_id": "x", "sampling_rate": -1}, "'sampling_rate' = -1 is outside the plausible range"),
         ({"session_id": "x", "probe_index": "0"}, "'probe_index' is '0'"),
     ]:
         path.write_text(json.dumps(content))
