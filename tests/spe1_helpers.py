@@ -32,3 +32,23 @@ def assert_one_line_error(result, output: Path, *fragments: str, code: int = 1) 
         assert fragment in lines[0], lines[0]
     assert not output.exists()
     assert not list(output.parent.glob(f".{output.stem}.partial*"))
+
+
+def repeat_summary_row(summary_path: Path, cell_id: str, changes: dict | None = None, *, blank_rows: int = 1
+                       ) -> tuple[int, int]:
+    """List ``cell_id`` again at the end of a ``Data Summary.xlsx`` (after ``blank_rows`` empty rows), with
+    ``changes`` ({column: value}) applied to the copy; return the two spreadsheet row numbers."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(summary_path)
+    sheet = workbook.active
+    header = [cell.value for cell in sheet[1]]
+    original = next(row for row in sheet.iter_rows(min_row=2) if str(row[0].value).strip() == cell_id)
+    values = [cell.value for cell in original]
+    for column, value in (changes or {}).items():
+        values[header.index(column)] = value
+    number = sheet.max_row + 1 + blank_rows
+    for index, value in enumerate(values, start=1):
+        sheet.cell(row=number, column=index, value=value)
+    workbook.save(summary_path)
+    return original[0].row, number

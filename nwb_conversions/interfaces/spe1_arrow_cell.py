@@ -22,8 +22,16 @@ from pynwb.epoch import TimeIntervals
 from ..layouts.spe1_arrow.recording import SegmentedRecording
 from ..layouts.spe1_arrow.segments import check_contiguous, index_segments
 from ..layouts.spe1_arrow.side_files import patch_clock_offset, read_conversion_metadata, read_patch, read_templates
+from ..layouts.spe1_arrow.stated_twice import (
+    check_dataset_stats,
+    check_metadata_stated_twice,
+    check_templates_window,
+    check_unit_locations,
+    check_window,
+)
 from ..metadata.assembly import deep_update
 from ..readers.dataset_dict import dataset_dict_splits
+from ..readers.dataset_dict_features import read_split_features
 from ..writing.plan import StreamedArray
 from .binary_recording import EXTRACELLULAR_METADATA_SCHEMA
 from .electrodes import get_or_create_device
@@ -85,7 +93,8 @@ class SPE1ArrowCellInterface(MetadataBlocksMixin, BaseDataInterface):
         folder = Path(folder_path)
         splits = dataset_dict_splits(folder)
         self.cell_metadata = read_conversion_metadata(folder / "conversion_metadata.json")
-        self.segments = index_segments(splits, num_channels=NUM_CHANNELS)
+        features = {split: read_split_features(folder / split) for split in splits}
+        self.segments = index_segments(splits, num_channels=NUM_CHANNELS, features_by_split=features)
         check_rate_and_lengths(self.cell_metadata, self.segments, folder / "conversion_metadata.json")
         check_contiguous(self.segments)
         self.recording = SegmentedRecording(self.segments, num_channels=NUM_CHANNELS)
@@ -93,6 +102,7 @@ class SPE1ArrowCellInterface(MetadataBlocksMixin, BaseDataInterface):
         self.templates = read_templates(folder / "templates.npz", self.cell_metadata)
         if channel_map_path is not None:
             check_channel_map(channel_map_path, self.templates, folder / "templates.npz")
+        self._check_facts_stated_twice(folder)
         self.patch = read_patch(folder / "patch.npz")
         check_patch_cell(self.patch, self.cell_metadata)
         all_spikes = np.sort(np.concatenate(list(self.spike_times.values())))
@@ -102,6 +112,15 @@ class SPE1ArrowCellInterface(MetadataBlocksMixin, BaseDataInterface):
         self.recording_mode = recording_mode
         self.conversion = float(conversion)
         super().__init__(verbose=verbose, folder_path=str(folder), recording_mode=recording_mode)
+
+    def _check_facts_stated_twice(self, folder: Path) -> None:
+        """``conversion_metadata.json`` against itself, the shards, ``templates.npz`` and ``dataset_stats.json``."""
+        metadata, path = self.cell_metadata, folder / "conversion_metadata.json"
+        check_metadata_stated_twice(metadata, path)
+        check_templates_window(metadata, self.templates, folder / "templates.npz")
+        check_unit_locations(metadata, self.templates, path)
+        check_window(metadata, self.segments, sum(len(times) for times in self.spike_times.values()), path)
+        check_dataset_stats(folder / "dataset_stats.json", NUM_CHANNELS)
 
     @property
     def starting_time(self) -> float:

@@ -52,6 +52,15 @@ def collect_spike_times(metadata: ConversionMetadata, segments: list[Segment]) -
     """Each unit's spike times (s, recording clock): segment start + ctt / 1000, listed on its peak channel."""
     times = {unit: [] for unit in range(metadata.num_units)}
     for segment in segments:
+        length_ms = segment.num_samples * 1000.0 / metadata.sampling_frequency
+        outside = ~((segment.spike_times_ms >= 0) & (segment.spike_times_ms < length_ms))  # NaN is outside too
+        if outside.any():
+            raise SourceFormatError(
+                segment.shard,
+                f"the segment at sample_id {segment.start_sample} lists a spike at ctt = "
+                f"{segment.spike_times_ms[outside][0]} ms",
+                f"spike times within the segment's {segment.num_samples} samples: 0 <= ctt < {length_ms:g} ms",
+            )
         for channel, unit, milliseconds in zip(segment.spike_channels, segment.spike_units, segment.spike_times_ms):
             if unit not in times or channel != metadata.peak_channels[unit]:
                 raise SourceFormatError(

@@ -1,20 +1,34 @@
 """Strict ``.npz`` archives: members read without unpickling, large members read lazily, piece by piece.
 
 ``numpy.load`` on an ``.npz`` reads a whole member on access. Here every member's ``.npy`` header is parsed first:
-an object array (which only pickle can rebuild) is refused before any of its bytes are read, and a large member can
-be opened as a lazy 1-D array that reads the requested samples from the zip member's stream (stored or deflated),
-so a long patch trace is streamed rather than loaded.
+an object array (which only pickle can rebuild) is refused before any of its bytes are read, a header must declare
+exactly the bytes its member holds (so a damaged or hostile header declaring 10^12 values is refused before anything
+is allocated), and a large member can be opened as a lazy 1-D array that reads the requested samples from the zip
+member's stream (stored or deflated), so a long patch trace is streamed rather than loaded. A member stored twice
+under one name (a zip can hold that; ``numpy.load`` would silently take the last) is accepted only when both copies
+are the same bytes.
 """
 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import SourceFormatError
+from .source_access import check_regular_file, one_line
+
+#: Largest member :meth:`NpzArchive.array` reads whole (a template set is ~0.1 MB); longer ones go through
+#: :meth:`NpzArchive.vector`.
+MAX_WHOLE_MEMBER_BYTES = 256 * 1024 * 1024
+
+#: What a damaged zip or ``.npy`` header can raise while being read: a bad archive, a bad deflate stream or CRC, an
+#: unsupported or encrypted member, a header numpy cannot parse.
+DAMAGED_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, SyntaxError, TypeError,
+                          OverflowError, NotImplementedError, RuntimeError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -58,33 +72,67 @@ class NpzArchive:
     def __init__(self, file_path: str | Path, *, expected: str):
         self.file_path = Path(file_path)
         self.expected = expected
-        if not self.file_path.is_file():
+        if not self.file_path.exists() and not self.file_path.is_symlink():
             raise SourceFormatError(self.file_path, "no such file", expected)
+        check_regular_file(self.file_path, expected)
         try:
             with zipfile.ZipFile(self.file_path) as archive:
-                names = [name for name in archive.namelist() if name.endswith(".npy")]
-                self.headers = {name[:-4]: self._read_header(archive, name) for name in names}
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise SourceFormatError(self.file_path, f"not a readable .npz archive ({exc})", expected) from None
+                members = self._unique_members(archive)
+                self.headers = {info.filename[:-4]: self._read_header(archive, info) for info in members}
+        except SourceFormatError:
+            raise
+        except DAMAGED_ARCHIVE_ERRORS as exc:
+            raise SourceFormatError(
+                self.file_path, f"not a readable .npz archive ({one_line(exc)[:200]})", expected
+            ) from None
 
-    def _read_header(self, archive: zipfile.ZipFile, member: str) -> NpzMemberHeader:
-        """Parse one member's ``.npy`` header; refuse object arrays."""
-        with archive.open(member) as stream:
+    def _unique_members(self, archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+        """The ``.npy`` members, one per name; a name stored twice must hold the same bytes both times."""
+        members: dict[str, tuple[int, zipfile.ZipInfo]] = {}
+        for position, info in enumerate(archive.infolist(), start=1):
+            if not info.filename.endswith(".npy"):
+                continue
+            if info.filename not in members:
+                members[info.filename] = (position, info)
+                continue
+            first_position, first = members[info.filename]
+            if (first.CRC, first.file_size) != (info.CRC, info.file_size):
+                raise SourceFormatError(
+                    self.file_path,
+                    f"'{info.filename[:-4]}' is stored twice (zip entries {first_position} and {position}) with "
+                    f"different contents ({first.file_size} and {info.file_size} bytes, CRC {first.CRC:08x} and "
+                    f"{info.CRC:08x})",
+                    f"{self.expected}, each array once (or repeated identically)",
+                )
+        return [info for _, info in members.values()]
+
+    def _read_header(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> NpzMemberHeader:
+        """Parse one member's ``.npy`` header; refuse object arrays and a header that declares other than the
+        member's bytes."""
+        member, name = info.filename, info.filename[:-4]
+        with archive.open(info) as stream:
             try:
                 version = np.lib.format.read_magic(stream)
                 reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
                 shape, fortran_order, dtype = reader(stream)
-            except ValueError as exc:
+            except DAMAGED_ARCHIVE_ERRORS as exc:
                 raise SourceFormatError(
-                    self.file_path, f"member {member} is not a .npy array ({exc})", self.expected
+                    self.file_path, f"member {member} is not a .npy array ({one_line(exc)[:200]})", self.expected
                 ) from None
             offset = stream.tell()
-        name = member[:-4]
         if dtype.hasobject:
             raise SourceFormatError(
                 self.file_path,
                 f"'{name}' is an object array, which only pickle can load (refused: unpickling runs code)",
                 f"{self.expected}, holding plain numeric or string arrays",
+            )
+        declared = int(np.prod([int(length) for length in shape], dtype=object)) * dtype.itemsize
+        if offset + declared != info.file_size:
+            raise SourceFormatError(
+                self.file_path,
+                f"'{name}' declares {dtype} {list(shape)} ({declared} bytes) but its member holds "
+                f"{info.file_size - offset} bytes after the header",
+                f"{self.expected}, each array holding exactly the values its header declares",
             )
         return NpzMemberHeader(name, tuple(shape), dtype, fortran_order, offset)
 
@@ -101,13 +149,27 @@ class NpzArchive:
             )
 
     def array(self, name: str) -> np.ndarray:
-        """Read a (small) member whole, without pickle."""
+        """Read a (small) member whole, without pickle.
+
+        Raises
+        ------
+        SourceFormatError
+            If the member is absent, larger than :data:`MAX_WHOLE_MEMBER_BYTES` or unreadable.
+        """
         self.require(name)
+        header = self.headers[name]
+        size = int(np.prod(header.shape, dtype=object)) * header.dtype.itemsize
+        if size > MAX_WHOLE_MEMBER_BYTES:
+            raise SourceFormatError(
+                self.file_path, f"'{name}' holds {size} bytes", f"{self.expected}: at most {MAX_WHOLE_MEMBER_BYTES}"
+            )
         try:
             with zipfile.ZipFile(self.file_path) as archive, archive.open(f"{name}.npy") as stream:
                 return np.lib.format.read_array(stream, allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise SourceFormatError(self.file_path, f"'{name}' is unreadable ({exc})", self.expected) from None
+        except DAMAGED_ARCHIVE_ERRORS as exc:
+            raise SourceFormatError(
+                self.file_path, f"'{name}' is unreadable ({one_line(exc)[:200]})", self.expected
+            ) from None
 
     def scalar(self, name: str, kind: type):
         """Read a 0-d (or one-element) member as ``kind`` (``float``, ``int`` or ``str``)."""
@@ -173,12 +235,19 @@ class NpzVector:
         start, stop = max(0, start), min(stop, self.length)
         count = max(0, stop - start)
         position = self.header.data_offset + start * self.dtype.itemsize
-        if self._stream is None or self._stream.tell() > position:
+        try:
+            if self._stream is None or self._stream.tell() > position:
+                self.close()
+                self._archive = zipfile.ZipFile(self.file_path)
+                self._stream = self._archive.open(f"{self.header.name}.npy")
+            self._stream.seek(position)
+            data = self._stream.read(count * self.dtype.itemsize)
+        except DAMAGED_ARCHIVE_ERRORS as exc:
             self.close()
-            self._archive = zipfile.ZipFile(self.file_path)
-            self._stream = self._archive.open(f"{self.header.name}.npy")
-        self._stream.seek(position)
-        data = self._stream.read(count * self.dtype.itemsize)
+            raise SourceFormatError(
+                self.file_path, f"'{self.header.name}' is unreadable ({one_line(exc)[:200]})",
+                f"{self.length} values as its header declares",
+            ) from None
         if len(data) != count * self.dtype.itemsize:
             raise SourceFormatError(
                 self.file_path, f"'{self.header.name}' ends early", f"{self.length} values as its header declares"
@@ -188,9 +257,9 @@ class NpzVector:
 
     def close(self) -> None:
         """Close the open member stream, if any."""
-        if self._stream is not None:
-            self._stream.close()
-            self._archive.close()
+        for opened in (self._stream, self._archive):
+            if opened is not None:
+                opened.close()
         self._stream = self._archive = None
 
     def __getitem__(self, key):

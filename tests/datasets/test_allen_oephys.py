@@ -180,7 +180,20 @@ BAD_INPUTS = {
         lambda path: replace_key(path, "ephys_baseline_subtracted", np.zeros((2, 20_000))),
         "'ephys_baseline_subtracted' has shape 2 × 20000, which is not a vector",
     ),
+    "both-threshold-keys-disagree": (
+        lambda path: (replace_key(path, "quiroga", np.float64(0.002)), add_key(path, "quiroma", np.float64(0.004))),
+        "the spike threshold is stated twice with different values: 'quiroga' is 0.002 V and 'quiroma' is 0.004 V",
+    ),
+    "both-threshold-keys-nan": (
+        lambda path: (replace_key(path, "quiroga", np.nan), add_key(path, "quiroma", np.nan)),
+        "'quiroga' (spike threshold) is nan",
+    ),
 }
+
+
+def add_key(path, key, value):
+    with h5py.File(path, "a") as h5:
+        h5[key] = value
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
@@ -198,3 +211,17 @@ def test_bad_input_is_one_error_line_and_no_output(tmp_path, run_cli, case):
     assert "Traceback" not in stderr
     assert not output.exists()
     assert not output.parent.exists() or list(output.parent.iterdir()) == []
+
+
+def test_the_threshold_under_both_spellings_is_accepted_when_equal(tmp_path, run_cli):
+    source = write_allen_oephys_recording(tmp_path / "source", **SHORT)
+    with h5py.File(source, "a") as h5:
+        threshold = h5["quiroga"][()]
+        h5["quiroma"] = np.array([[threshold]]).reshape(1, 1)  # the same value, stored 1 × 1
+    output = tmp_path / "out.nwb"
+    code, _, stderr = run_cli("allen-oephys", source, output, "--no-inspect")
+    assert code == 0, stderr
+    with NWBHDF5IO(str(output), "r") as io:
+        units = io.read().units
+        assert units["spike_detection_threshold"][0] == np.ravel(threshold)[0]
+        assert "'quiroga'" in units["spike_detection_threshold"].description

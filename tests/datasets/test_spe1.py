@@ -257,3 +257,24 @@ def test_a_pickled_expt_meta_is_not_loaded_but_noted(tmp_path, run_cli, subject_
     code, _, err = convert(run_cli, cell_dir, tmp_path / "out.nwb", "--metadata", subject_yaml)
     assert code == 0, err
     assert "cNN_expt_meta.npy (an early, pickled version) is not read" in err
+
+
+def test_a_cell_listed_twice_in_the_data_summary_must_agree(tmp_path, run_cli, subject_yaml):
+    from ..spe1_helpers import repeat_summary_row
+
+    cell_dir, _ = sample_release(tmp_path, duration_s=0.2)
+    summary = cell_dir.parent / "Data Summary.xlsx"
+    first, second = repeat_summary_row(summary, "c14", blank_rows=2)  # the same row pasted again: accepted
+    output = tmp_path / "same.nwb"
+    code, _, err = convert(run_cli, cell_dir, output, "--metadata", subject_yaml, "--no-inspect")
+    assert code == 0, err
+    with NWBHDF5IO(str(output), "r") as io:
+        units = io.read().units
+        assert (units["chan_predicted"][0], units["patch_type"][0]) == (159, "Juxta, VC")
+    first, third = repeat_summary_row(summary, "c14", {"chan_predicted": 160})
+    assert third == second + 2
+    output = tmp_path / "other.nwb"
+    assert_one_line_error(
+        convert(run_cli, cell_dir, output, "--metadata", subject_yaml), output, "Data Summary.xlsx",
+        f"cell c14 is listed on rows {first} and {third} with different values (chan_predicted: 159 and 160)",
+    )

@@ -50,3 +50,76 @@ def test_missing_members_and_wrong_shapes_are_named(tmp_path):
         archive.vector("grid")
     with pytest.raises(SourceFormatError, match="'many' holds 3 values"):
         archive.scalar("many", int)
+
+
+def npy_with_header(values: np.ndarray, shape: tuple) -> bytes:
+    """A ``.npy`` member whose header declares ``shape`` whatever ``values`` holds."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": values.dtype.str, "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + values.tobytes()
+
+
+def write_zip(path, members: list[tuple[str, bytes]], compression=None) -> None:
+    import warnings
+    import zipfile
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about a duplicate name, which is the point of one test
+        with zipfile.ZipFile(path, "w", compression or zipfile.ZIP_STORED) as archive:
+            for name, content in members:
+                archive.writestr(name, content)
+
+
+@pytest.mark.parametrize(
+    "shape, fragment",
+    [
+        ((10**12,), "'trace' declares float32 [1000000000000] (4000000000000 bytes) but its member holds 16 bytes"),
+        ((2,), "'trace' declares float32 [2] (8 bytes) but its member holds 16 bytes"),
+        ((2, 3), "'trace' declares float32 [2, 3] (24 bytes) but its member holds 16 bytes"),
+    ],
+)
+def test_a_header_that_declares_other_than_its_bytes_is_refused_before_any_allocation(tmp_path, shape, fragment):
+    write_zip(tmp_path / "e.npz", [("trace.npy", npy_with_header(np.arange(4, dtype="<f4"), shape))])
+    with pytest.raises(SourceFormatError, match=fragment.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        NpzArchive(tmp_path / "e.npz", expected="a test archive")
+
+
+def test_a_member_stored_twice_is_accepted_identical_and_refused_otherwise(tmp_path):
+    same = npy_with_header(np.arange(4, dtype="<f4"), (4,))
+    write_zip(tmp_path / "same.npz", [("trace.npy", same), ("rate.npy", npy_with_header(np.array([3.0]), ())),
+                                      ("trace.npy", same)])
+    archive = NpzArchive(tmp_path / "same.npz", expected="a test archive")
+    np.testing.assert_array_equal(archive.array("trace"), np.arange(4, dtype="<f4"))
+    other = npy_with_header(np.arange(1, 5, dtype="<f4"), (4,))
+    write_zip(tmp_path / "other.npz", [("trace.npy", same), ("rate.npy", npy_with_header(np.array([3.0]), ())),
+                                       ("trace.npy", other)])
+    with pytest.raises(SourceFormatError, match=r"'trace' is stored twice \(zip entries 1 and 3\) with different"):
+        NpzArchive(tmp_path / "other.npz", expected="a test archive")
+
+
+def test_a_damaged_deflate_stream_is_one_error(tmp_path):
+    import zipfile
+
+    np.savez_compressed(tmp_path / "f.npz", trace=np.random.default_rng(1).standard_normal(50_000))
+    content = bytearray((tmp_path / "f.npz").read_bytes())
+    with zipfile.ZipFile(tmp_path / "f.npz") as archive:
+        info = archive.getinfo("trace.npy")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    content[start + 2000 : start + 2400] = bytes(400)
+    (tmp_path / "f.npz").write_bytes(bytes(content))
+    archive = NpzArchive(tmp_path / "f.npz", expected="a test archive")
+    with pytest.raises(SourceFormatError, match="'trace' is unreadable"):
+        archive.vector("trace")[:]
+
+
+def test_a_member_too_large_to_read_whole_must_be_read_lazily(tmp_path, monkeypatch):
+    import nwb_conversions.readers.npz as npz
+
+    np.savez(tmp_path / "g.npz", trace=np.zeros(1000))
+    monkeypatch.setattr(npz, "MAX_WHOLE_MEMBER_BYTES", 4000)
+    archive = NpzArchive(tmp_path / "g.npz", expected="a test archive")
+    with pytest.raises(SourceFormatError, match="'trace' holds 8000 bytes"):
+        archive.array("trace")
+    assert len(archive.vector("trace")[:]) == 1000

@@ -64,10 +64,6 @@ def consistency_notes(cell_id: str, facts: dict, interface: SPE1ArrowCellInterfa
     if interface.recording_mode == "voltage_clamp":
         notes.append(f"{cell_id}: 'Juxta, VC' cell: patch.npz patch_v holds a current in pA (the release calls it "
                      "a voltage in mV); written as a VoltageClampSeries in pA")
-    total = metadata.raw.get("n_spikes_total")
-    counted = sum(len(times) for times in interface.spike_times.values())
-    if isinstance(total, int) and total != counted:
-        notes.append(f"{cell_id}: conversion_metadata.json n_spikes_total is {total}, the segments list {counted}")
     return notes
 
 

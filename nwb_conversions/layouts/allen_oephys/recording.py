@@ -203,22 +203,23 @@ def _read_period(datasets: dict[str, h5py.Dataset], key: str, file_path: Path) -
 def _read_threshold(datasets: dict[str, h5py.Dataset], file_path: Path) -> tuple[str, float]:
     """Read the spike detection threshold (V) from ``quiroga``, or from ``quiroma`` as the dataset page spells it."""
     values = {key: read_scalar(datasets[key], key, file_path) for key in THRESHOLD_KEYS if key in datasets}
+    for key, threshold in values.items():
+        if not np.isfinite(threshold):
+            raise SourceFormatError(file_path, f"'{key}' (spike threshold) is {threshold!r}", f"'{key}' to be finite")
+        if abs(threshold) > PLAUSIBLE_THRESHOLD_V:
+            raise SourceFormatError(
+                file_path,
+                f"'{key}' (spike threshold) is {format_number(threshold)} V, outside the plausible range",
+                f"'{key}' to be a threshold in volts within ±{PLAUSIBLE_THRESHOLD_V:g} V",
+            )
     if len(values) == 2 and values["quiroga"] != values["quiroma"]:
         raise SourceFormatError(
             file_path,
-            f"'quiroga' ({values['quiroga']!r}) and 'quiroma' ({values['quiroma']!r}) disagree",
-            "one spike detection threshold",
+            f"the spike threshold is stated twice with different values: 'quiroga' is {values['quiroga']!r} V and "
+            f"'quiroma' is {values['quiroma']!r} V",
+            "one spike detection threshold (the two spellings of its key holding the same value)",
         )
-    key, threshold = next(iter(values.items()))
-    if not np.isfinite(threshold):
-        raise SourceFormatError(file_path, f"'{key}' (spike threshold) is {threshold!r}", f"'{key}' to be finite")
-    if abs(threshold) > PLAUSIBLE_THRESHOLD_V:
-        raise SourceFormatError(
-            file_path,
-            f"'{key}' (spike threshold) is {format_number(threshold)} V, outside the plausible range",
-            f"'{key}' to be a threshold in volts within ±{PLAUSIBLE_THRESHOLD_V:g} V",
-        )
-    return key, threshold
+    return next(iter(values.items()))
 
 
 def _read_genotype(datasets: dict[str, h5py.Dataset], file_path: Path) -> str:

@@ -3,7 +3,8 @@
 The release keeps it at its root (sheet ``Sheet1``, 43 data rows); the project ships the same facts as
 ``metadata/spe1_data_summary.csv`` (derived from the real sheet) for cell folders downloaded without it.
 Every numeric fact is checked against a plausible range, so a typo in the sheet is an error naming the sheet, the
-cell and the column, never a value written as if true.
+cell and the column, never a value written as if true. A cell listed on two rows must have the same values on both
+(the same row pasted twice is accepted); two different listings are refused, naming both rows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ...errors import MetadataError, SourceFormatError
-from ...readers.spreadsheet import read_table_rows
+from ...readers.spreadsheet import read_numbered_table_rows
 from ...resources import shipped_metadata_dir
 
 #: Neuropixels channels: a channel column must name one of them (0-based).
@@ -96,18 +97,44 @@ def _number(row: dict, column: str, summary_path: Path, cell_id: str, *, integer
         ) from None
 
 
+def _comparable(value):
+    """A cell's value as two listings of one cell are compared: text without surrounding spaces."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _the_cell_row(numbered_rows: list[tuple[int, dict]], summary_path: Path, cell_id: str) -> dict | None:
+    """The cell's one row; a cell listed on several rows must have the same values on each (else the sheet states
+    two different facts about it, and neither is taken)."""
+    if not numbered_rows:
+        return None
+    first_number, first = numbered_rows[0]
+    for number, row in numbered_rows[1:]:
+        differing = [column for column in dict.fromkeys([*first, *row])
+                     if _comparable(first.get(column)) != _comparable(row.get(column))]
+        if differing:
+            column = differing[0]
+            raise SourceFormatError(
+                summary_path,
+                f"cell {cell_id} is listed on rows {first_number} and {number} with different values ({column}: "
+                f"{first.get(column)!r} and {row.get(column)!r})",
+                "each cell on one row (or repeated rows that agree)",
+            )
+    return first
+
+
 def read_cell_facts(summary_path: Path, cell_id: str) -> dict:
     """Return the Data Summary's facts for one cell, under :data:`CELL_KEYS` names; empty if the cell is absent.
 
     Raises
     ------
     SourceFormatError
-        If the sheet is unreadable, lacks a column, or the cell's row holds a value that is not a number, a date
-        or within :data:`PLAUSIBLE_RANGES`.
+        If the sheet is unreadable, lacks a column, lists the cell on two rows with different values, or the cell's
+        row holds a value that is not a number, a date or within :data:`PLAUSIBLE_RANGES`.
     """
     summary_path = Path(summary_path)
-    rows = read_table_rows(summary_path, required_columns=REQUIRED_COLUMNS)
-    row = next((row for row in rows if str(row.get("Cell")).strip() == cell_id), None)
+    rows = read_numbered_table_rows(summary_path, required_columns=REQUIRED_COLUMNS)
+    row = _the_cell_row([(number, row) for number, row in rows if str(row.get("Cell")).strip() == cell_id],
+                        summary_path, cell_id)
     if row is None:
         return {}
     for column in ("Patch Type", "Cell Type", "Date"):

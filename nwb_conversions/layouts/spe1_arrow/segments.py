@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 
 from ...errors import SourceFormatError
+from ...readers.dataset_dict_features import check_shard_features
+from ...readers.source_access import cannot_read, one_line
 
 #: The columns of a segment row and the Arrow types they must have (list or large_list at each level).
 SEGMENT_COLUMNS = {
@@ -170,54 +172,78 @@ def _file_offset(values: pa.Array, first_value: int, map_address: int, shard: Pa
     return values.buffers()[1].address - map_address + (values.offset + first_value) * values.type.byte_width
 
 
-def index_shard(shard: Path, split: str, *, num_channels: int) -> list[Segment]:
-    """Read the layout of every row of one shard (offsets, ``sample_id``, spikes), not its samples."""
+def index_shard(shard: Path, split: str, *, num_channels: int, features: tuple[dict, Path] | None = None
+                ) -> list[Segment]:
+    """Read the layout of every row of one shard (offsets, ``sample_id``, spikes), not its samples.
+
+    Every record batch is validated in full (offsets within their buffers, lengths consistent) before any of its
+    values is touched, so a damaged stream is an error rather than a read out of bounds. ``features`` (the split's
+    ``dataset_info.json`` features and path) must match the shard's schema.
+    """
     try:
         with pa.memory_map(str(shard)) as source:
             map_address, map_size = source.read_buffer(1).address, source.size()
             source.seek(0)
             reader = pa.ipc.open_stream(source)
             check_schema(reader.schema, shard)
+            if features is not None:
+                check_shard_features(*features, reader.schema, shard)
             segments = []
-            row_number = 0
             for batch_index, batch in enumerate(reader):
-                cp = batch.column("cp")
-                sample_ids = batch.column("sample_id").to_pylist()
-                for row in range(batch.num_rows):
-                    first_value, num_samples = channel_layout(cp, row, shard, num_channels)
-                    offset = _file_offset(cp.values.values, first_value, map_address, shard)
-                    if not 0 <= offset <= map_size - num_channels * num_samples * 4:
-                        raise SourceFormatError(
-                            shard, f"row {row}: cp values are not stored in the file as they are read (a compressed "
-                            "or byte-swapped IPC stream)", "uncompressed little-endian Arrow IPC streams, as "
-                            "datasets' save_to_disk writes them",
-                        )
-                    channels, units, times = _row_spikes(batch, row, shard, num_channels)
-                    segments.append(
-                        Segment(split, shard, batch_index, row, _sample_id(sample_ids[row], shard, row_number),
-                                num_samples, offset, channels, units, times)
-                    )
-                    row_number += 1
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+                batch.validate(full=True)
+                segments.extend(_batch_segments(batch, batch_index, split, shard, len(segments), num_channels,
+                                                (map_address, map_size)))
+    except pa.ArrowException as exc:
         raise SourceFormatError(
-            shard, f"not a readable Arrow IPC stream ({' '.join(str(exc).split())})", "an Arrow IPC stream shard"
+            shard, f"not a readable Arrow IPC stream ({one_line(exc)[:300]})", "an Arrow IPC stream shard"
         ) from None
+    except OSError as exc:
+        raise cannot_read(shard, exc, "an Arrow IPC stream shard") from None
     return segments
 
 
-def index_segments(shards_by_split: dict[str, list[Path]], *, num_channels: int) -> list[Segment]:
+def _batch_segments(batch: pa.RecordBatch, batch_index: int, split: str, shard: Path, first_row: int,
+                    num_channels: int, mapping: tuple[int, int]) -> list[Segment]:
+    """The segments of one validated record batch (``first_row``: the shard's row number of its first row)."""
+    map_address, map_size = mapping
+    cp = batch.column("cp")
+    sample_ids = batch.column("sample_id").to_pylist()
+    segments = []
+    for row in range(batch.num_rows):
+        first_value, num_samples = channel_layout(cp, row, shard, num_channels)
+        offset = _file_offset(cp.values.values, first_value, map_address, shard)
+        if not 0 <= offset <= map_size - num_channels * num_samples * 4:
+            raise SourceFormatError(
+                shard, f"row {row}: cp values are not stored in the file as they are read (a compressed "
+                "or byte-swapped IPC stream)", "uncompressed little-endian Arrow IPC streams, as "
+                "datasets' save_to_disk writes them",
+            )
+        channels, units, times = _row_spikes(batch, row, shard, num_channels)
+        segments.append(
+            Segment(split, shard, batch_index, row, _sample_id(sample_ids[row], shard, first_row + row),
+                    num_samples, offset, channels, units, times)
+        )
+    return segments
+
+
+def index_segments(shards_by_split: dict[str, list[Path]], *, num_channels: int,
+                   features_by_split: dict[str, tuple[dict, Path]] | None = None) -> list[Segment]:
     """Index every row of every split and order them by ``sample_id`` (check them with :func:`check_contiguous`).
+
+    ``features_by_split`` maps a split to its ``dataset_info.json`` features and path; each shard of the split must
+    match them.
 
     Raises
     ------
     SourceFormatError
-        On a malformed shard, or no rows at all.
+        On a malformed shard, a shard whose schema differs from its split's features, or no rows at all.
     """
+    features_by_split = features_by_split or {}
     segments = [
         segment
         for split, shards in shards_by_split.items()
         for shard in shards
-        for segment in index_shard(shard, split, num_channels=num_channels)
+        for segment in index_shard(shard, split, num_channels=num_channels, features=features_by_split.get(split))
     ]
     if not segments:
         raise SourceFormatError(next(iter(shards_by_split.values()))[0].parent.parent, "no segment rows",

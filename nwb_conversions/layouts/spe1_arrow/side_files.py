@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
-from ...readers.dataset_dict import read_json_object
+from ...readers.json_object import read_json_object
 from ...readers.npz import NpzArchive, NpzVector
 
 CONVERSION_METADATA_EXPECTED = (
@@ -151,6 +151,10 @@ def read_templates(path: Path, metadata: ConversionMetadata) -> Templates:
     shape = (metadata.num_units, nbefore + nafter, metadata.num_channels)
     if templates.shape != shape or templates.dtype.kind != "f":
         raise SourceFormatError(path, f"templates is {templates.dtype} {list(templates.shape)}", expected)
+    if not np.isfinite(templates).all():
+        unit, sample, channel = (int(index) for index in np.argwhere(~np.isfinite(templates))[0])
+        raise SourceFormatError(path, f"templates holds {templates[unit, sample, channel]} at unit {unit}, sample "
+                                f"{sample}, channel {channel}", "finite mean waveforms in µV")
     if positions.shape != (metadata.num_channels, 2) or positions.dtype.kind not in "fiu":
         raise SourceFormatError(path, f"probe_positions is {positions.dtype} {list(positions.shape)}", expected)
     if rate != metadata.sampling_frequency:
@@ -186,6 +190,9 @@ def read_patch(path: Path) -> PatchRecording:
     spike_times = archive.array("spike_times_s")
     if spike_times.ndim != 1 or spike_times.dtype.kind != "f":
         raise SourceFormatError(path, f"spike_times_s is {spike_times.dtype} {list(spike_times.shape)}", expected)
+    if not np.isfinite(spike_times).all():
+        index = int(np.flatnonzero(~np.isfinite(spike_times))[0])
+        raise SourceFormatError(path, f"spike_times_s[{index}] is {spike_times[index]}", "finite spike times in s")
     return PatchRecording(path, trace, timestamps, spike_times.astype(np.float64),
                           archive.scalar("patch_type", str), archive.scalar("cell_id", str))
 
