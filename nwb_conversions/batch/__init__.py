@@ -100,7 +100,7 @@ def plan_tasks(
     release_metadata = load_yaml_mapping(metadata_path) if metadata_path else {}
     check_user_metadata(release_metadata, metadata_path)
     table = read_sessions_table(sessions_table) if sessions_table else {}
-    rows, unmatched = match_sessions(table, sessions)
+    rows, unmatched = match_sessions(table, sessions, sessions_table)
     warnings = [f"{sessions_table}: no session of the release is named {name!r}" for name in unmatched]
     tasks, outputs = [], {}
     for session in sessions:

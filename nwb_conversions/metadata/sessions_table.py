@@ -23,22 +23,29 @@ column                      NWB metadata
 ``Block.field``             any other field, e.g. ``Subject.strain`` or ``NWBFile.pharmacology``
 ==========================  ===================================
 
-Empty cells are left out (never filled with a guess). The YAML form maps each session to the same names, or to
-metadata blocks as in ``--metadata`` (``c14: {Subject: {sex: F}}``). A row is applied over the release's
-``--metadata`` file and under nothing else: it is the user's own statement about that session.
+Empty cells are left out (never filled with a guess); a cell holding ``NaN`` (a spreadsheet's mark of a missing
+value) is refused rather than written as a fact. The YAML form maps each session to the same names, or to metadata
+blocks as in ``--metadata`` (``c14: {Subject: {sex: F}}``). A row is applied over the release's ``--metadata`` file
+and under nothing else: it is the user's own statement about that session.
+
+A fact stated twice must be stated the same way: two columns naming one field (``sex`` and ``Subject.sex``, a
+column repeated), two rows of one session, or two rows naming one session in two ways (``103991.h5`` and ``103991``)
+are accepted when they agree and refused, naming both places, when they do not. The CSV form is read by
+:mod:`.sessions_csv`.
 """
 
 from __future__ import annotations
 
-import csv
+import math
 from datetime import date, datetime
 from pathlib import Path
 
 from ..errors import MetadataError
-from .assembly import check_user_metadata, deep_update, load_yaml_mapping
+from .assembly import check_user_metadata, load_yaml_mapping
+from .sessions_csv import SESSION_COLUMN, read_csv_rows
 
-#: The column naming a session.
-SESSION_COLUMN = "session"
+#: What two statements of one fact must be.
+AGREE = "each fact stated once, or stated the same way each time"
 
 #: Named columns → (metadata block, field).
 COLUMN_FIELDS = {
@@ -98,21 +105,66 @@ def cell_value(value, block: str, field: str):
     return text
 
 
-def row_metadata(row: dict, table_path: Path) -> dict:
-    """Turn one row (column → value, without the session) into nested metadata; empty values are left out."""
+def is_missing_marker(value) -> bool:
+    """Whether a cell holds a spreadsheet's mark of a missing value (``NaN`` as text, or YAML's ``.nan``)."""
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and value.strip().lower() == "nan"
+
+
+def set_field(metadata: dict, origins: dict, block: str, field: str, value, column: str, where: str, table: Path):
+    """Set ``metadata[block][field]``; a field set before (by ``origins[(block, field)]``) must get the same value.
+
+    Raises
+    ------
+    MetadataError
+        Naming both columns when the two values differ.
+    """
+    if is_missing_marker(value):
+        raise MetadataError(
+            table, f"{where}: {column} is {value!r}, a spreadsheet's mark of a missing value",
+            "the value, or an empty cell (left out, never guessed)",
+        )
+    fields = metadata.setdefault(block, {})
+    if (block, field) in origins and fields[field] != value:
+        raise MetadataError(
+            table, f"{where}: {origins[(block, field)]} and {column} disagree ({fields[field]!r} and {value!r})", AGREE
+        )
+    origins.setdefault((block, field), column)
+    fields[field] = value
+
+
+def row_metadata(cells, table_path: Path, session: str = "") -> dict:
+    """Turn one row's cells (``(column, value)`` pairs, or a mapping; without the session) into nested metadata.
+
+    Empty values are left out; a field given by two columns (or a column and a YAML block) must agree.
+    """
     metadata: dict = {}
-    for column, value in row.items():
+    origins: dict = {}
+    where = f"row {session!r}"
+    for column, value in cells.items() if isinstance(cells, dict) else cells:
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         if isinstance(value, dict) and column[:1].isupper():  # YAML: a whole metadata block
-            metadata = deep_update(metadata, {column: value})
+            for field, item in value.items():
+                set_field(metadata, origins, column, str(field), item, f"{column}.{field}", where, table_path)
             continue
         block, field = column_field(column, table_path)
-        metadata.setdefault(block, {})[field] = cell_value(value, block, field)
+        set_field(metadata, origins, block, field, cell_value(value, block, field), column, where, table_path)
     subject = metadata.get("Subject", {})
     if "subject_id" in subject:
         subject["subject_id"] = str(subject["subject_id"])
     return metadata
+
+
+def first_difference(first: dict, second: dict) -> str:
+    """The first field on which two rows' metadata differ, as ``Subject.sex 'F' and 'M'``."""
+    for block in sorted(set(first) | set(second), key=str):
+        fields_a, fields_b = first.get(block, {}), second.get(block, {})
+        for field in sorted(set(fields_a) | set(fields_b), key=str):
+            if fields_a.get(field) != fields_b.get(field):
+                return f"{block}.{field} {fields_a.get(field, '(empty)')!r} and {fields_b.get(field, '(empty)')!r}"
+    return "their facts"
 
 
 def check_row(session: str, metadata: dict, table_path: Path) -> None:
@@ -132,52 +184,35 @@ def check_row(session: str, metadata: dict, table_path: Path) -> None:
         raise MetadataError(table_path, f"row {session!r}: sex is {sex!r}", f"one of {', '.join(SEX_VALUES)}")
 
 
-def read_csv_rows(table_path: Path) -> dict[str, dict]:
-    """Read the CSV's rows by session (values as text)."""
-    try:
-        with open(table_path, newline="", encoding="utf-8-sig") as stream:
-            reader = csv.DictReader(stream)
-            columns = [name.strip() for name in reader.fieldnames or []]
-            if SESSION_COLUMN not in columns:
-                raise MetadataError(
-                    table_path, f"no '{SESSION_COLUMN}' column (columns: {', '.join(columns) or 'none'})",
-                    f"a header row with a '{SESSION_COLUMN}' column holding each session's folder or file name",
-                )
-            rows = {}
-            for line_number, raw in enumerate(reader, start=2):
-                row = {(key or "").strip(): value for key, value in raw.items()}
-                if None in raw or "" in row:
-                    raise MetadataError(
-                        table_path, f"line {line_number} has more cells than the header", "one cell per column"
-                    )
-                session = (row.pop(SESSION_COLUMN) or "").strip()
-                if not session:
-                    raise MetadataError(
-                        table_path, f"line {line_number} has an empty '{SESSION_COLUMN}'", "a session name"
-                    )
-                if session in rows:
-                    raise MetadataError(table_path, f"session {session!r} has two rows", "one row per session")
-                rows[session] = row
-            return rows
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise MetadataError(table_path, f"not a readable CSV ({' '.join(str(error).split())})", "a UTF-8 CSV") from None
-
-
-def read_yaml_rows(table_path: Path) -> dict[str, dict]:
-    """Read the YAML's rows by session."""
-    rows = {}
+def read_yaml_rows(table_path: Path) -> list[tuple[str, str, dict]]:
+    """Read the YAML's rows in file order: (where, session, row)."""
+    rows = []
     for session, row in load_yaml_mapping(table_path).items():
         if not isinstance(row, dict):
             raise MetadataError(
                 table_path, f"session {session!r} holds a {type(row).__name__}, not a mapping",
                 "each session mapped to its columns, e.g. 'c14: {subject_id: rat7, sex: F}'",
             )
-        rows[str(session)] = row
+        rows.append((f"key {session!r}", str(session).strip(), row))
     return rows
+
+
+def read_table_rows(table_path: Path) -> list[tuple[str, str, object]]:
+    """The table's rows in file order, as (where, session, cells), by the file's suffix."""
+    if not table_path.exists() and not table_path.is_symlink():
+        raise MetadataError(table_path, "no such sessions table", "a CSV or YAML file")
+    suffix = table_path.suffix.lower()
+    if suffix == ".csv":
+        return [(f"line {line}", session, cells) for line, session, cells in read_csv_rows(table_path)]
+    if suffix in (".yaml", ".yml"):
+        return read_yaml_rows(table_path)
+    raise MetadataError(table_path, f"unknown table type {suffix or '(no suffix)'!r}", "a .csv, .yaml or .yml file")
 
 
 def read_sessions_table(table_path: str | Path) -> dict[str, dict]:
     """Read a sessions table (``.csv``, or ``.yaml``/``.yml``) into metadata by session name.
+
+    A session given two rows is accepted when both state the same facts.
 
     Returns
     -------
@@ -187,22 +222,24 @@ def read_sessions_table(table_path: str | Path) -> dict[str, dict]:
     Raises
     ------
     MetadataError
-        On a missing file, an unknown column, a duplicate session, a bad date or sex.
+        On a missing or unreadable file, an unknown column, two rows of one session that disagree, two columns of
+        one field that disagree, a ``NaN`` cell, a bad date or sex.
     """
     table_path = Path(table_path)
-    if not table_path.is_file():
-        raise MetadataError(table_path, "no such sessions table", "a CSV or YAML file")
-    suffix = table_path.suffix.lower()
-    if suffix == ".csv":
-        rows = read_csv_rows(table_path)
-    elif suffix in (".yaml", ".yml"):
-        rows = read_yaml_rows(table_path)
-    else:
-        raise MetadataError(table_path, f"unknown table type {suffix or '(no suffix)'!r}", "a .csv, .yaml or .yml file")
-    table = {}
-    for session, row in rows.items():
-        table[session] = row_metadata(row, table_path)
-        check_row(session, table[session], table_path)
+    table: dict[str, dict] = {}
+    places: dict[str, str] = {}
+    for where, session, cells in read_table_rows(table_path):
+        metadata = row_metadata(cells, table_path, session)
+        check_row(session, metadata, table_path)
+        if session in table and table[session] != metadata:
+            raise MetadataError(
+                table_path,
+                f"session {session!r} has two rows that disagree ({places[session]} and {where}: "
+                f"{first_difference(table[session], metadata)})",
+                f"one row per session, or rows that agree: {AGREE}",
+            )
+        table.setdefault(session, metadata)
+        places.setdefault(session, where)
     return table
 
 
@@ -211,8 +248,11 @@ def session_names(session_path: Path) -> tuple[str, ...]:
     return (session_path.name,) if session_path.is_dir() else (session_path.name, session_path.stem)
 
 
-def match_sessions(table: dict[str, dict], sessions: list[Path]) -> tuple[dict[Path, dict], list[str]]:
-    """Pair the release's sessions with their rows.
+def match_sessions(
+    table: dict[str, dict], sessions: list[Path], table_path: str | Path | None = None
+) -> tuple[dict[Path, dict], list[str]]:
+    """Pair the release's sessions with their rows; a session named by two rows (``103991.h5`` and ``103991``)
+    takes them if they agree.
 
     Returns
     -------
@@ -220,10 +260,23 @@ def match_sessions(table: dict[str, dict], sessions: list[Path]) -> tuple[dict[P
         Session path → its row's metadata (``{}`` without a row).
     unmatched : list of str
         Table rows that name no session of the release.
+
+    Raises
+    ------
+    MetadataError
+        If two rows name one session and disagree (naming ``table_path``).
     """
     rows, used = {}, set()
     for session in sessions:
         names = [name for name in session_names(session) if name in table]
+        for name in names[1:]:
+            if table[name] != table[names[0]]:
+                raise MetadataError(
+                    table_path or "sessions table",
+                    f"rows {names[0]!r} and {name!r} both name session {session.name!r} and disagree "
+                    f"({first_difference(table[names[0]], table[name])})",
+                    f"one row per session, or rows that agree: {AGREE}",
+                )
         rows[session] = table[names[0]] if names else {}
         used.update(names)
     return rows, [name for name in table if name not in used]
