@@ -85,6 +85,8 @@ def read_json_object_text(file_path: str | Path, expected: str) -> tuple[dict, s
         raise SourceFormatError(file_path, problem, expected) from None
     except RecursionError:
         raise SourceFormatError(file_path, "not valid JSON (nested too deeply)", expected) from None
+    except ValueError as error:  # an integer of more digits than Python converts (4300)
+        raise SourceFormatError(file_path, f"not valid JSON ({one_line(error)[:80]})", expected) from None
     if not isinstance(content, dict):
         raise SourceFormatError(file_path, f"holds a JSON {type(content).__name__}, not an object", expected)
     return content, text
