@@ -3,7 +3,10 @@
 
 A v7.3 file stores a MATLAB ``R × T`` matrix as a ``(T, R)`` HDF5 dataset; values are returned in MATLAB's
 orientation. Numeric arrays of :data:`LAZY_MIN_BYTES` or more stay on disk as a
-:class:`~nwb_conversions.readers.matlab_values.LazyMatlabArray`. h5py is imported when a file is read.
+:class:`~nwb_conversions.readers.matlab_values.LazyMatlabArray` over a :class:`CheckedDataset`, whose reads turn
+any h5py failure (a damaged chunk found only then) into one :class:`~nwb_conversions.errors.SourceFormatError`.
+A dataset declaring more values than the file can hold for it (:data:`MAX_INFLATE_RATIO` times its stored bytes),
+or an "empty" array with elements, is refused before anything is read. h5py is imported when a file is read.
 """
 
 from __future__ import annotations
@@ -26,8 +29,48 @@ from .matlab_values import (
 #: v7.3 numeric arrays of at least this many bytes stay on disk (a :class:`LazyMatlabArray`).
 LAZY_MIN_BYTES = 8 * 1024 * 1024
 
+#: Deepest nesting of structs and cells read.
+MAX_DEPTH = 64
+
 #: Groups of a v7.3 file that are MATLAB's bookkeeping, not variables.
 V73_INTERNAL_GROUPS = ("#refs#", "#subsystem#")
+
+#: A dataset's values may take at most this many times its stored bytes (deflate's limit, 1032, rounded up), plus
+#: :data:`STORAGE_SLACK_BYTES`.
+MAX_INFLATE_RATIO = 1100
+STORAGE_SLACK_BYTES = 1 << 16
+
+
+def unreadable_v73(file_path: Path, exc: BaseException, where: str = "") -> SourceFormatError:
+    """The one-line error for an h5py failure while reading ``file_path`` (``where``: the variable read)."""
+    problem = " ".join(str(exc).split()) or type(exc).__name__
+    return SourceFormatError(file_path, f"unreadable MAT 7.3 file ({where + ': ' if where else ''}{problem})", EXPECTED)
+
+
+class CheckedDataset:
+    """An HDF5 dataset read on demand (first-axis slices are contiguous reads), whose every read failure is one
+    SourceFormatError naming the file and the variable."""
+
+    def __init__(self, dataset, file_path: Path, where: str):
+        self.dataset = dataset
+        self.file_path = file_path
+        self.where = where
+        self.shape = tuple(int(n) for n in dataset.shape)
+        self.dtype = dataset.dtype
+        self.ndim = len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        try:
+            return self.dataset[key]
+        except Exception as exc:  # h5py raises OSError, ValueError, ... for a damaged chunk
+            raise unreadable_v73(self.file_path, exc, self.where) from None
+
+    def __array__(self, dtype=None, copy=None):
+        values = np.asarray(self[()])
+        return values.astype(dtype) if dtype is not None else values
 
 
 def variable_classes_v73(file_path: Path) -> dict[str, str]:
@@ -64,9 +107,13 @@ def _attribute(item, name: str) -> str | None:
     return value.decode("ascii") if isinstance(value, bytes) else str(value)
 
 
-def _from_hdf5(mat, item, file_path: Path, where: str):
+def _from_hdf5(mat, item, file_path: Path, where: str, depth: int = 0):
     """One HDF5 group or dataset of ``mat`` as a plain value (``where`` names it in messages: ``sess.trial{2}``)."""
     import h5py
+
+    if depth > MAX_DEPTH:  # a cell may even refer to itself
+        raise SourceFormatError(file_path, f"{where} nests deeper than {MAX_DEPTH} levels",
+                                f"structs and cells nested at most {MAX_DEPTH} deep")
 
     matlab_class = _attribute(item, "MATLAB_class")
     if "MATLAB_object_decode" in item.attrs or (
@@ -82,15 +129,16 @@ def _from_hdf5(mat, item, file_path: Path, where: str):
     if isinstance(item, h5py.Group):
         if matlab_class not in (None, "struct"):
             raise SourceFormatError(file_path, f"{where} is an HDF5 group of MATLAB class {matlab_class}", EXPECTED)
-        return _struct_from_group(mat, item, file_path, where)
+        return _struct_from_group(mat, item, file_path, where, depth)
     if item.attrs.get("MATLAB_empty") is not None and int(np.asarray(item.attrs["MATLAB_empty"]).ravel()[0]):
-        return _empty_value(matlab_class, item)
+        return _empty_value(matlab_class, item, file_path, where)
+    _check_stored_size(item, file_path, where)
     if item.dtype == h5py.ref_dtype:
         if matlab_class != "cell":
             raise SourceFormatError(file_path, f"{where} holds object references but is not a cell", EXPECTED)
         references = np.asarray(item[()]).T
         return [
-            _from_hdf5(mat, mat[reference], file_path, f"{where}{{{index + 1}}}")
+            _from_hdf5(mat, mat[reference], file_path, f"{where}{{{index + 1}}}", depth + 1)
             for index, reference in enumerate(references.flatten(order="F"))
         ]
     if matlab_class == "char":
@@ -105,13 +153,31 @@ def _from_hdf5(mat, item, file_path: Path, where: str):
         values = np.asarray(item[()])
         return np.atleast_2d((values["real"] + 1j * values["imag"]).T)
     if item.size * np.dtype(dtype).itemsize >= LAZY_MIN_BYTES and item.ndim == 2:
-        return LazyMatlabArray(item, dtype)
+        return LazyMatlabArray(CheckedDataset(item, file_path, where), dtype)
     return np.atleast_2d(np.asarray(item[()], dtype=dtype).T)
 
 
-def _empty_value(matlab_class: str | None, item):
+def _check_stored_size(item, file_path: Path, where: str) -> None:
+    """Refuse a dataset declaring more values than its stored bytes can hold (a damaged or hostile dataspace)."""
+    declared = item.size * item.dtype.itemsize
+    if declared > STORAGE_SLACK_BYTES and declared > MAX_INFLATE_RATIO * item.id.get_storage_size():
+        raise SourceFormatError(
+            file_path,
+            f"{where} declares shape {tuple(item.shape[::-1])} ({declared} bytes) but the file stores "
+            f"{item.id.get_storage_size()} bytes of it",
+            "every declared value stored in the file",
+        )
+
+
+def _empty_value(matlab_class: str | None, item, file_path: Path, where: str):
     """The value of an empty MATLAB array (v7.3 stores its dimensions as the dataset's data)."""
+    if item.dtype.kind not in "iu" or item.size > 64:
+        raise SourceFormatError(file_path, f"{where} is marked empty but holds {item.size} {item.dtype} values",
+                                "an empty array's dimensions (at most 64 integers)")
     dims = tuple(int(n) for n in np.asarray(item[()]).ravel()[::-1]) or (0, 0)
+    if 0 not in dims or min(dims) < 0:
+        raise SourceFormatError(file_path, f"{where} is marked empty but has dimensions {dims}",
+                                "an empty array to have a dimension of 0")
     if matlab_class == "char":
         return ""
     if matlab_class == "cell":
@@ -123,7 +189,7 @@ def _empty_value(matlab_class: str | None, item):
     return np.zeros(dims, dtype=NUMERIC_CLASSES.get(matlab_class, np.float64))
 
 
-def _struct_from_group(mat, group, file_path: Path, where: str):
+def _struct_from_group(mat, group, file_path: Path, where: str, depth: int):
     """A 1 × 1 struct (fields are values) or a struct array (fields are reference datasets without a class)."""
     import h5py
 
@@ -136,15 +202,19 @@ def _struct_from_group(mat, group, file_path: Path, where: str):
         for member in fields.values()
     )
     if not is_array:
-        return {name: _from_hdf5(mat, member, file_path, f"{where}.{name}") for name, member in fields.items()}
+        return {name: _from_hdf5(mat, member, file_path, f"{where}.{name}", depth + 1)
+                for name, member in fields.items()}
     shapes = {member.shape for member in fields.values()}
     if len(shapes) != 1:
         raise SourceFormatError(file_path, f"{where}: struct array fields of different sizes", EXPECTED)
     matlab_shape = tuple(int(n) for n in next(iter(shapes))[::-1])
+    for name, member in fields.items():
+        _check_stored_size(member, file_path, f"{where}.{name}")
     columns = {name: np.asarray(member[()]).T.flatten(order="F") for name, member in fields.items()}
     count = int(np.prod(matlab_shape))
     elements = [
-        {name: _from_hdf5(mat, mat[columns[name][index]], file_path, f"{where}({index + 1}).{name}") for name in fields}
+        {name: _from_hdf5(mat, mat[columns[name][index]], file_path, f"{where}({index + 1}).{name}", depth + 1)
+         for name in fields}
         for index in range(count)
     ]
     return StructArray(elements, matlab_shape)

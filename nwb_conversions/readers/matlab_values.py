@@ -1,7 +1,7 @@
 """The plain values MATLAB files are read into (:mod:`nwb_conversions.readers.matlab`), shared by both file kinds.
 
 A 1 × 1 struct is a ``dict``, a struct array a :class:`StructArray`, a cell array a ``list``, a char row a ``str``,
-numbers a ``numpy.ndarray`` or, for large arrays of v7.3 files, a :class:`LazyMatlabArray`. A MATLAB class object
+numbers a ``numpy.ndarray`` or, for large arrays, a :class:`LazyMatlabArray`. A MATLAB class object
 is refused with :class:`MatlabObjectError`.
 """
 
@@ -50,14 +50,16 @@ class MatlabObjectError(SourceFormatError):
 
 
 class LazyMatlabArray:
-    """A numeric array of a v7.3 file, read on demand, in MATLAB's orientation.
+    """A numeric array read on demand, in MATLAB's orientation.
 
-    ``shape`` is MATLAB's; ``T`` is the HDF5 dataset itself (its C-order rows are MATLAB's columns), so
+    ``shape`` is MATLAB's; ``T`` is the stored C-order array itself (its rows are MATLAB's columns), so
     ``lazy.T[a:b]`` reads only rows ``a:b`` of the transposed matrix. ``numpy.asarray(lazy)`` reads it whole.
 
     Parameters
     ----------
-    dataset : h5py.Dataset
+    dataset : array-like
+        The stored array, shape MATLAB's reversed, read by first-axis indexing: a v7.3 file's HDF5 dataset
+        (:class:`~.matlab_hdf5.CheckedDataset`) or a v5 file's bytes (:class:`~.mat_v5_disk.DiskArray`).
     dtype : numpy.dtype
     """
 
@@ -69,7 +71,7 @@ class LazyMatlabArray:
 
     @property
     def T(self):  # noqa: N802 - numpy's name
-        """The transpose, lazily: the HDF5 dataset (MATLAB 2-D arrays only)."""
+        """The transpose, lazily: the stored array (MATLAB 2-D arrays only)."""
         if self.ndim != 2:
             raise ValueError("the lazy transpose is defined for 2-D MATLAB arrays only")
         return self.dataset

@@ -1,6 +1,6 @@
 """Write plain MATLAB structures (see :mod:`nwb_conversions.readers.matlab`) as real v5/v7 and v7.3 MAT files.
 
-v5/v7 goes through ``scipy.io.savemat``. v7.3 is written with h5py in MATLAB's own layout, so the reader is
+v5 (MATLAB's ``-v6``, uncompressed, and ``-v7``, compressed) goes through ``scipy.io.savemat``. v7.3 is written with h5py in MATLAB's own layout, so the reader is
 exercised on the true format: a 512-byte user block holding MATLAB's 128-byte header text, a ``MATLAB_class``
 attribute on every variable, structs as groups (``MATLAB_fields`` lists the field order), cell arrays and struct
 arrays as datasets of object references into ``#refs#``, char arrays as ``uint16`` with ``MATLAB_int_decode = 2``,
@@ -48,8 +48,9 @@ class BlockMatrix:
     columns_per_block: int = 1000
 
 
-def write_mat_v5(path: str | Path, variables: dict) -> Path:
-    """Write ``variables`` (name → plain value) as a compressed MATLAB v5/v7 file; return its path."""
+def write_mat_v5(path: str | Path, variables: dict, *, compress: bool = True) -> Path:
+    """Write ``variables`` (name → plain value) as a MATLAB 5 file, compressed (MATLAB's ``-v7``) or not
+    (``-v6``); return its path."""
     from scipy.io import savemat
 
     path = Path(path)
@@ -59,7 +60,7 @@ def write_mat_v5(path: str | Path, variables: dict) -> Path:
         {name: _to_scipy(value) for name, value in variables.items()},
         format="5",
         long_field_names=True,
-        do_compression=True,
+        do_compression=compress,
         oned_as="row",
     )
     return path

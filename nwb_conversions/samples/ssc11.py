@@ -30,9 +30,11 @@ SAMPLE_ANIMAL = "an274424"
 
 
 def write_session_file(path: str | Path, sess: dict, *, version: str = "7.3") -> Path:
-    """Write ``sess`` as the variable ``sess`` of a MAT file of ``version`` ("5" or "7.3")."""
-    writer = write_mat_v73 if version == "7.3" else write_mat_v5
-    return writer(path, {"sess": sess})
+    """Write ``sess`` as the variable ``sess`` of a MAT file of ``version``: "7.3" (HDF5), "5" (MATLAB 5,
+    compressed, as MATLAB's default ``-v7`` writes it) or "6" (MATLAB 5 uncompressed, as ``-v6`` writes it)."""
+    if version == "7.3":
+        return write_mat_v73(path, {"sess": sess})
+    return write_mat_v5(path, {"sess": sess}, compress=version != "6")
 
 
 def ablated_roi_ids(sess: dict, count: int = 4) -> list[int]:

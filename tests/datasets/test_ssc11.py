@@ -225,7 +225,7 @@ BAD_INPUTS = {
     ),
     "truncated-v5": (
         lambda path: (write_session_file(path, small_struct(), version="5"), path.write_bytes(path.read_bytes()[:9_000])),
-        "unreadable MAT 5 file",
+        "damaged MATLAB 5 file",
     ),
     "class-object-v5": (write_class_object_v5, "MATLAB class object"),
     "class-object-v73": (write_class_object_v73, "MATLAB class object"),
@@ -293,16 +293,26 @@ def test_bad_input_is_one_error_line_and_no_output(tmp_path, run_cli, case):
     assert not output.exists() and not (output.parent.exists() and list(output.parent.iterdir()))
 
 
-def test_v73_matrices_streamed_from_disk_equal_the_source(converted, tmp_path, run_cli, monkeypatch):
-    from nwb_conversions.readers import matlab_hdf5
+@pytest.mark.parametrize("version", ["7.3", "5", "6"])
+def test_large_matrices_streamed_from_disk_equal_the_source(converted, tmp_path, run_cli, monkeypatch, version):
+    """With every matrix on disk (as a real file's are), blocks of time read lazily give the loaded conversion's
+    values: v7.3 from the HDF5 datasets, v5 from the file itself (uncompressed) or from the spill of the inflated
+    variable (compressed)."""
+    from nwb_conversions.readers import mat_v5_file, mat_v5_values, matlab_hdf5
+    from nwb_conversions.readers.mat_v5_disk import DiskArray
 
-    monkeypatch.setattr(matlab_hdf5, "LAZY_MIN_BYTES", 1024)  # the sample's matrices stay on disk, as a real file's do
+    monkeypatch.setattr(matlab_hdf5, "LAZY_MIN_BYTES", 1024)
+    monkeypatch.setattr(mat_v5_values, "LAZY_MIN_BYTES", 1024)
+    monkeypatch.setattr(mat_v5_file, "IN_MEMORY_BYTES", 1024)  # the compressed variable is spilled
     monkeypatch.setattr("nwb_conversions.interfaces.peron_session_ophys.ELEMENTS_PER_BLOCK", 500)  # many blocks
-    source, loaded_output = converted["7.3"]
+    source, loaded_output = converted["7.3" if version == "7.3" else "5"]
+    if version == "6":  # the same sample, uncompressed
+        source = write_sample(tmp_path / "source", version="6")[0]
     gc.collect()  # no earlier load of the file may be shared (loads are cached while referenced)
     conversion = registered_datasets()["ssc11"].build(source, {}, False)
-    assert isinstance(conversion.converter.data_interface_objects["Ophys"].imaging.raw_f, h5py.Dataset)
-    del conversion
+    raw_f = conversion.converter.data_interface_objects["Ophys"].imaging.raw_f
+    assert isinstance(raw_f, matlab_hdf5.CheckedDataset if version == "7.3" else DiskArray)
+    del conversion, raw_f
     output = tmp_path / "streamed.nwb"
     code, stdout, stderr = run_cli("ssc11", source, output, "--no-inspect")
     assert code == 0, stderr

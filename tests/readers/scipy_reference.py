@@ -1,6 +1,9 @@
-"""MATLAB v5/v7 ``.mat`` files read with scipy into the plain values of :mod:`nwb_conversions.readers.matlab_values`.
+"""The reference the streamed MATLAB 5 reader is checked against: scipy's ``loadmat`` (which the package read v5
+files with until it crashed on damaged files and held whole structs in memory), turned into the plain values of
+:mod:`nwb_conversions.readers.matlab_values`. Used by the tests only, on valid files.
 
-scipy is imported when a file is read, not with this module.
+Known differences, where the streamed reader is right and this reference is not: scipy (``mat_dtype=True``) drops
+the imaginary part of complex numbers, and refuses a 1 × 1 struct without fields.
 """
 
 from __future__ import annotations
@@ -9,18 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SourceFormatError
-from .matlab_values import EXPECTED, MatlabObjectError, StructArray, char_rows
+from nwb_conversions.errors import SourceFormatError
+from nwb_conversions.readers.matlab_values import EXPECTED, MatlabObjectError, StructArray, char_rows
 
 
-def variable_classes_v5(file_path: Path) -> dict[str, str]:
+def scipy_variable_classes(file_path: Path) -> dict[str, str]:
     """The MATLAB class of each variable of a v5/v7 file, from its headers (a class object's: ``object``/``opaque``)."""
     from scipy.io import whosmat
 
     return {name: matlab_class for name, _, matlab_class in whosmat(str(file_path))}
 
 
-def read_variables_v5(file_path: Path, names) -> dict:
+def scipy_read_variables(file_path: Path, names=None) -> dict:
     """Read a v5/v7 file's variables (all, or ``names``) as plain values; raise on a MATLAB class object."""
     from scipy.io import loadmat
 
