@@ -243,6 +243,30 @@ def test_stub_keeps_every_cluster_and_only_the_first_seconds(tmp_path, run_cli):
         assert stored.max() < 2.0 and len(stored) == int((times < 2.0).sum())
 
 
+def test_facts_stated_twice_that_agree_are_accepted(tmp_path, run_cli):
+    """session.json restating the arrays at its own precision (rounded ranges, the stimulation range to the last
+    pulse's end, the subject without its underscore) and a Kilosort label stated twice alike: converted."""
+    session = write_np_opto_session(tmp_path / DEFAULT_SESSION_ID, size=SMALL)
+    path = session / "session.json"
+    record = json.loads(path.read_text())
+    times, stim_times = np.load(session / "spikes.times.npy"), np.load(session / "stim.times.npy")
+    last_offset = float((stim_times + np.load(session / "stim.durations.npy")).max())
+    record.update(
+        subject="AL0034",
+        spike_time_range_s=[round(float(times.min()), 2), round(float(times.max()), 1)],
+        stim_time_range_s=[round(float(stim_times.min()), 3), last_offset],
+    )
+    path.write_text(json.dumps(record))
+    labels = session / "clusters.KSLabel.csv"
+    labels.write_text(labels.read_text() + labels.read_text().splitlines()[4] + "\n")
+    output = tmp_path / "out.nwb"
+    convert(run_cli, session, output, "--no-inspect")
+    with NWBHDF5IO(str(output), "r") as io:
+        nwbfile = io.read()
+        assert nwbfile.subject.subject_id == "AL0034" and len(nwbfile.units) == 12
+        assert json.loads(nwbfile.scratch["session.json"].data) == record
+
+
 def _object_npy(session, marker):
     (session / "spikes.clusters.npy").write_bytes(payload_npy_bytes(marker, count=3))
 

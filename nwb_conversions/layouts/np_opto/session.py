@@ -24,6 +24,7 @@ read by :mod:`nwb_conversions.layouts.np_opto.sorting`, the ``stim.*`` object by
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -128,7 +129,7 @@ def check_session_names(info: SessionInfo) -> None:
     SourceFormatError
         Naming ``session.json``, the key and the session id or folder name that disagree.
     """
-    folder_name = info.path.parent.name
+    folder_name = Path(os.path.abspath(info.path)).parent.name  # '.' is the folder's own name; links kept
     if SESSION_ID_PATTERN.fullmatch(folder_name) and folder_name != info.session_id:
         raise SourceFormatError(
             info.path,

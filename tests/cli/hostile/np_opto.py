@@ -101,6 +101,14 @@ def npz_bytes(_: bytes) -> bytes:
     return buffer.getvalue()
 
 
+def sparse(name: str, size: int):
+    """Grow the file ``name`` to ``size`` bytes (a sparse file: nothing is written)."""
+    def change(session: Path) -> None:
+        with open(session / name, "r+b") as stream:
+            stream.truncate(size)
+    return change
+
+
 def pickled(name: str):
     def change(session: Path) -> None:
         (session / name).write_bytes(payload_npy_bytes(session.parents[3] / MARKER, count=3))
@@ -195,6 +203,8 @@ ROWS = {
         file_bytes("stim.powerMW.npy", lambda b: npy_header("<f8", (8,), pad=100_000)), "stim.powerMW.npy",
         "damaged .npy header",
     ),
+    "a 17 MiB session.json": row(sparse("session.json", 17 * 2**20), "session.json",
+                                 "is 17825792 bytes, larger than such a file can be"),
     # pickled
     "pickled spikes.clusters.npy": row(pickled("spikes.clusters.npy"), "spikes.clusters.npy", "holds Python objects"),
     "pickled clusters.qcPass.npy": row(pickled("clusters.qcPass.npy"), "clusters.qcPass.npy", "holds Python objects"),

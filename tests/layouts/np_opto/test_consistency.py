@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,3 +192,12 @@ def test_the_folder_name_must_be_the_session_id_when_it_is_one(tmp_path):
     free_form = tmp_path / "free"
     free_form.mkdir()  # a session id of another form: nothing in it to compare
     assert read_session_json(write_session_json(free_form, session_id="pilot-3", probe_index=7)).probe_index == 7
+
+
+def test_the_folder_name_is_compared_when_the_session_is_the_working_folder(tmp_path, monkeypatch):
+    other = tmp_path / "AL0034_2024-12-05_en1_p1"
+    other.mkdir()
+    write_session_json(other)
+    monkeypatch.chdir(other)
+    with pytest.raises(SourceFormatError, match="but its folder is named 'AL0034_2024-12-05_en1_p1'"):
+        read_session_json(Path("session.json"))
