@@ -93,9 +93,12 @@ def _split_shards(split_dir: Path) -> list[Path]:
     numbered = [SHARD_NAME.fullmatch(name) for name in names]
     if all(numbered) and sorted((int(match[1]), int(match[2])) for match in numbered) != [
             (index, len(names)) for index in range(len(names))]:
+        counts = sorted({match[2] for match in numbered})
         raise SourceFormatError(
-            state_path, f"'_data_files' lists {len(names)} shard(s) ({_listing(names)}) whose names number them "
-            "otherwise", f"shards data-00000-of-{len(names):05d}.arrow … as many as the names' -of-N count",
+            state_path, f"'_data_files' lists {len(names)} shard(s), but their names ({_listing(names)}) count "
+            f"{' or '.join(str(int(count)) for count in counts)} (-of-{'/'.join(counts)})",
+            f"one name per listed shard, data-00000-of-{len(names):05d}.arrow to "
+            f"data-{len(names) - 1:05d}-of-{len(names):05d}.arrow",
         )
     return paths
 

@@ -109,7 +109,7 @@ def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_co
         )
     total = metadata.raw.get("n_spikes_total")
     if isinstance(total, int) and not isinstance(total, bool) and total != spike_count:
-        raise SourceFormatError(path, f"n_spikes_total is {total} but the shards' cit/ctt list {spike_count} spikes",
+        raise SourceFormatError(path, f"n_spikes_total is {total} but the shards' cit/ctt list {spike_count} spike(s)",
                                 "the number of ground-truth spikes the segments list")
 
 

@@ -95,3 +95,36 @@ def test_a_malformed_dataset_dict_json_is_refused(tmp_path, splits, fragment):
     (tmp_path / "dataset_dict.json").write_text(json.dumps({"splits": splits}))
     with pytest.raises(SourceFormatError, match=fragment):
         dataset_dict_splits(tmp_path)
+
+
+def test_a_dataset_dict_written_by_datasets_itself_passes_every_cross_check(tmp_path):
+    """``datasets`` (its current ``List`` features, a ``_split`` of "train" in the test folder, stale
+    ``dataset_info.json`` splits) writes what the checks accept: features equal to each shard's schema."""
+    import datasets
+
+    from nwb_conversions.readers.dataset_dict_features import read_split_features
+
+    def rows(first):
+        for index in range(2):
+            cp = np.full((384, 10), first + index, dtype=np.float32)
+            ctt = [[] for _ in range(384)]
+            ctt[161] = [0.1]
+            yield {"sample_id": f"{(first + index) * 10:09d}", "cp": cp.tolist(), "ctt": ctt,
+                   "cit": [[0] * len(times) for times in ctt]}
+
+    features = datasets.Features({
+        "sample_id": datasets.Value("string"),
+        **{name: datasets.Sequence(datasets.Sequence(datasets.Value(dtype)))
+           for name, dtype in (("cp", "float32"), ("cit", "int32"), ("ctt", "float64"))},
+    })
+    splits = {split: datasets.Dataset.from_generator(rows, features=features, gen_kwargs={"first": first},
+                                                     cache_dir=str(tmp_path / "cache" / split))
+              for split, first in (("train", 0), ("test", 2))}
+    datasets.DatasetDict(splits).save_to_disk(str(tmp_path / "c14"))
+    shards = dataset_dict_splits(tmp_path / "c14")
+    declared = {split: read_split_features(tmp_path / "c14" / split) for split in shards}
+    assert declared["train"][0]["cp"]["_type"] in ("List", "Sequence")
+    segments = index_segments(shards, num_channels=384, features_by_split=declared)
+    assert [segment.start_sample for segment in segments] == [0, 10, 20, 30]
+    assert [segment.split for segment in segments] == ["train", "train", "test", "test"]
+    assert [segment.spike_times_ms.tolist() for segment in segments] == [[0.1]] * 4
