@@ -104,10 +104,12 @@ def _read_header(stream, file_path: Path, expected: str) -> tuple[tuple[int, ...
     stream.seek(0)
     try:
         version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            return np.lib.format.read_array_header_1_0(stream)
-        if version == (2, 0):
-            return np.lib.format.read_array_header_2_0(stream)
-        raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
+        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran_order, dtype = header(stream)
+        if any(length < 0 for length in shape):
+            raise ValueError(f"negative length in shape {shape}")
+        return shape, fortran_order, dtype
     except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError, tokenize errors, ...
         raise SourceFormatError(file_path, f"damaged .npy header ({one_line(exc)[:200]})", expected) from None

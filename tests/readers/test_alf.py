@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -54,3 +56,30 @@ def test_lines_keep_empty_values_but_not_a_final_newline(tmp_path):
     path = tmp_path / "clusters.waveformType.txt"
     path.write_text("RS\nFS \n\nRS\n")
     assert read_lines(path, expected="lines") == ["RS", "FS", "", "RS"]
+
+
+@pytest.mark.parametrize(
+    "shape, ndim, data_bytes, message",
+    [((2**40,), 1, 64, "truncated: the header declares 8796093022208 data bytes, the file holds 64"),
+     ((-2, -4), 2, 64, "damaged .npy header (negative length in shape (-2, -4))"),
+     ((4, 2), 2, 128, "longer than declared: the header declares 64 data bytes, the file holds 128"),
+     ((8,), 1, 64, None)],
+)
+def test_the_header_is_checked_before_any_data_is_read(tmp_path, shape, ndim, data_bytes, message):
+    path = tmp_path / "spikes.times.npy"
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape!r}, }}"
+    header += " " * (-(len(header) + 11) % 64) + "\n"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(data_bytes))
+    if message is None:
+        np.testing.assert_array_equal(load_npy(path, kinds="f", ndim=ndim), np.zeros(8))
+    else:
+        with pytest.raises(SourceFormatError, match=re.escape(message)):
+            load_npy(path, kinds="f", ndim=ndim)
+
+
+def test_a_fortran_ordered_array_keeps_its_values(tmp_path):
+    array = np.asfortranarray(np.arange(24.0).reshape(2, 3, 4))
+    np.save(tmp_path / "clusters.templates.npy", array)
+    np.testing.assert_array_equal(load_npy(tmp_path / "clusters.templates.npy", kinds="f", ndim=3), array)
+    np.save(tmp_path / "big_endian.npy", np.arange(5, dtype=">i4"))
+    np.testing.assert_array_equal(load_npy(tmp_path / "big_endian.npy", kinds="iu"), np.arange(5))

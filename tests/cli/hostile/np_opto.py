@@ -203,6 +203,10 @@ ROWS = {
         file_bytes("stim.powerMW.npy", lambda b: npy_header("<f8", (8,), pad=100_000)), "stim.powerMW.npy",
         "damaged .npy header",
     ),
+    "clusters.channelPositions.npy declaring a negative shape": row(
+        file_bytes("clusters.channelPositions.npy", lambda b: npy_header("<f8", (-2, -4))),
+        "clusters.channelPositions.npy", "damaged .npy header (negative length in shape (-2, -4))",
+    ),
     "a 17 MiB session.json": row(sparse("session.json", 17 * 2**20), "session.json",
                                  "is 17825792 bytes, larger than such a file can be"),
     # pickled
