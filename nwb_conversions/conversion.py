@@ -120,6 +120,7 @@ def convert_session(
     inspect: bool = True,
     progress: bool | None = None,
     workers: int | None = None,
+    memory_mb: float | None = None,
     build_options: dict | None = None,
     user_metadata: dict | None = None,
     backend: str = "hdf5",
@@ -145,8 +146,9 @@ def convert_session(
         Run the nwbinspector gate; a CRITICAL problem (other than missing subject facts) fails the conversion.
     progress : bool, optional
         Progress bars; default: when stderr is a terminal.
-    workers : int, optional
-        Compression threads; default: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores.
+    workers, memory_mb : int and float, optional
+        Compression threads at most, and the HDF5 writer's budget for data in flight in MB; default
+        ``$NWB_CONVERSIONS_WORKERS`` and ``$NWB_CONVERSIONS_MEMORY_MB``, else the usable cores and 160 MB.
     build_options : dict, optional
         Dataset-specific keyword arguments for ``dataset.build`` (its ``extra_arguments``, e.g. ``raw_cell_dir``).
     user_metadata : dict, optional
@@ -177,16 +179,21 @@ def convert_session(
     missing = undocumented_subject_fields(metadata)
     check = GateCheck(backend, missing, output_path) if inspect else None
     options = dict(overwrite=overwrite, compression=compression, check=check, workers=workers, sources=sources)
-    if backend == "zarr":
-        write_nwbfile_zarr(nwbfile, output_path, **options)
-    else:
-        write_nwbfile(nwbfile, output_path, progress=progress, **options)
+    write_output(nwbfile, output_path, backend, options, dict(progress=progress, memory_mb=memory_mb))
     return ConversionResult(
         output_path=output_path,
         report=check.report if check is not None else None,
         missing_subject_fields=[name for name in missing if name != "subject"],
         notes=conversion.notes,
     )
+
+
+def write_output(nwbfile: NWBFile, output_path: Path, backend: str, options: dict, hdf5_options: dict) -> None:
+    """Write ``nwbfile`` with the backend's writer: ``options`` for both, ``hdf5_options`` for the HDF5 one only."""
+    if backend == "zarr":
+        write_nwbfile_zarr(nwbfile, output_path, **options)
+    else:
+        write_nwbfile(nwbfile, output_path, **options, **hdf5_options)
 
 
 def merged_user_metadata(metadata_path: str | Path | None, user_metadata: dict | None, source_path: Path) -> dict:

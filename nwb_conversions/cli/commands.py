@@ -81,6 +81,8 @@ def convert_command(args) -> int:
             for _, options in args.dataset.extra_arguments
             if getattr(args, options["dest"]) is not None
         },
+        workers=args.workers,
+        memory_mb=args.memory,
         **conversion_keywords(args),
     )
     report_conversion(result, time.perf_counter() - start)
@@ -149,7 +151,10 @@ def example_command(args) -> int:
         print(printable(f"{key}: sample source written to {source}"))
         output = args.output_dir / f"{key}_{source.stem}.nwb"
         start = time.perf_counter()
-        result = convert_session(dataset, source, output, metadata_path=metadata_path, overwrite=args.overwrite)
+        result = convert_session(
+            dataset, source, output, metadata_path=metadata_path, overwrite=args.overwrite, workers=args.workers,
+            memory_mb=args.memory,
+        )
         report_conversion(result, time.perf_counter() - start)
         if args.quicklook:
             draw_quicklook(result.output_path, report=result.report, inspect=False)

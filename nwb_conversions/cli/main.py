@@ -37,7 +37,8 @@ def _install_signal_handlers() -> dict:
 
 
 def _check_environment() -> None:
-    """Refuse a malformed ``NWB_CONVERSIONS_WORKERS`` before any work is done."""
+    """Refuse a malformed ``NWB_CONVERSIONS_WORKERS`` or ``NWB_CONVERSIONS_MEMORY_MB`` before any work is done."""
+    from ..writing.in_flight import MEMORY_ENVIRONMENT_VARIABLE, check_memory_mb
     from ..writing.write import WORKERS_ENVIRONMENT_VARIABLE
 
     value = os.environ.get(WORKERS_ENVIRONMENT_VARIABLE)
@@ -46,6 +47,15 @@ def _check_environment() -> None:
             f"{WORKERS_ENVIRONMENT_VARIABLE}={value!r}: not a number of threads; expected a whole number from 1 to "
             "1024, or the variable unset (one thread per usable core)"
         )
+    value = os.environ.get(MEMORY_ENVIRONMENT_VARIABLE)
+    if value is not None:
+        try:
+            check_memory_mb(value)
+        except ValueError as error:
+            raise ConversionError(
+                f"{MEMORY_ENVIRONMENT_VARIABLE}: {error}; expected a budget in MB from 16 to 1000000, or the variable "
+                "unset (160)"
+            ) from None
 
 
 def _run(argv: list[str] | None) -> int:

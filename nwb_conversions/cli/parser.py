@@ -29,6 +29,32 @@ CONVERSION_OPTIONS = (
                           help="hdf5 (default: an .nwb file) or zarr (an NWB-Zarr folder, for cloud-native access)")),
 )
 
+def _positive_count(text: str) -> int:
+    """``--workers``: a whole number of threads from 1 to 1024."""
+    if not (text.strip().isdigit() and 1 <= int(text) <= 1024):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of threads from 1 to 1024")
+    return int(text)
+
+
+def _memory_mb(text: str) -> float:
+    """``--memory``: a budget in MB (:func:`nwb_conversions.writing.in_flight.check_memory_mb`, imported lazily)."""
+    from ..writing.in_flight import check_memory_mb
+
+    try:
+        return check_memory_mb(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+#: The resources of one session's conversion, of the dataset subcommands and ``example``.
+SESSION_RESOURCE_OPTIONS = (
+    (("--workers",), dict(type=_positive_count, metavar="N", help="compression threads at most (default: the usable "
+                          "cores: CPU affinity and control-group quota, or $NWB_CONVERSIONS_WORKERS)")),
+    (("--memory",), dict(type=_memory_mb, metavar="MB", help="the writer's budget for data in flight, shared by its "
+                         "reader, compression threads and writer (default: 160, or $NWB_CONVERSIONS_MEMORY_MB); "
+                         "fewer threads are used when theirs would not fit")),
+)
+
 #: ``--quicklook``, of the dataset subcommands and ``example``.
 QUICKLOOK_OPTION = (("--quicklook",), dict(
     action="store_true", help="after a successful conversion, draw OUTPUT.png beside the NWB file (see quicklook)"
@@ -62,7 +88,7 @@ EXAMPLE_ARGUMENTS = (
     (("--output-dir",), dict(type=Path, default=Path("nwb_examples"), help="default: ./nwb_examples")),
     (("--overwrite",), dict(action="store_true", help="replace NWB files left by an earlier run")),
     QUICKLOOK_OPTION,
-)
+) + SESSION_RESOURCE_OPTIONS
 
 INSPECT_ARGUMENTS = ((("files",), dict(nargs="+", type=Path, metavar="FILE.nwb")),)
 
@@ -89,7 +115,9 @@ def _add_dataset_parser(subparsers, dataset) -> None:
     parser = subparsers.add_parser(dataset.key, help=dataset.summary, description=dataset.summary)
     parser.add_argument("source", type=Path, metavar="SOURCE", help=dataset.source_help)
     parser.add_argument("output", type=Path, metavar="OUTPUT.nwb", help="the NWB file to write")
-    add_arguments(parser, CONVERSION_OPTIONS + tuple(dataset.extra_arguments) + (QUICKLOOK_OPTION,))
+    add_arguments(
+        parser, CONVERSION_OPTIONS + SESSION_RESOURCE_OPTIONS + tuple(dataset.extra_arguments) + (QUICKLOOK_OPTION,)
+    )
     parser.set_defaults(command="convert", dataset=dataset)
 
 

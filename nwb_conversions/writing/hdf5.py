@@ -40,6 +40,7 @@ def write_nwbfile(
     check: Callable[[Path], None] | None = None,
     progress: bool | None = None,
     workers: int | None = None,
+    memory_mb: float | None = None,
     sources: tuple[Path, ...] | list[Path] = (),
 ) -> Path:
     """Write an in-memory NWB file atomically, streaming its large arrays chunk by chunk in parallel.
@@ -60,6 +61,8 @@ def write_nwbfile(
         Show a progress bar while streaming; default: when stderr is a terminal.
     workers : int, optional
         Compression threads; default: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores.
+    memory_mb : float, optional
+        The writer's budget for data in flight; default ``$NWB_CONVERSIONS_MEMORY_MB``, else 160 MB.
     sources : sequence of Path
         Files the conversion read: never replaced, even with ``overwrite``.
 
@@ -91,6 +94,7 @@ def write_nwbfile(
                         compression=compression,
                         progress=progress,
                         workers=workers,
+                        memory_mb=memory_mb,
                     )
             if check is not None:
                 check(temporary_path)

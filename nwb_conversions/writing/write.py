@@ -15,8 +15,8 @@ pipeline of three stages that run at the same time, so that none waits on anothe
    (single-threaded) filters, and hands a row's buffer back to the reader once its last chunk is written. Only
    this thread ever calls h5py on the output.
 
-Memory is bounded by the row buffers (:func:`row_buffer_count`) and the chunks in flight, flat in the recording's
-length. The encoder is picked from the data: the first chunks are also compressed unshuffled and with a faster
+Memory is bounded by the row buffers, the threads' work buffers and the chunks in flight, which share one budget
+(:mod:`nwb_conversions.writing.in_flight`), flat in the recording's length and in the number of cores. The encoder is picked from the data: the first chunks are also compressed unshuffled and with a faster
 recipe. The rest of the dataset is stored unshuffled if that came out over 1 % smaller (those chunks carry a filter
 mask that tells HDF5 to skip the shuffle when reading), else with the faster recipe if its chunks were at most 1 %
 larger than the preferred recipe's, else with the preferred recipe. Any other filter pipeline (Blosc/zstd from
@@ -38,16 +38,14 @@ from typing import Iterator
 import h5py
 import numpy as np
 
+from .cores import usable_cores
 from .encode import FAST_RECIPE_SIZE_TOLERANCE, ChunkEncoder, direct_chunk_encoder, fast_alternative
+from .in_flight import InFlight, memory_budget_bytes, plan_in_flight
 from .recycle import WrittenPageRecycler
 from .row_reader import Row, RowReader
 
 #: Environment variable that overrides the number of compression threads (default: the usable CPU cores).
 WORKERS_ENVIRONMENT_VARIABLE = "NWB_CONVERSIONS_WORKERS"
-
-#: Chunks submitted but not yet written, per compression thread (~4 MB each for 1 s × 64 channels of int16): enough
-#: that no thread waits for work while the writer waits for the oldest chunk, on a busy machine too.
-CHUNKS_IN_FLIGHT_PER_WORKER = 3
 
 #: Chunks of the first row compressed both shuffled and unshuffled to choose how to store the dataset.
 PROBE_CHUNKS = 4
@@ -58,13 +56,12 @@ MINIMUM_GAIN_WITHOUT_SHUFFLE = 0.01
 
 
 def default_worker_count() -> int:
-    """Return the number of compression threads: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores."""
+    """Return the number of compression threads: ``$NWB_CONVERSIONS_WORKERS``, else the usable CPU cores (affinity
+    and control-group quota, :func:`nwb_conversions.writing.cores.usable_cores`)."""
     configured = os.environ.get(WORKERS_ENVIRONMENT_VARIABLE)
     if configured:
         return max(1, int(configured))
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 def _progress_bar(total: int, description: str, enabled: bool | None):
@@ -83,6 +80,7 @@ def fill_dataset(
     compression: str = "gzip",
     progress: bool | None = None,
     workers: int | None = None,
+    memory_mb: float | None = None,
 ) -> None:
     """Copy ``source`` into ``dataset`` (same shape and dtype), one chunk row at a time.
 
@@ -97,7 +95,10 @@ def fill_dataset(
     progress : bool, optional
         Show a progress bar; default: when stderr is a terminal.
     workers : int, optional
-        Compression threads; default: :func:`default_worker_count`.
+        Compression threads at most; default: :func:`default_worker_count`.
+    memory_mb : float, optional
+        The budget for data in flight, in MB (:func:`nwb_conversions.writing.in_flight.memory_budget_bytes`); fewer
+        threads are used when their buffers would not fit.
 
     Raises
     ------
@@ -115,8 +116,8 @@ def fill_dataset(
             _write_through_h5py(dataset, source, bar, recycler)
         else:
             fast = fast_alternative(encoder, compression)
-            workers = workers or default_worker_count()
-            _write_chunks_in_parallel(dataset, source, encoder, fast, bar, recycler, workers)
+            plan = _plan_for(dataset, source, workers or default_worker_count(), memory_budget_bytes(memory_mb))
+            _write_chunks_in_parallel(dataset, source, encoder, fast, bar, recycler, plan)
 
 
 def _write_through_h5py(dataset: h5py.Dataset, source, bar, recycler: WrittenPageRecycler) -> None:
@@ -131,13 +132,16 @@ def _write_through_h5py(dataset: h5py.Dataset, source, bar, recycler: WrittenPag
         recycler.file_grew()
 
 
-def row_buffer_count(chunks_per_row: int, workers: int) -> int:
-    """Chunk-row buffers to preallocate: enough rows in flight to keep every worker busy, plus one being read.
+def _chunks_per_row(source_shape: tuple[int, ...], chunk_shape: tuple[int, ...]) -> int:
+    return math.prod(math.ceil(length / step) for length, step in zip(source_shape[1:], chunk_shape[1:]))
 
-    At least 3 (one being read, one being compressed, one being written out); more when a row holds few chunks
-    (e.g. a 1-D series: one chunk per row), so that ``workers × CHUNKS_IN_FLIGHT_PER_WORKER`` chunks can be in flight.
-    """
-    return max(2, math.ceil(workers * CHUNKS_IN_FLIGHT_PER_WORKER / max(1, chunks_per_row)) + 1)
+
+def _plan_for(dataset: h5py.Dataset, source, threads: int, budget_bytes: int) -> InFlight:
+    """The threads, row buffers and window of chunks for writing ``source`` into ``dataset`` within the budget."""
+    chunk_shape = tuple(dataset.chunks)
+    row_bytes = math.prod((chunk_shape[0],) + tuple(source.shape[1:])) * dataset.dtype.itemsize
+    chunk_bytes = math.prod(chunk_shape) * dataset.dtype.itemsize
+    return plan_in_flight(budget_bytes, row_bytes, chunk_bytes, _chunks_per_row(source.shape, chunk_shape), threads)
 
 
 @dataclass
@@ -159,7 +163,7 @@ def _write_chunks_in_parallel(
     fast: ChunkEncoder | None,
     bar,
     recycler: WrittenPageRecycler,
-    workers: int,
+    plan: InFlight,
 ) -> None:
     """Read rows in a thread, encode chunks in a pool, write them in order from this thread, a bounded window.
 
@@ -167,13 +171,11 @@ def _write_chunks_in_parallel(
     :func:`_choose_encoder` picks the encoder for the rest from those sizes.
     """
     chunk_shape = tuple(dataset.chunks)
-    chunks_per_row = math.prod(math.ceil(length / step) for length, step in zip(source.shape[1:], chunk_shape[1:]))
-    window = max(1, workers * CHUNKS_IN_FLIGHT_PER_WORKER, chunks_per_row)
-    reader = RowReader(source, dataset.dtype, chunk_shape[0], row_buffer_count(chunks_per_row, workers))
+    reader = RowReader(source, dataset.dtype, chunk_shape[0], plan.row_buffers)
     probe_encoders = {"unshuffled": encoder.without_shuffle(), "fast": fast}
     probe_encoders = {name: probe for name, probe in probe_encoders.items() if probe not in (None, encoder)}
     pending: deque[_PendingChunk] = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk-encoder") as executor:
+    with ThreadPoolExecutor(max_workers=plan.threads, thread_name_prefix="chunk-encoder") as executor:
         try:
             for row in reader.rows():
                 probed = []
@@ -190,7 +192,7 @@ def _write_chunks_in_parallel(
                     encoder = _choose_encoder(encoder, probe_encoders, probed)
                     for chunk in probed:
                         chunk.probes.clear()  # the probes' chunks are not needed any more: free their memory
-                while len(pending) >= window:
+                while len(pending) >= plan.window:
                     _write_oldest(dataset, pending, bar, reader)
                 recycler.file_grew()
             while pending:

@@ -22,7 +22,8 @@ from nwb_conversions.writing.encode import ChunkEncoder, select_deflate_encoder
 from nwb_conversions.writing.hdf5 import write_nwbfile
 from nwb_conversions.writing.plan import StreamedArray, default_chunk_shape, h5py_filter_options
 from nwb_conversions.writing.shuffle import byte_shuffle
-from nwb_conversions.writing.write import fill_dataset, row_buffer_count
+from nwb_conversions.writing.in_flight import memory_budget_bytes, plan_in_flight
+from nwb_conversions.writing.write import fill_dataset
 
 DIRECT_MODES = ("gzip", "max", "none")
 
@@ -278,7 +279,8 @@ def test_chunks_in_flight_stay_bounded(tmp_path, monkeypatch):
     monkeypatch.setattr(chunk_writer, "_write_oldest", counting_write_oldest)
     write_with_h5py(tmp_path / "data.h5", CountingSource(), chunks=(1000, 64), workers=2)
     assert chunks_written[0] == 400
-    assert max(lead) <= 2 * row_buffer_count(chunks_per_row=2, workers=2) == 8  # every read row holds a buffer
+    plan = plan_in_flight(memory_budget_bytes(), 1000 * 70 * 2, 1000 * 64 * 2, chunks_per_row=2, threads=2)
+    assert max(lead) <= 2 * plan.row_buffers == 8  # every read row holds a buffer
 
 
 def test_shape_mismatch_is_refused(tmp_path):
