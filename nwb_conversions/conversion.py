@@ -21,7 +21,8 @@ from .publishing.gate import InspectionReport, gate, gate_zarr_store
 from .readers.yaml_metadata import unknown_top_level_key_notes
 from .writing.hdf5 import write_nwbfile
 from .writing.output import remove_stale_partials
-from .writing.zarr_store import is_zarr_store, write_nwbfile_zarr
+from .writing.folder_output import check_zarr_target, recover_stale_folders
+from .writing.zarr_store import write_nwbfile_zarr
 
 if TYPE_CHECKING:
     from pynwb import NWBFile
@@ -82,7 +83,9 @@ def check_output_path(output_path: Path, sources: list[Path], *, overwrite: bool
     ------
     ConversionError
     """
-    if output_path.is_dir() and not (backend == "zarr" and is_zarr_store(output_path)):
+    if backend == "zarr":
+        check_zarr_target(output_path, overwrite=overwrite)
+    elif output_path.is_dir():
         raise ConversionError(f"{output_path}: is a folder; expected the path of the .nwb file to write")
     for parent in output_path.parents:
         if parent.exists():
@@ -166,6 +169,7 @@ def convert_session(
     if backend not in BACKEND_CHOICES:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKEND_CHOICES}")
     compression = compression or DEFAULT_COMPRESSION[backend]
+    stale_notes = stale_partials_notes(output_path)  # first: a store a killed run had moved aside is put back
     check_output_path(output_path, user_sources, overwrite=overwrite, backend=backend)
     user_metadata = merged_user_metadata(metadata_path, user_metadata, source_path)
     conversion = dataset.build(source_path, user_metadata, stub_test, **(build_options or {}))
@@ -173,7 +177,7 @@ def convert_session(
     check_output_path(output_path, sources, overwrite=overwrite, backend=backend)
     schema_properties = conversion.converter.get_metadata_schema()["properties"]
     conversion.notes.extend(unknown_top_level_key_notes(user_metadata, schema_properties, metadata_path))
-    conversion.notes.extend(stale_partials_notes(output_path))
+    conversion.notes.extend(stale_notes)
     metadata = normalize_for_schema(conversion.metadata)
     nwbfile = build_nwbfile(conversion, metadata, metadata_path or source_path)
     missing = undocumented_subject_fields(metadata)
@@ -211,13 +215,19 @@ def merged_user_metadata(metadata_path: str | Path | None, user_metadata: dict |
 
 
 def stale_partials_notes(output_path: Path) -> list[str]:
-    """Remove the temporary files that killed runs left beside the output; a note naming them, if there were any."""
+    """Remove the temporary files and folders that killed runs left beside the output (and put back a store one of
+    them had moved aside); a note naming them, if there were any."""
     stale = remove_stale_partials(output_path)
-    if not stale:
-        return []
-    return [
-        f"removed {len(stale)} temporary file(s) left beside the output by an earlier, killed run: "
-        + ", ".join(path.name for path in stale)
+    removed, restored = recover_stale_folders(output_path)
+    notes = [
+        f"removed {len(paths)} temporary {kind}(s) left beside the output by an earlier, killed run: "
+        + ", ".join(path.name for path in paths)
+        for kind, paths in (("file", stale), ("folder", removed))
+        if paths
+    ]
+    return notes + [
+        f"put back {output_path}, which an earlier run killed while replacing it had moved aside to {path.name}"
+        for path in restored
     ]
 
 

@@ -5,15 +5,14 @@ levels itself. A CRITICAL message fails the gate, and so do ERROR (a check or py
 PYNWB_VALIDATION, except the CRITICAL messages that only say DANDI subject facts are missing: the release does not
 document them, so the file is written and the user is told exactly what to supply.
 
-The gate runs on NWB-Zarr stores too (:func:`inspect_zarr_store`), with two differences from :func:`inspect_file`:
-the schema validation goes through the open ``NWBZarrIO`` (pynwb 4.2's validation by path hands h5py-only arguments
-to hdmf-zarr 0.13 and fails), and nwbinspector's ``check_units_table_duration`` is skipped (with zarr 2.18 its
-unsigned coordinate selection raises an IndexError on every Zarr units table); it is a best-practice check that
-spike times span less than a year.
+The gate runs on NWB-Zarr stores too (a folder given to :func:`inspect_file` or :func:`check_readable_nwb`, or
+:func:`inspect_zarr_store`): :mod:`nwb_conversions.publishing.zarr_gate` checks the store before it opens it, and
+says how its inspection differs.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,18 +80,20 @@ class InspectionReport:
 def inspect_file(
     nwbfile_path: str | Path, *, missing_subject_fields: tuple[str, ...] | list[str] = ()
 ) -> InspectionReport:
-    """Run nwbinspector with the DANDI configuration on one file.
+    """Run nwbinspector with the DANDI configuration on one file (or NWB-Zarr folder: :func:`inspect_zarr_store`).
 
     Parameters
     ----------
     nwbfile_path : str or Path
-        The NWB file.
+        The NWB file, or an NWB-Zarr folder.
     missing_subject_fields : sequence of str
         DANDI subject fields known to be undocumented for this session (``subject_id``, ``species``, ``sex``,
         ``age``; ``subject`` when there is no subject at all): their CRITICAL messages are tolerated.
     """
     from nwbinspector import inspect_nwbfile, load_config
 
+    if is_zarr_folder(nwbfile_path):
+        return inspect_zarr_store(nwbfile_path, missing_subject_fields=missing_subject_fields)
     check_readable_nwb(nwbfile_path)
     tolerated = tolerated_checks(missing_subject_fields)
     try:
@@ -105,8 +106,15 @@ def inspect_file(
     return InspectionReport(path=Path(nwbfile_path), messages=messages, tolerated_checks=tolerated)
 
 
+def is_zarr_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder that says it is a Zarr store (``.zgroup`` or Zarr v3's ``zarr.json``)."""
+    path = Path(path)
+    return path.is_dir() and any(os.path.lexists(path / name) for name in (".zgroup", "zarr.json"))
+
+
 def check_readable_nwb(nwbfile_path: str | Path) -> None:
-    """Refuse what is not a readable NWB file (missing, a folder, text, empty, truncated, unreadable) in one line.
+    """Refuse what is not a readable NWB file (missing, a folder, text, empty, truncated, unreadable) in one line;
+    an NWB-Zarr folder is checked and read (:func:`nwb_conversions.publishing.zarr_gate.check_readable_store`).
 
     Raises
     ------
@@ -116,11 +124,17 @@ def check_readable_nwb(nwbfile_path: str | Path) -> None:
     from pynwb import NWBHDF5IO
 
     path = Path(nwbfile_path)
+    if is_zarr_folder(path):
+        from .zarr_gate import check_readable_store
+
+        return check_readable_store(path)
     expected = "an NWB (HDF5) file written completely, such as one convert-to-nwb wrote"
     if not path.exists():
         raise ConversionError(f"{path}: no such file; expected {expected}")
     if path.is_dir():
-        raise ConversionError(f"{path}: is a folder; expected {expected}")
+        raise ConversionError(f"{path}: is a folder without .zgroup; expected {expected}, or an NWB-Zarr folder")
+    if not path.is_file():  # opening a FIFO would wait for a writer forever
+        raise ConversionError(f"{path}: is not a regular file (a FIFO, socket or device); expected {expected}")
     with open(path, "rb"):  # an OSError (permission, I/O) is reported by the caller as one line
         pass
     if not h5py.is_hdf5(path):
@@ -139,39 +153,11 @@ def tolerated_checks(missing_subject_fields) -> set[str]:
     return {check for name in missing_subject_fields for check in SUBJECT_FIELD_CHECKS.get(name, ())}
 
 
-#: nwbinspector checks that crash on Zarr-backed files (see the module docstring).
-ZARR_SKIPPED_CHECKS = ("check_units_table_duration",)
+def inspect_zarr_store(store_path: str | Path, *, missing_subject_fields=()) -> InspectionReport:
+    """The inspection of an NWB-Zarr store (:func:`nwb_conversions.publishing.zarr_gate.inspect_zarr_store`)."""
+    from .zarr_gate import inspect_zarr_store as inspect_store
 
-
-def inspect_zarr_store(
-    store_path: str | Path, *, missing_subject_fields: tuple[str, ...] | list[str] = ()
-) -> InspectionReport:
-    """Run nwbinspector (DANDI configuration) and the NWB schema validation on an NWB-Zarr store.
-
-    The parameters are those of :func:`inspect_file`, for the store at ``store_path``; the module docstring says how
-    the inspection of a store differs.
-    """
-    import pynwb
-    from hdmf_zarr import NWBZarrIO
-    from nwbinspector import Importance, InspectorMessage, inspect_nwbfile_object, load_config
-
-    tolerated = tolerated_checks(missing_subject_fields)
-    with NWBZarrIO(str(store_path), mode="r") as io:
-        messages = [
-            InspectorMessage(
-                message=error.reason,
-                importance=Importance.PYNWB_VALIDATION,
-                check_function_name=error.name,
-                location=error.location,
-                file_path=str(store_path),
-            )
-            for error in pynwb.validate(io=io)
-        ]
-        nwbfile = io.read()
-        messages += list(
-            inspect_nwbfile_object(nwbfile, config=load_config("dandi"), ignore=list(ZARR_SKIPPED_CHECKS))
-        )
-    return InspectionReport(path=Path(store_path), messages=messages, tolerated_checks=tolerated)
+    return inspect_store(store_path, missing_subject_fields=missing_subject_fields)
 
 
 #: Longest message text shown for one inspector finding (a crashed check's message holds its whole traceback).

@@ -23,19 +23,14 @@ from typing import Iterator
 
 from ..errors import ConversionError
 from .gate import one_line
+from .organize import organized_and_validated
+from .upload_scan import check_readable, nwb_files_under
 
 #: The only place the API key is read from.
 API_KEY_VARIABLE = "DANDI_API_KEY"
 
 #: DANDI instances by name (``--instance``); a URL is also accepted.
 KNOWN_INSTANCES = ("dandi", "dandi-sandbox")
-
-#: Written at the top of the ``dandiset.yaml`` this tool creates.
-DANDISET_YAML_HEADER = (
-    "# Written by convert-to-nwb upload to mark this folder as the Dandiset's: only the identifier is here; the\n"
-    "# Dandiset's metadata lives on the archive (download it with `dandi download` to edit it locally).\n"
-)
-
 
 @dataclass
 class UploadOutcome:
@@ -92,103 +87,6 @@ def check_instance(instance: str) -> str:
     raise ConversionError(
         f"--instance {instance}: not a DANDI instance; expected {', '.join(KNOWN_INSTANCES)} or the archive's URL"
     )
-
-
-def nwb_files_under(output_dir: Path) -> list[Path]:
-    """The ``.nwb`` files under ``output_dir``, leaving out dot files and folders, and organized Dandiset folders
-    (those holding a ``dandiset.yaml``) below it."""
-    found = []
-    for path in sorted(output_dir.rglob("*.nwb")):
-        relative = path.relative_to(output_dir)
-        folders = [output_dir.joinpath(*relative.parts[:depth]) for depth in range(1, len(relative.parts))]
-        if any(part.startswith(".") for part in relative.parts) or any(
-            (folder / "dandiset.yaml").exists() for folder in folders
-        ):
-            continue
-        if path.is_file():
-            found.append(path)
-    return found
-
-
-def prepare_dandiset_folder(dandiset_path: Path, dandiset_id: str) -> None:
-    """Create the local Dandiset folder with its ``dandiset.yaml``, and drop symlinks a previous run left dangling.
-
-    Raises
-    ------
-    ConversionError
-        If the folder already belongs to another Dandiset.
-    """
-    import yaml
-
-    dandiset_path.mkdir(parents=True, exist_ok=True)
-    metadata_file = dandiset_path / "dandiset.yaml"
-    if metadata_file.exists():
-        identifier = str((yaml.safe_load(metadata_file.read_text(encoding="utf-8")) or {}).get("identifier", ""))
-        if identifier.removeprefix("DANDI:") != dandiset_id:
-            raise ConversionError(
-                f"{metadata_file}: belongs to Dandiset {identifier or '(none)'}; expected {dandiset_id}, or another "
-                "--dandiset-dir"
-            )
-    else:
-        metadata_file.write_text(DANDISET_YAML_HEADER + f"identifier: '{dandiset_id}'\n", encoding="utf-8")
-    for link in dandiset_path.rglob("*.nwb"):
-        if link.is_symlink() and not link.exists():
-            link.unlink()
-
-
-def organize(files: list[Path], dandiset_path: Path) -> list[Path]:
-    """``dandi organize`` the files into the Dandiset folder as symlinks; return the organized files.
-
-    Raises
-    ------
-    ConversionError
-        If a file lacks what DANDI names files by (subject id, session id), or a name is taken by another file.
-    """
-    from dandi.organize import FileOperationMode, OrganizeInvalid
-    from dandi.organize import organize as dandi_organize
-
-    try:
-        dandi_organize(
-            [str(path) for path in files],
-            dandiset_path=str(dandiset_path),
-            invalid=OrganizeInvalid.FAIL,
-            files_mode=FileOperationMode.SYMLINK,
-            jobs=1,
-        )
-    except (ValueError, AssertionError, OSError) as error:
-        raise ConversionError(
-            f"{dandiset_path}: dandi organize failed ({one_line(str(error), 300)}); expected every file to name its "
-            "subject (Subject/subject_id: a sessions table column) and a free place in the Dandiset"
-        ) from None
-    return sorted(path for path in dandiset_path.rglob("*.nwb") if not path.name.startswith("."))
-
-
-def validate(organized: list[Path]) -> list[str]:
-    """``dandi validate`` every organized file; return the warnings.
-
-    Raises
-    ------
-    ConversionError
-        On the first ERROR (or worse): the file and why, and how many errors there are in all.
-    """
-    from dandi.validate import Severity
-    from dandi.validate._core import validate as dandi_validate
-
-    results = list(dandi_validate(*[str(path) for path in organized]))
-    errors = [result for result in results if result.severity is not None and result.severity >= Severity.ERROR]
-    if errors:
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
-        where = Path(first.path).resolve() if first.path else first.purview  # the output, not its organized link
-        raise ConversionError(
-            f"{where}: dandi validate: {first.id}: {one_line(first.message or '', 300)}{more}; "
-            "expected no validation error: nothing was uploaded"
-        )
-    return [
-        f"{result.path}: {result.id}: {one_line(result.message or '', 200)}"
-        for result in results
-        if result.severity is not None and result.severity >= Severity.WARNING
-    ]
 
 
 def client_key_variable(instance: str) -> str:
@@ -285,9 +183,8 @@ def upload_to_dandi(
     files = nwb_files_under(output_dir)
     if not files:
         raise ConversionError(f"{output_dir}: holds no .nwb file; expected NWB files, e.g. a batch's output")
-    prepare_dandiset_folder(dandiset_path, dandiset_id)
-    organized = organize(files, dandiset_path)
-    warnings = validate(organized)
+    check_readable(files)
+    organized, warnings = organized_and_validated(files, dandiset_path, dandiset_id)
     outcome = UploadOutcome(dandiset_id, instance, dandiset_path, organized, warnings)
     if not dry_run:
         upload(dandiset_path, instance, api_key)

@@ -25,21 +25,20 @@ Text and other object datasets are stored with the ``JSON`` object codec instead
 
 The nwbinspector gate runs on Zarr too (:func:`nwb_conversions.publishing.gate.inspect_zarr_store`).
 
-Output is atomic like the HDF5 path's (:mod:`nwb_conversions.writing.output`): the store is written to a temporary
-folder beside the target, checked, and renamed into place; an existing target is replaced only with ``overwrite``,
-and only if it is a Zarr store.
+Output is atomic like the HDF5 path's (:mod:`nwb_conversions.writing.folder_output`): the store is written to a
+temporary folder beside the target, checked, and renamed into place exclusively (or swapped in one step with
+``overwrite``, which replaces only an NWB-Zarr store); a killed run's temporary folder is removed by the next run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..errors import ConversionError, OutputExistsError
-from .output import published_on_success, refuse_source_target
+from .folder_output import atomic_folder_output, is_zarr_store
+
+__all__ = ["atomic_folder_output", "is_zarr_store", "write_nwbfile_zarr", "zarr_compressor", "store_size_bytes"]
 
 #: Blosc settings per ``--compression`` choice: (cname, clevel); ``none`` stores raw chunks.
 ZARR_BLOSC_SETTINGS = {"zstd": ("zstd", 2), "gzip": ("zlib", 4), "max": ("zstd", 7)}
@@ -57,12 +56,6 @@ def zarr_compressor(compression: str):
     return Blosc(cname=cname, clevel=clevel, shuffle=Blosc.SHUFFLE)
 
 
-def is_zarr_store(path: str | Path) -> bool:
-    """True if ``path`` is a folder holding a Zarr (v2) group: the only kind of folder an output may replace."""
-    path = Path(path)
-    return path.is_dir() and not path.is_symlink() and (path / ".zgroup").is_file()
-
-
 def configure_zarr_datasets(nwbfile, compression: str) -> None:
     """Wrap every dataset of ``nwbfile`` in a ``ZarrDataIO`` with NeuroConv's chunking (a streamed array keeps its
     own chunk shape) and the compressor of ``compression``; no filters, so any Zarr reader decodes them."""
@@ -76,96 +69,6 @@ def configure_zarr_datasets(nwbfile, compression: str) -> None:
         dataset_configuration.compressor_options = None
         dataset_configuration.filters = None
     configure_backend(nwbfile=nwbfile, backend_configuration=backend_configuration)
-
-
-def check_replaceable_store(output_path: Path, sources: tuple[Path, ...]) -> None:
-    """Refuse to replace anything but an existing Zarr store that is not a source."""
-    if not (output_path.exists() or output_path.is_symlink()):
-        return
-    if not is_zarr_store(output_path):
-        raise ConversionError(
-            f"{output_path}: exists and is not a Zarr store (no .zgroup); expected a new path, or an NWB-Zarr "
-            "folder to replace with --overwrite"
-        )
-    refuse_source_target(output_path, sources)
-
-
-def publish_folder(temporary_path: Path, output_path: Path, *, overwrite: bool, sources: tuple[Path, ...] = ()) -> None:
-    """Move the finished temporary store to ``output_path``.
-
-    Without ``overwrite`` the move is exclusive: the target name is reserved with an exclusive ``mkdir`` (which fails
-    if anything appeared there meanwhile) and the store is renamed onto that empty reservation. With ``overwrite`` an
-    existing Zarr store is moved aside, the new one renamed in, and the old one deleted.
-
-    Raises
-    ------
-    OutputExistsError
-        If the target exists and ``overwrite`` is false.
-    ConversionError
-        If the target is not a Zarr store, or is a source.
-    """
-    if not overwrite:
-        try:
-            os.mkdir(output_path)
-        except FileExistsError:
-            raise OutputExistsError(output_path) from None
-        os.rename(temporary_path, output_path)  # onto the empty folder just reserved: atomic on POSIX
-        return
-    check_replaceable_store(output_path, sources)
-    if not output_path.exists():
-        os.rename(temporary_path, output_path)
-        return
-    previous = output_path.with_name(f".{output_path.name}.previous-{os.getpid()}")
-    os.rename(output_path, previous)
-    try:
-        os.rename(temporary_path, output_path)
-    except OSError:
-        os.rename(previous, output_path)
-        raise
-    shutil.rmtree(previous)
-
-
-@contextlib.contextmanager
-def atomic_folder_output(
-    output_path: str | Path, *, overwrite: bool = False, sources: tuple[Path, ...] | list[Path] = ()
-) -> Iterator[Path]:
-    """Yield a temporary folder path beside ``output_path``; move it there only if the block succeeds.
-
-    Raises
-    ------
-    OutputExistsError
-        If ``output_path`` exists (before or after the work) and ``overwrite`` is false.
-    ConversionError
-        If the target cannot be replaced, or the store cannot be written (an ``OSError``).
-    """
-    output_path = Path(output_path)
-    if (output_path.exists() or output_path.is_symlink()) and not overwrite:
-        raise OutputExistsError(output_path)
-    if overwrite:
-        check_replaceable_store(output_path, tuple(sources))
-    temporary_path = output_path.with_name(f".{output_path.name}.partial-{os.getpid()}")
-
-    def discard() -> None:
-        if temporary_path.exists():
-            shutil.rmtree(temporary_path, ignore_errors=True)
-
-    with published_on_success(
-        output_path,
-        temporary_path,
-        publish=lambda: publish_folder(temporary_path, output_path, overwrite=overwrite, sources=tuple(sources)),
-        discard=discard,
-        failure=lambda error: store_failure(error, output_path),
-    ):
-        yield temporary_path
-
-
-def store_failure(error: Exception, output_path: Path) -> ConversionError | None:
-    """The one-line error of an ``OSError`` raised while writing a store; None for anything else."""
-    if not isinstance(error, OSError):
-        return None
-    return ConversionError(
-        f"{output_path}: could not be written ({error.strerror or error}); expected a writable location with free space"
-    )
 
 
 @contextlib.contextmanager

@@ -90,26 +90,6 @@ def test_upload_hands_the_organized_dandiset_and_the_key_to_dandi(batch_output, 
     assert FAKE_API_KEY not in out + err
 
 
-def test_a_validation_failure_stops_before_any_upload_in_one_line(tmp_path, run_cli, upload_double, monkeypatch):
-    monkeypatch.setenv("DANDI_API_KEY", FAKE_API_KEY)
-    dataset = registered_datasets()["allen-oephys"]
-    root, _ = dataset.write_sample_release(tmp_path / "release", 1)
-    (tmp_path / "sessions.csv").write_text("session,subject_id,species\n103991,mouse-1,Mus musculus\n")
-    run_batch(dataset, root, tmp_path / "nwb", sessions_table=tmp_path / "sessions.csv",
-              options=ConversionOptions(inspect=False), cores=1, progress=False)
-    output = tmp_path / "nwb" / "sub-mouse-1" / "sub-mouse-1_ses-103991.nwb"
-    assert output.is_file()
-
-    code, out, err = run_cli("upload", tmp_path / "nwb", "--dandiset", "000123")
-
-    assert code == 1 and upload_double == []
-    lines = err.strip().splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith(f"error: {output.resolve()}: dandi validate: NWBI.check_subject_")
-    assert lines[0].endswith("nothing was uploaded")
-    assert FAKE_API_KEY not in out + err
-
-
 @pytest.mark.parametrize(
     "arguments, environment, message",
     [
