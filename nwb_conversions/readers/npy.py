@@ -82,6 +82,9 @@ def read_npy_array(
             raise SourceFormatError(file_path, f"holds {printable(dtype)} values", expected)
         if ndims is not None and len(shape) not in ndims:
             raise SourceFormatError(file_path, f"a {len(shape)}-D {dtype} array of shape {shape}", expected)
+        if math.prod(max(length, 1) for length in shape) * max(dtype.itemsize, 1) >= 2**63:
+            problem = f"damaged .npy header (shape {shape} is too large for any array)"
+            raise SourceFormatError(file_path, problem, expected)
         declared = math.prod(shape) * dtype.itemsize
         available = size - stream.tell()
         if declared != available:

@@ -28,6 +28,7 @@ from nwb_conversions.readers.alf import load_npy
 from nwb_conversions.samples.np_opto import DEFAULT_SESSION_ID, write_np_opto_session
 from nwb_conversions.samples.np_opto_spikes import SampleSize
 
+from ..cli.hostile.np_opto import npy_header
 from .harness import (
     INPUTS_PER_EXAMPLE,
     check_read,
@@ -157,6 +158,21 @@ def test_structured_but_wrong_alf_headers(tmp_path):
     arguments = dict(kinds="f")
     assert fuzz_generated(path, header_file, lambda p: load_npy(p, **arguments), 4000,
                           accepted=array_accepted(arguments)) >= 4000
+
+
+def template_header_file(rng: random.Random) -> bytes:
+    """A (K, T, C) ``.npy`` whose header's lengths are odd (zero, negative, huge) over a payload of a few sizes."""
+    lengths = (0, 1, 2, 3, -1, -2, 61, 384, 2**31, 2**40, 2**62)
+    shape = tuple(rng.choice(lengths) for _ in range(rng.choice((3, 3, 3, 2, 4))))
+    descr = rng.choice(("<f8", ">f4", "<i2", "|b1", "<c16", "<f2"))
+    return npy_header(descr, shape, payload=bytes(rng.choice((0, 8, 48, 96, 4096))))
+
+
+def test_structured_but_wrong_template_headers(tmp_path):
+    path = tmp_path / "clusters.templates.npy"
+    arguments = ALF_ARRAYS["clusters.templates.npy"]
+    assert fuzz_generated(path, template_header_file, lambda p: load_npy(p, **arguments), 2000,
+                          accepted=array_accepted(arguments)) >= 2000
 
 
 def test_byte_mutations_of_kilosort_labels(tiny_session, tmp_path):

@@ -195,13 +195,17 @@ ROWS = {
         file_bytes(TIMES, lambda b: npy_header("<f8", (2**40,))), TIMES,
         "truncated: the header declares 8796093022208 data bytes, the file holds 64",
     ),
-    "clusters.templates.npy declaring 2**60 elements": row(
-        file_bytes("clusters.templates.npy", lambda b: npy_header("<f8", (2**20, 2**20, 2**20))),
+    "clusters.templates.npy declaring 2**50 elements": row(
+        file_bytes("clusters.templates.npy", lambda b: npy_header("<f8", (2**20, 2**20, 2**10))),
         "clusters.templates.npy", "truncated: the header declares",
     ),
     "stim.powerMW.npy with a 100 kB header": row(
         file_bytes("stim.powerMW.npy", lambda b: npy_header("<f8", (8,), pad=100_000)), "stim.powerMW.npy",
         "damaged .npy header",
+    ),
+    "clusters.templates.npy declaring no rows of 2**62 x 2**62": row(
+        file_bytes("clusters.templates.npy", lambda b: npy_header("<f8", (0, 2**62, 2**62), payload=b"")),
+        "clusters.templates.npy", "is too large for any array",
     ),
     "clusters.channelPositions.npy declaring a negative shape": row(
         file_bytes("clusters.channelPositions.npy", lambda b: npy_header("<f8", (-2, -4))),
