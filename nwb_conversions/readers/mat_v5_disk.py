@@ -20,11 +20,14 @@ import numpy as np
 
 from ..errors import SourceFormatError
 from .lazy_rows import LazyRows
-from .mat_v5_elements import Damaged, FileSource, pread_exactly
+from .mat_v5_elements import Damaged, FileSource, pread_exactly, pread_into
 
 #: Compressed input read per step, and most output inflated per step.
 INPUT_STEP_BYTES = 1 << 20
 OUTPUT_STEP_BYTES = 4 << 20
+
+#: Rows read at a time when only a part of each row is wanted.
+SUB_BLOCK_BYTES = 4 << 20
 
 #: zlib (deflate) inflates one byte to at most 1032: a variable declaring more than this many times its compressed
 #: size (plus a little) is damaged.
@@ -63,18 +66,29 @@ class DiskArray(LazyRows):
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Rows ``[start, stop)``."""
-        length = (stop - start) * self.row_values * self.storage.itemsize
+        values = np.empty((stop - start,) + self.shape[1:], dtype=self.storage)
         offset = self.offset + start * self.row_values * self.storage.itemsize
-        data = pread_exactly(self.file.descriptor, length, offset)
-        if len(data) != length:
+        if pread_into(self.file.descriptor, values, offset) != values.nbytes:
             raise SourceFormatError(self.file_path, "shrank while being read", "the file to stay as it was")
-        values = np.frombuffer(data, dtype=self.storage).reshape((stop - start,) + self.shape[1:])
-        return values.astype(self.dtype)
+        return values.astype(self.dtype, copy=False)
 
     def __getitem__(self, key):
         if key == () or key is Ellipsis:
             return np.asarray(self)
-        return super().__getitem__(key)
+        if not (isinstance(key, tuple) and len(key) > 1 and isinstance(key[0], slice)):
+            return super().__getitem__(key)
+        rows, rest = range(self.num_samples)[key[0]], (slice(None),) + key[1:]
+        if rows.step != 1:
+            return super().__getitem__(key)
+        # a part of each row (e.g. one plane's ROIs): read whole rows a few MiB at a time, keep the part
+        step = max(1, SUB_BLOCK_BYTES // max(1, self.row_values * self.storage.itemsize))
+        part = self.read(rows.start, min(rows.start + step, rows.stop))[rest]
+        values = np.empty((len(rows),) + part.shape[1:], dtype=part.dtype)
+        values[: len(part)] = part
+        for start in range(rows.start + step, rows.stop, step):
+            stop = min(start + step, rows.stop)
+            values[start - rows.start : stop - rows.start] = self.read(start, stop)[rest]
+        return values
 
     def __repr__(self) -> str:
         return f"DiskArray(shape={self.shape}, dtype={self.dtype})"

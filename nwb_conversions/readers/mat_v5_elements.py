@@ -85,6 +85,21 @@ def pread_exactly(descriptor: int, length: int, offset: int) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+def pread_into(descriptor: int, buffer: np.ndarray, offset: int) -> int:
+    """Fill the C-contiguous ``buffer`` from ``offset`` of an open file (no intermediate copy); return the bytes
+    read (fewer at its end)."""
+    if not buffer.nbytes:
+        return 0
+    view = memoryview(buffer.reshape(-1)).cast("B")
+    done = 0
+    while done < len(view):
+        count = os.preadv(descriptor, [view[done : done + (1 << 30)]], offset + done)
+        if not count:
+            break
+        done += count
+    return done
+
+
 class ByteSource:
     """Bytes to parse: ``size``, and ``read(offset, length)`` giving exactly those bytes."""
 
