@@ -80,7 +80,9 @@ def output_identity(path: Path) -> dict:
             "session again"
         ) from None
     kind = "a symbolic link" if stat.S_ISLNK(mode) else "a device, pipe or socket"
-    raise ConversionError(f"{path}: is {kind}; expected the output file a batch wrote, or --overwrite to convert again")
+    raise ConversionError(
+        f"{path}: is {kind}; expected the output file a batch wrote, or --overwrite to convert the session again"
+    )
 
 
 def _when(mtime_ns) -> str:
@@ -105,7 +107,8 @@ def describe_difference(recorded: dict, path: Path) -> str:
     if recorded.get("size") != current["size"]:
         return f"{current['size']} bytes, the record says {recorded.get('size')} (truncated or rewritten)"
     if recorded.get("mtime_ns") != current["mtime_ns"]:
-        return f"modified at {_when(current['mtime_ns'])}, the record says {_when(recorded.get('mtime_ns'))} (rewritten)"
+        recorded_time = _when(recorded.get("mtime_ns"))
+        return f"modified at {_when(current['mtime_ns'])}, the record says {recorded_time} (rewritten)"
     if recorded.get("files", current.get("files")) != current.get("files"):
         return f"{current['files']} files, the record says {recorded.get('files')}"
     if recorded.get("sha256") != current["sha256"]:

@@ -63,7 +63,8 @@ def open_lock_file(path: Path) -> tuple[int, bool]:
     except OSError as error:
         kinds = {errno.ELOOP: "is a symbolic link", errno.EISDIR: "is a folder"}
         problem = kinds.get(error.errno, f"cannot be opened ({error.strerror})")
-        raise ConversionError(f"{path}: {problem}; expected a regular lock file the batch can create and lock") from None
+        expected = "a regular lock file the batch can create and lock"
+        raise ConversionError(f"{path}: {problem}; expected {expected}") from None
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
         raise ConversionError(f"{path}: is not a regular file; expected a regular lock file the batch can lock")

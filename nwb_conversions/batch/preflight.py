@@ -38,7 +38,9 @@ def check_output_dir(output_dir: Path, release_root: Path) -> None:
         if path.exists() or path.is_symlink():
             if not path.is_dir():
                 where = "is a file" if path == output_dir else f"lies under {path}, a file"
-                raise ConversionError(f"{output_dir}: {where}, not a folder; expected the folder to write the NWB files into")
+                raise ConversionError(
+                    f"{output_dir}: {where}, not a folder; expected the folder to write the NWB files into"
+                )
             break
     if _inside(_resolved(output_dir), _resolved(release_root)):
         raise ConversionError(

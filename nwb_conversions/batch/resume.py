@@ -103,7 +103,9 @@ def refuse_unusable_sidecar_slot(output_path: Path) -> None:
 
 
 def _sidecar_refusal(path: Path, problem: str) -> ConversionError:
-    return ConversionError(f"{path}: {problem}; expected the record a batch writes beside its output, or {CONVERT_AGAIN}")
+    return ConversionError(
+        f"{path}: {problem}; expected the record a batch writes beside its output, or {CONVERT_AGAIN}"
+    )
 
 
 def read_sidecar_bytes(output_path: Path) -> bytes:
@@ -197,7 +199,9 @@ def existing_output_verdict(task: SessionTask) -> str:
         )
     difference = describe_difference(record["output"], output)
     if difference:
-        raise ConversionError(f"{output}: is not the output its sidecar describes: {difference}; expected {CONVERT_AGAIN}")
+        raise ConversionError(
+            f"{output}: is not the output its sidecar describes: {difference}; expected {CONVERT_AGAIN}"
+        )
     if not task.options.inspect:
         return f"output exists (written {record.get('finished', '?')}); not inspected (--no-inspect)"
     report = inspect_output(output, list(record["missing_subject_fields"]))

@@ -84,3 +84,69 @@ def test_a_table_of_another_type_is_refused(tmp_path):
         read_sessions_table(tmp_path / "sessions.xlsx")
     with pytest.raises(MetadataError, match="no such sessions table"):
         read_sessions_table(tmp_path / "missing.csv")
+
+
+def test_a_fact_stated_twice_the_same_way_is_accepted(tmp_path):
+    table = tmp_path / "sessions.csv"
+    table.write_text(
+        "session,sex,Subject.sex,age,age\n"
+        "c1,F,F,P60D,P60D\n"
+        "c2,M,,P61D,\n"
+        "c1,F,F,P60D,P60D\n",
+        encoding="utf-8",
+    )
+    assert read_sessions_table(table) == {
+        "c1": {"Subject": {"sex": "F", "age": "P60D"}},
+        "c2": {"Subject": {"sex": "M", "age": "P61D"}},
+    }
+    yaml_table = tmp_path / "sessions.yaml"
+    yaml_table.write_text("c1: {sex: F, Subject: {sex: F}}\n'c1 ': {Subject: {sex: F}}\n", encoding="utf-8")
+    assert read_sessions_table(yaml_table) == {"c1": {"Subject": {"sex": "F"}}}
+
+
+def test_two_names_of_one_session_are_accepted_when_they_agree_and_refused_when_they_do_not(tmp_path):
+    (tmp_path / "103991.h5").write_bytes(b"")
+    session = tmp_path / "103991.h5"
+    agreeing = {"103991.h5": {"Subject": {"sex": "F"}}, "103991": {"Subject": {"sex": "F"}}}
+    assert match_sessions(agreeing, [session], tmp_path / "t.csv") == ({session: {"Subject": {"sex": "F"}}}, [])
+    disagreeing = {"103991.h5": {"Subject": {"sex": "F"}}, "103991": {"Subject": {"sex": "F", "age": "P1D"}}}
+    with pytest.raises(MetadataError) as caught:
+        match_sessions(disagreeing, [session], tmp_path / "t.csv")
+    assert str(caught.value) == (
+        f"{tmp_path / 't.csv'}: rows '103991.h5' and '103991' both name session '103991.h5' and disagree "
+        "(Subject.age '(empty)' and 'P1D'); expected one row per session, or rows that agree: each fact stated once, "
+        "or stated the same way each time"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "is empty"),
+        ("session,sex\n", "holds a header but no session row"),
+        ("session,sex,age\nc1,F,P60D\nc2,M", "line 3 has fewer cells than the header (2, not 3)"),
+        ('session,subject_id\nc1,"rat', "not a readable CSV (unexpected end of data)"),
+        ("session,session\nc1,c1\n", "the 'session' column appears twice"),
+        ("session,,sex\nc1,,F\n", "column 2 of the header has no name"),
+        ("session,age\nc1,nan\n", "row 'c1': age is 'nan', a spreadsheet's mark of a missing value"),
+        ("session,sex\nc1,F\nc1,M\n",
+         "session 'c1' has two rows that disagree (line 2 and line 3: Subject.sex 'F' and 'M')"),
+        ("session,sex,Subject.sex\nc1,F,M\n", "row 'c1': sex and Subject.sex disagree ('F' and 'M')"),
+        ("session,sex\r\nc1,F\r\n\r\nc1,M\r\n", "session 'c1' has two rows that disagree (line 2 and line 4"),
+    ],
+)
+def test_truncated_empty_and_contradictory_tables_are_one_line_errors(tmp_path, text, problem):
+    table = tmp_path / "sessions.csv"
+    table.write_bytes(text.encode("utf-8"))
+    with pytest.raises(MetadataError) as caught:
+        read_sessions_table(table)
+    assert str(caught.value).startswith(f"{table}: {problem}"), str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_table_larger_than_any_release_needs_is_refused_before_it_is_read(tmp_path):
+    table = tmp_path / "sessions.csv"
+    with open(table, "wb") as stream:
+        stream.truncate(16 * 1024 * 1024 + 1)
+    with pytest.raises(MetadataError, match=r"is 16777217 bytes, larger than such a file can be"):
+        read_sessions_table(table)

@@ -21,7 +21,9 @@ from nwb_conversions.samples.spe1 import write_spe1_sample_release
 from ..failure_table import Case
 
 #: A good table for the sample release's two cells.
-GOOD_TABLE = "session,subject_id,species,sex,age\nc1,rat-a,Rattus norvegicus,M,P60D\nc2,rat-b,Rattus norvegicus,F,P70D\n"
+GOOD_TABLE = (
+    "session,subject_id,species,sex,age\nc1,rat-a,Rattus norvegicus,M,P60D\nc2,rat-b,Rattus norvegicus,F,P70D\n"
+)
 
 #: Lock files held open by rows (a row's entry is removed, and its file closed, when the row ends).
 HELD_LOCKS: dict = {}
