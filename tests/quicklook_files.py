@@ -1,15 +1,20 @@
 """Small synthetic NWB files for the quicklook panels of content the bundled samples do not have: units with
 waveforms and ndx-optogenetics pulses (Neuropixels-Opto style), and multi-plane imaging with pixel masks, ablated
-ROIs, ΔF/F on timestamps and trials (SSC-11 style), and image masks. Deterministic (seeded)."""
+ROIs, ΔF/F on timestamps and trials (SSC-11 style), and image masks; a tiny ephys file (raw series, patch trace,
+one ground-truth unit) in HDF5 or NWB-Zarr, and the edits that make hostile variants of it (:func:`h5_replace`,
+:func:`h5_set_attribute`, :func:`h5_delete`). Deterministic (seeded)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
+import h5py
 import numpy as np
 from pynwb import NWBHDF5IO, NWBFile
+from pynwb.ecephys import ElectricalSeries
 from pynwb.file import Subject
+from pynwb.icephys import CurrentClampSeries
 from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel, RoiResponseSeries
 
 START = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -233,3 +238,80 @@ def write_image_mask_file(path: Path) -> Path:
         mask[rows, columns] = 1.0
         table.add_roi(image_mask=mask, is_ablated=number == 1)
     return write(nwbfile, path)
+
+
+#: The tiny ephys file: raw series (samples × channels at a rate), the channel the unit's spikes are planted on,
+#: and the unit's spike times (s).
+TINY_RATE = 30_000.0
+TINY_SAMPLES = 3_000
+TINY_CHANNELS = 4
+TINY_PEAK_CHANNEL = 1
+TINY_SPIKES = (0.03, 0.05, 0.07)
+
+
+def tiny_ephys_nwbfile() -> NWBFile:
+    """Four electrodes with positions, 0.1 s of raw int16 data with three spikes planted on channel 1, a current
+    clamp trace, and one (ground-truth) unit."""
+    nwbfile = new_nwbfile("tiny-ephys")
+    device = nwbfile.create_device(name="Probe")
+    group = nwbfile.create_electrode_group(name="shank", description="one shank", location="unknown", device=device)
+    nwbfile.add_electrode_column(name="rel_x", description="µm")
+    nwbfile.add_electrode_column(name="rel_y", description="µm")
+    for channel in range(TINY_CHANNELS):
+        nwbfile.add_electrode(group=group, location="unknown", rel_x=32.0 * (channel % 2), rel_y=20.0 * channel)
+    region = nwbfile.create_electrode_table_region(list(range(TINY_CHANNELS)), "all electrodes")
+    rng = np.random.default_rng(0)
+    data = rng.integers(-50, 50, size=(TINY_SAMPLES, TINY_CHANNELS)).astype(np.int16)
+    for spike in TINY_SPIKES:
+        start = int(spike * TINY_RATE)
+        data[start : start + 10, TINY_PEAK_CHANNEL] -= 500
+    nwbfile.add_acquisition(ElectricalSeries(name="ElectricalSeries", data=data, electrodes=region, rate=TINY_RATE,
+                                             conversion=2e-6))
+    electrode = nwbfile.create_icephys_electrode(name="pipette", description="juxtacellular", device=device)
+    nwbfile.add_acquisition(CurrentClampSeries(name="PatchClampSeries", data=rng.normal(size=TINY_SAMPLES),
+                                               electrode=electrode, rate=TINY_RATE, gain=1.0, conversion=1e-3))
+    nwbfile.add_unit(spike_times=np.array(TINY_SPIKES))
+    return nwbfile
+
+
+def write_tiny_ephys_file(path: Path) -> Path:
+    """The tiny ephys file as HDF5 (about 0.1 s to write)."""
+    return write(tiny_ephys_nwbfile(), path)
+
+
+def write_tiny_ephys_zarr(path: Path) -> Path:
+    """The tiny ephys file as an NWB-Zarr store (a folder), text and references stored with the JSON codec, never
+    pickle (``ZarrIO`` with pynwb's manager: hdmf-zarr 0.13's ``NWBZarrIO`` drops the codec, as the writer notes)."""
+    from hdmf_zarr.backend import ZarrIO
+    from numcodecs import JSON
+    from pynwb import get_manager
+
+    with ZarrIO(str(path), mode="w", manager=get_manager(), object_codec_class=JSON) as io:
+        io.write(tiny_ephys_nwbfile())
+    return path
+
+
+def h5_replace(path: Path, key: str, data=None, *, shape=None, dtype=None) -> None:
+    """Replace dataset ``key`` of an HDF5 file (its attributes kept): by ``data``, or by a chunked dataset of a
+    declared ``shape`` and ``dtype`` whose chunks are never written (a huge shape costs nothing on disk)."""
+    with h5py.File(path, "a") as file:
+        attributes = dict(file[key].attrs) if key in file else {}
+        if key in file:
+            del file[key]
+        if data is not None:
+            dataset = file.create_dataset(key, data=data)
+        else:
+            chunks = tuple(min(n, 1024) for n in shape)
+            dataset = file.create_dataset(key, shape=shape, dtype=dtype, chunks=chunks)
+        for name, value in attributes.items():
+            dataset.attrs[name] = value
+
+
+def h5_set_attribute(path: Path, key: str, name: str, value) -> None:
+    with h5py.File(path, "a") as file:
+        file[key].attrs[name] = value
+
+
+def h5_delete(path: Path, key: str) -> None:
+    with h5py.File(path, "a") as file:
+        del file[key]

@@ -12,6 +12,7 @@ series. ::
     print(result.png_path, result.panels)
 """
 
-from .figure import QuicklookResult, default_png_path, draw_quicklook, write_quicklook
+from .figure import QuicklookResult, draw_quicklook, write_quicklook
+from .target import default_png_path
 
 __all__ = ["QuicklookResult", "default_png_path", "draw_quicklook", "write_quicklook"]

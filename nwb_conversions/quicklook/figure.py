@@ -1,27 +1,59 @@
-"""One quicklook PNG per NWB file: collect the panels that fit its content, lay them out, save atomically."""
+"""One quicklook PNG per NWB file: collect the panels that fit its content, lay them out, save atomically.
+
+What goes wrong becomes one of two outcomes (:mod:`.checks`): a file that is unreadable, malformed or contradicts
+itself is one error and no PNG; a valid file from which one panel cannot be drawn gets a PNG with a note in that
+panel's place (:attr:`QuicklookResult.failures`, which the command prints as warnings).
+"""
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConversionError
 from . import ephys, ophys, text, units
-from .layout import LaidOutFigure, Panel, axes_with_data, lay_out
+from .checks import MalformedContent, PanelNote
+from .isolation import run_isolated
+from .layout import LaidOutFigure, Panel, axes_with_data, lay_out, noted_panel
+from .opening import is_zarr_store, open_nwbfile
+from .target import check_png_path, default_png_path, save_png, temporary_png_path
 
 
-def collect_panels(nwbfile, *, nwbfile_path=None, report=None) -> list[Panel]:
-    """The text panel, then every ephys, units and imaging panel the file's content calls for (titles unique)."""
-    panels = [text.panel(nwbfile, nwbfile_path=nwbfile_path, report=report)]
-    panels += ephys.panels(nwbfile) + units.panels(nwbfile) + ophys.panels(nwbfile)
+#: The panel modules, each with ``panels(nwbfile)``, and the title of the note when one cannot offer its panels.
+PANEL_MODULES = (("Extracellular", ephys), ("Units", units), ("Imaging", ophys))
+
+
+def content_panels(nwbfile) -> list[Panel]:
+    """Every ephys, units and imaging panel the file's content calls for.
+
+    A module that cannot offer its panels gets one panel saying why (a note), unless the file is at fault
+    (:class:`~.checks.MalformedContent`, a failed read), which stops the quicklook.
+    """
+    panels = []
+    for title, module in PANEL_MODULES:
+        try:
+            panels += module.panels(nwbfile)
+        except (MalformedContent, OSError):
+            raise
+        except Exception as error:  # one odd object must not cost the curator the other panels
+            panels.append(noted_panel(title, str(error) if isinstance(error, PanelNote)
+                                      else f"{type(error).__name__}: {error}"))
+    return panels
+
+
+def with_unique_titles(panels: list[Panel]) -> list[Panel]:
+    """The panels, a title seen before numbered (``Title (2)``)."""
     seen = {}
     for panel in panels:
         seen[panel.title] = seen.get(panel.title, 0) + 1
         if seen[panel.title] > 1:
             panel.title = f"{panel.title} ({seen[panel.title]})"
     return panels
+
+
+def collect_panels(nwbfile, *, nwbfile_path=None, report=None, content: list[Panel] | None = None) -> list[Panel]:
+    """The text panel, then the content's panels (:func:`content_panels`, unless given), titles unique."""
+    content = content_panels(nwbfile) if content is None else content
+    return with_unique_titles([text.panel(nwbfile, nwbfile_path=nwbfile_path, report=report)] + content)
 
 
 def draw_quicklook(nwbfile, *, nwbfile_path=None, report=None) -> LaidOutFigure:
@@ -39,23 +71,15 @@ def draw_quicklook(nwbfile, *, nwbfile_path=None, report=None) -> LaidOutFigure:
     return lay_out(collect_panels(nwbfile, nwbfile_path=nwbfile_path, report=report))
 
 
-@contextmanager
-def open_nwbfile(nwbfile_path: Path):
-    """Open an NWB file (HDF5, or a Zarr folder) for lazy reading; refuse what is not one in one line."""
-    from ..publishing.gate import check_readable_nwb
+def lay_out_file(nwbfile, nwbfile_path: Path, *, report=None, inspect: bool = True) -> LaidOutFigure:
+    """Check and gather the content's panels first (a malformed file stops before the gate runs), then the gate
+    for the text panel's counts when asked, then draw."""
+    content = content_panels(nwbfile)
+    if report is None and inspect and not is_zarr_store(nwbfile_path):
+        from ..publishing.gate import inspect_file
 
-    if nwbfile_path.is_dir() and (nwbfile_path / ".zgroup").is_file():
-        from hdmf_zarr.nwb import NWBZarrIO as reader
-    else:
-        from pynwb import NWBHDF5IO as reader
-    try:
-        io = reader(str(nwbfile_path), "r")
-        nwbfile = io.read()
-    except Exception:
-        check_readable_nwb(nwbfile_path)  # says in one line what is wrong with the file
-        raise
-    with io:
-        yield nwbfile
+        report = inspect_file(nwbfile_path, missing_subject_fields=text.missing_subject_fields(nwbfile))
+    return lay_out(collect_panels(nwbfile, nwbfile_path=nwbfile_path, report=report, content=content))
 
 
 @dataclass
@@ -92,28 +116,38 @@ def pixel_boxes(drawn: LaidOutFigure) -> dict:
     return boxes
 
 
-def default_png_path(nwbfile_path: str | Path) -> Path:
-    """``session.nwb`` → ``session.png`` beside it."""
-    return Path(nwbfile_path).with_suffix(".png")
+def preload(*, zarr: bool, inspect: bool) -> None:
+    """Import what reading and drawing need before a child is forked, so that each child does not import it again
+    (matplotlib and its font list alone take about a second)."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.font_manager  # noqa: F401
+    import pynwb  # noqa: F401
+
+    if zarr:
+        import hdmf_zarr.nwb  # noqa: F401
+    if inspect:
+        import nwbinspector  # noqa: F401
 
 
-def check_png_path(png_path: Path, nwbfile_path: Path) -> None:
-    """Refuse a PNG path that is not ``.png``, is a folder, is the NWB file, or lies in a missing folder."""
-    expected = "a .png path in an existing folder, other than the NWB file"
-    if png_path.suffix.lower() != ".png":
-        raise ConversionError(f"{png_path}: not a .png file name; expected {expected}")
-    if png_path.is_dir():
-        raise ConversionError(f"{png_path}: is a folder; expected {expected}")
-    if png_path.exists() and nwbfile_path.exists() and png_path.resolve() == nwbfile_path.resolve():
-        raise ConversionError(f"{png_path}: is the NWB file itself; expected {expected}")
-    if not png_path.parent.is_dir():
-        raise ConversionError(f"{png_path}: the folder {png_path.parent} does not exist; expected {expected}")
+def draw_into(nwbfile_path: Path, png_path: Path, *, report=None, inspect: bool = True) -> dict:
+    """Read the NWB file, draw its quicklook and save it as ``png_path``; returns the result's fields as plain data
+    (the work :func:`write_quicklook` runs isolated)."""
+    with open_nwbfile(nwbfile_path) as nwbfile:
+        drawn = lay_out_file(nwbfile, nwbfile_path, report=report, inspect=inspect)
+    save_png(drawn.figure, png_path, temporary_png_path(png_path))
+    return {"panels": list(drawn.axes), "boxes": pixel_boxes(drawn), "failures": drawn.failures}
 
 
 def write_quicklook(
-    nwbfile_path: str | Path, png_path: str | Path | None = None, *, report=None, inspect: bool = True
+    nwbfile_path: str | Path,
+    png_path: str | Path | None = None,
+    *,
+    report=None,
+    inspect: bool = True,
+    isolated: bool = True,
 ) -> QuicklookResult:
-    """Draw the quicklook of an NWB file into a PNG (replacing an earlier quicklook at that path).
+    """Draw the quicklook of an NWB file (HDF5, or an NWB-Zarr store) into a PNG (replacing an earlier PNG).
 
     Parameters
     ----------
@@ -124,26 +158,27 @@ def write_quicklook(
         The gate's report if it already ran (a conversion's); otherwise the gate runs here when ``inspect``.
     inspect : bool, default: True
         Run the nwbinspector gate for the text panel's counts when no ``report`` is given.
+    isolated : bool, default: True
+        Read and draw in a child process where that is safe (:mod:`.isolation`), so that a crash while reading
+        still ends in one error.
 
     Raises
     ------
     ConversionError
-        The file is not a readable NWB file, or the PNG path is unusable.
+        The file is not a readable NWB file, breaks the NWB schema or contradicts itself where the quicklook reads
+        it (:mod:`.checks`), or the PNG path is unusable (:mod:`.target`).
     """
     nwbfile_path = Path(nwbfile_path)
     png_path = Path(png_path) if png_path is not None else default_png_path(nwbfile_path)
     check_png_path(png_path, nwbfile_path)
-    with open_nwbfile(nwbfile_path) as nwbfile:
-        if report is None and inspect and not nwbfile_path.is_dir():
-            from ..publishing.gate import inspect_file
 
-            report = inspect_file(nwbfile_path, missing_subject_fields=text.missing_subject_fields(nwbfile))
-        drawn = draw_quicklook(nwbfile, nwbfile_path=nwbfile_path, report=report)
-        temporary = png_path.with_name(f".{png_path.stem}.partial-{os.getpid()}.png")
-        try:
-            drawn.figure.savefig(temporary, format="png")
-            os.replace(temporary, png_path)
-        finally:
-            temporary.unlink(missing_ok=True)
-    return QuicklookResult(png_path=png_path, panels=list(drawn.axes), boxes=pixel_boxes(drawn),
-                           failures=drawn.failures)
+    def work() -> dict:
+        return draw_into(nwbfile_path, png_path, report=report, inspect=inspect)
+
+    if isolated:
+        preload(zarr=is_zarr_store(nwbfile_path), inspect=report is None and inspect)
+        drawn = run_isolated(work, nwbfile_path, lambda pid: temporary_png_path(png_path, pid))
+    else:
+        drawn = work()
+    boxes = {title: [tuple(box) for box in boxes] for title, boxes in drawn["boxes"].items()}
+    return QuicklookResult(png_path=png_path, panels=drawn["panels"], boxes=boxes, failures=drawn["failures"])

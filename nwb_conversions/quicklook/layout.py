@@ -1,7 +1,9 @@
 """The quicklook figure's layout: panels in a two-column grid, wide panels across both columns.
 
 A :class:`Panel` draws itself into the grid cell it is given (one Axes, or several from a sub-grid); a panel that
-fails to draw says so in its cell instead of losing the whole figure, and the failure is reported.
+cannot be drawn (a :class:`~.checks.PanelNote`, or an unexpected error) says so in its cell instead of losing the
+whole figure, and the failure is reported. A malformed file (:class:`~.checks.MalformedContent`) or a read that
+fails (``OSError``) stops the whole figure: the file is at fault, not the panel.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from matplotlib.figure import Figure
+
+from .checks import MalformedContent, PanelNote
 
 #: Width of one column and height of one row unit, in inches; resolution of the PNG.
 COLUMN_WIDTH_IN = 8.0
@@ -99,18 +103,26 @@ def lay_out(panels: list[Panel]) -> LaidOutFigure:
             before = list(figure.axes)
             try:
                 result.axes[panel.title] = panel.draw(figure, cell)
+            except (MalformedContent, OSError):
+                raise
             except Exception as error:  # one odd object must not cost the curator the whole figure
                 for axes in figure.axes:
                     if axes not in before:
                         axes.remove()  # what the panel drew before failing
-                result.failures[panel.title] = f"{type(error).__name__}: {error}"
-                axes = figure.add_subplot(cell)
-                axes.set_axis_off()
-                axes.set_title(panel.title, fontsize=FONT_SIZE + 1, loc="left")
-                axes.text(0.0, 0.5, f"could not draw: {result.failures[panel.title]}"[:200], fontsize=FONT_SIZE,
-                          color="firebrick", transform=axes.transAxes, wrap=True)
-                result.axes[panel.title] = [axes]
+                result.failures[panel.title] = str(error) if isinstance(error, PanelNote) \
+                    else f"{type(error).__name__}: {error}"
+                result.axes[panel.title] = [note_axes(figure, cell, panel.title, result.failures[panel.title])]
     return result
+
+
+def note_axes(figure, cell, title: str, note: str):
+    """An Axes without a frame that says why its panel is not drawn."""
+    axes = figure.add_subplot(cell)
+    axes.set_axis_off()
+    axes.set_title(title, fontsize=FONT_SIZE + 1, loc="left")
+    axes.text(0.0, 0.5, f"could not draw: {note}"[:200], fontsize=FONT_SIZE, color="firebrick",
+              transform=axes.transAxes, wrap=True)
+    return axes
 
 
 def axes_with_data(axes) -> bool:
@@ -129,3 +141,12 @@ def style_axes(axes, title: str | None = None, *, xlabel: str | None = None, yla
     axes.tick_params(labelsize=FONT_SIZE - 1)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
+
+
+def noted_panel(title: str, note: str) -> Panel:
+    """A panel that only says why it cannot be drawn (:class:`~.checks.PanelNote`), like a panel that failed."""
+
+    def draw(figure, cell):
+        raise PanelNote(note)
+
+    return Panel(title, draw)

@@ -1,16 +1,29 @@
 """Reading an open NWB file for the quicklook: finding objects by type and reading short windows of series.
 
 Everything here reads slices (``series.data[start:stop]``) of the lazily opened datasets, never a whole raw
-series: a window of a few seconds, a column range, one unit's spike times. Index lookups on timestamps bisect the
-stored dataset element by element.
+series: a window of a few seconds or a column range, each bounded (:mod:`.checks`). Index lookups on timestamps
+bisect the stored dataset element by element. A series is checked (:func:`checked_series`) before it is drawn.
 """
 
 from __future__ import annotations
 
 import bisect
+import warnings
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
+
+from .checks import (
+    MalformedContent,
+    fetch,
+    disagreement,
+    location,
+    read_numbers,
+    require_numbers,
+    require_times,
+    values_per_row,
+)
 
 #: Display scale per NWB unit: (factor from the unit, label).
 DISPLAY_UNITS = {
@@ -34,12 +47,61 @@ def find_objects(nwbfile, type_name: str) -> list:
 
 
 def object_path(obj) -> str:
-    """The object's path inside the file, e.g. ``/acquisition/ElectricalSeries`` (its name if it has no parent)."""
+    """The object's path inside the file, e.g. ``/acquisition/ElectricalSeries``: from the path of its stored
+    ``data`` (a series, a column) or ``id`` (a table) where the file gives one, else from its parents' names."""
+    for stored in (getattr(obj, "data", None), getattr(getattr(obj, "id", None), "data", None)):
+        name = getattr(stored, "name", None)
+        if isinstance(name, str) and name.startswith("/") and name.count("/") > 1:
+            return name.rsplit("/", 1)[0]
     parts = []
     while obj is not None and getattr(obj, "parent", None) is not None:
         parts.append(obj.name)
         obj = obj.parent
     return "/" + "/".join(reversed(parts))
+
+
+def finite_number(value) -> bool:
+    """Whether an attribute read from the file is one finite real number."""
+    return isinstance(value, Real) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def check_series(series) -> None:
+    """Refuse a series the NWB schema forbids or that contradicts itself: no data, values that are not numbers,
+    ``conversion``/``offset`` that are not finite numbers, timestamps not one per sample or not finite, or no
+    positive finite rate (and a finite starting time) without timestamps."""
+    where = object_path(series)
+    data = series.data
+    if data is None or not hasattr(data, "shape") or not len(data.shape):
+        raise MalformedContent(where, "has no data array", "a data dataset with samples on its first axis")
+    require_numbers(data, f"{where}/data")
+    for name in ("conversion", "offset"):
+        value = getattr(series, name, None)
+        if value is not None and not finite_number(value):
+            raise MalformedContent(location(data, f"{where}/data"), f"has the {name} {value}", "a finite number")
+    timestamps = series.timestamps
+    if timestamps is not None:
+        stamps_where = location(timestamps, f"{where}/timestamps")
+        require_numbers(timestamps, stamps_where)
+        if len(timestamps.shape) != 1 or timestamps.shape[0] != data.shape[0]:
+            raise disagreement(stamps_where, f"holds {' × '.join(map(str, timestamps.shape))} timestamps",
+                               location(data, f"{where}/data"), f"{data.shape[0]} samples")
+        if len(timestamps):
+            require_times(np.array([timestamps[0], timestamps[len(timestamps) - 1]]), stamps_where)
+        return
+    if not finite_number(series.rate) or series.rate <= 0:
+        raise MalformedContent(f"{where}/starting_time", f"has the rate {series.rate}",
+                               "a positive, finite rate in Hz (or timestamps)")
+    if not finite_number(series.starting_time):
+        raise MalformedContent(f"{where}/starting_time", f"is {series.starting_time}", "a finite time in seconds")
+    require_times(np.array([series.starting_time]), f"{where}/starting_time")
+
+
+def checked_series(nwbfile, type_name: str) -> list:
+    """Every series of neurodata type ``type_name``, each checked (:func:`check_series`), by path."""
+    found = find_objects(nwbfile, type_name)
+    for series in found:
+        check_series(series)
+    return found
 
 
 def in_acquisition(nwbfile, obj) -> bool:
@@ -55,7 +117,7 @@ def num_samples(series) -> int:
 def sample_times(series, start: int, stop: int) -> np.ndarray:
     """The times (s) of samples ``start:stop`` of a series, from its rate or from a slice of its timestamps."""
     if series.timestamps is not None:
-        return np.asarray(series.timestamps[start:stop], dtype=float)
+        return fetch(series.timestamps, slice(start, stop), f"{object_path(series)}/timestamps").astype(float)
     return series.starting_time + np.arange(start, stop) / series.rate
 
 
@@ -104,24 +166,49 @@ class Window:
     values: np.ndarray
 
 
-def read_window(series, start_time: float, stop_time: float, *, columns: slice | None = None) -> Window:
-    """Read the samples of ``series`` within ``[start_time, stop_time)``, optionally a column range only."""
+def read_samples(series, start: int, stop: int) -> np.ndarray:
+    """Samples ``start:stop`` of a series (clipped to its length) in its unit, as float64; a bounded read."""
+    start = int(min(max(start, 0), num_samples(series)))
+    stop = int(min(max(stop, start), num_samples(series)))
+    count = (stop - start) * values_per_row(series.data)
+    return scale(series, read_numbers(series.data, slice(start, stop), f"{object_path(series)}/data", count=count))
+
+
+def read_window(series, start_time: float, stop_time: float) -> Window:
+    """Read the samples of ``series`` within ``[start_time, stop_time)``."""
     start, stop = index_at(series, start_time), index_at(series, stop_time)
-    selection = (slice(start, stop),) if columns is None else (slice(start, stop), columns)
-    return Window(times=sample_times(series, start, stop), values=scale(series, series.data[selection]))
+    values = read_samples(series, start, stop)  # bounded: checked before the timestamps are read
+    return Window(times=sample_times(series, start, stop), values=values)
+
+
+def finite_share(values: np.ndarray) -> tuple[int, int]:
+    """(finite values, all values) of an array."""
+    return int(np.isfinite(values).sum()), int(np.size(values))
+
+
+def finite_span(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Peak to peak of the finite values along ``axis`` (NaN where there are none), quietly."""
+    values = np.where(np.isfinite(values), values, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmax(values, axis=axis) - np.nanmin(values, axis=axis)
 
 
 def envelope(times: np.ndarray, values: np.ndarray, bins: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """Reduce a long 1-D trace to its minimum and maximum per bin (interleaved), so spikes survive the drawing.
 
-    Returns the trace as is when it has fewer than ``2 * bins`` samples.
+    Returns the trace as is when it has fewer than ``2 * bins`` samples. Non-finite values become NaN (gaps); a bin
+    without a finite value is a gap.
     """
+    values = np.where(np.isfinite(values), values, np.nan)  # NaN and ±inf are gaps in the drawn line
     if len(values) < 2 * bins:
         return times, values
     usable = len(values) // bins * bins
     shaped = values[:usable].reshape(bins, -1)
     bin_times = times[:usable].reshape(bins, -1)
-    low, high = shaped.argmin(axis=1), shaped.argmax(axis=1)
+    finite = np.isfinite(shaped)
+    low = np.where(finite, shaped, np.inf).argmin(axis=1)
+    high = np.where(finite, shaped, -np.inf).argmax(axis=1)
     first, second = np.minimum(low, high), np.maximum(low, high)
     rows = np.arange(bins)
     interleaved_times = np.column_stack([bin_times[rows, first], bin_times[rows, second]]).ravel()
@@ -141,40 +228,3 @@ def busiest_window(event_times: np.ndarray, width: float, start: float, stop: fl
     first = float(events[int(np.argmax(counts))])
     window_start = max(start, first - 0.1 * width)
     return window_start, window_start + width
-
-
-def column_values(table, name: str) -> np.ndarray | None:
-    """A whole (small) column of a table as an array, or None when the table has no such column."""
-    if table is None or name not in table.colnames:
-        return None
-    return np.asarray(table[name].data[:])
-
-
-def ragged_column(table, name: str) -> tuple:
-    """The stored values and the stored index (each row's end) of a ragged column, both lazy.
-
-    ``table[name]`` of a ragged column is its ``VectorIndex``, whose ``target`` holds the values.
-    """
-    index = table[name]
-    return index.target.data, index.data
-
-
-def row_bounds(index_data) -> np.ndarray:
-    """(rows, 2) start and stop of each row of a ragged column in its values, from the stored index."""
-    stops = np.asarray(index_data[:], dtype=np.int64)
-    return np.column_stack([np.concatenate([[0], stops[:-1]]), stops])
-
-
-def unit_spike_times(units, row: int) -> np.ndarray:
-    """One unit's spike times (s), read as one slice of the ragged column."""
-    values, index = ragged_column(units, "spike_times")
-    start = int(index[row - 1]) if row > 0 else 0
-    return np.asarray(values[start : int(index[row])], dtype=float)
-
-
-def ground_truth_spike_times(nwbfile) -> np.ndarray | None:
-    """The spike times of the file's ground-truth cell: its units table's only unit, else None."""
-    units = nwbfile.units
-    if units is None or len(units) != 1:
-        return None
-    return unit_spike_times(units, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from pathlib import Path
 
 from ..metadata.assembly import missing_dandi_subject_fields
@@ -46,7 +47,8 @@ def missing_for_dandi(nwbfile) -> list[str]:
 def describe_series(series) -> str:
     """One short line per series: name, type, shape and rate."""
     shape = " × ".join(str(n) for n in series.data.shape)
-    rate = f" at {series.rate:g} Hz" if series.rate is not None else " (timestamps)"
+    rate = series.rate
+    rate = f" at {rate:g} Hz" if isinstance(rate, Real) else " (timestamps)" if rate is None else f" at rate {rate!r}"
     return f"{series.name} ({type(series).__name__}, {shape}{rate})"
 
 

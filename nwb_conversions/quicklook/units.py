@@ -2,7 +2,8 @@
 
 Pulses come from an ndx-optogenetics ``OptogeneticPulsesTable`` (``start_time``, ``stop_time``, ``power_in_mW`` and
 the ragged ``optogenetic_sites`` region into the ``OptogeneticSitesTable``): one strip per emitter above the raster.
-Spike times are read unit by unit, and only within the shown window (bisected in the stored column).
+Spike times are read unit by unit, and only within the shown window (bisected in the stored column); what is read
+is checked (:mod:`.tables`: finite times, an index that agrees with its values).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import bisect
 import numpy as np
 
 from .layout import FONT_SIZE, Panel, style_axes
-from .reading import busiest_window, column_values, find_objects, ragged_column, row_bounds
+from .checks import location, read_numbers, read_whole, require_times, values_per_row
+from .reading import busiest_window, find_objects
+from .tables import column_values, column_where, numeric_column, ragged_column, read_rows_of, table_length
 
 #: The raster shows this many seconds, and at most this many units.
 RASTER_WINDOW_S = 10.0
@@ -23,22 +26,29 @@ WAVEFORM_UNITS = 6
 DEPTH_COLUMNS = ("depth", "depths", "depth_um")
 
 
+def spike_times_where(units) -> str:
+    return location(ragged_column(units, "spike_times")[0], column_where(units, "spike_times"))
+
+
 def spikes_between(units, bounds, start: float, stop: float) -> list[np.ndarray]:
     """Each unit's spike times within ``[start, stop)``, bisecting the stored column (spike times are sorted)."""
     data, _ = ragged_column(units, "spike_times")
+    where = spike_times_where(units)
     found = []
     for first, last in bounds:
         low = bisect.bisect_left(data, start, int(first), int(last))
         high = bisect.bisect_left(data, stop, low, int(last))
-        found.append(np.asarray(data[low:high], dtype=float))
+        found.append(require_times(read_rows_of(data, low, high, where), where))
     return found
 
 
 def recording_span(units, bounds) -> tuple[float, float]:
-    """The first and last spike of the table (each unit's first and last spike read)."""
+    """The first and last spike of the units whose ``bounds`` are given (each unit's first and last spike read)."""
     data, _ = ragged_column(units, "spike_times")
+    where = spike_times_where(units)
     firsts = [float(data[int(first)]) for first, last in bounds if last > first]
     lasts = [float(data[int(last) - 1]) for first, last in bounds if last > first]
+    require_times(np.array(firsts + lasts), where)
     return (min(firsts), max(lasts)) if firsts else (0.0, 0.0)
 
 
@@ -47,13 +57,13 @@ class Pulses:
 
     def __init__(self, table):
         self.name = table.name
-        self.starts = np.asarray(table["start_time"].data[:], dtype=float)
-        self.stops = np.asarray(table["stop_time"].data[:], dtype=float)
+        table_length(table)
+        self.starts = require_times(column_values(table, "start_time"), column_where(table, "start_time"))
+        self.stops = require_times(column_values(table, "stop_time"), column_where(table, "stop_time"))
         self.sites = np.full(len(self.starts), -1)
         if "optogenetic_sites" in table.colnames:
-            values, index = ragged_column(table, "optogenetic_sites")
-            bounds = row_bounds(index)
-            rows = np.asarray(values[:], dtype=np.int64)
+            values, bounds = ragged_column(table, "optogenetic_sites")
+            rows = read_whole(values, location(values, column_where(table, "optogenetic_sites")), integers=True)
             has_site = bounds[:, 1] > bounds[:, 0]
             self.sites[has_site] = rows[bounds[has_site, 0]]
         self.emitters = np.unique(self.sites)
@@ -67,18 +77,19 @@ def pulse_tables(nwbfile) -> list:
 def unit_order(units) -> np.ndarray:
     """Rows of the units table, by depth when a depth column exists."""
     for name in DEPTH_COLUMNS:
-        depth = column_values(units, name)
-        if depth is not None and depth.ndim == 1 and np.issubdtype(depth.dtype, np.number):
+        depth = numeric_column(units, name)
+        if depth is not None:
             return np.argsort(depth, kind="stable")
     return np.arange(len(units))
 
 
 def draw_raster(units, pulses: list[Pulses], figure, cell) -> list:
-    """A raster of the units over a window (the busiest in pulses, else the middle of the recording), the pulses
-    above it, one strip per emitter."""
+    """A raster of the units shown over a window (the busiest in pulses, else the middle of their spikes), the
+    pulses above it, one strip per emitter."""
     axes = figure.add_subplot(cell)
-    bounds = row_bounds(ragged_column(units, "spike_times")[1])
-    first, last = recording_span(units, bounds)
+    bounds = ragged_column(units, "spike_times")[1]
+    order = unit_order(units)[:MAX_RASTER_UNITS]
+    first, last = recording_span(units, bounds[order])
     pulse_starts = np.concatenate([p.starts for p in pulses]) if pulses else np.array([])
     if len(pulse_starts):
         start, stop = busiest_window(pulse_starts, RASTER_WINDOW_S, min(first, pulse_starts.min()),
@@ -87,7 +98,6 @@ def draw_raster(units, pulses: list[Pulses], figure, cell) -> list:
         middle = (first + last) / 2
         start = max(first, middle - RASTER_WINDOW_S / 2)
         stop = start + RASTER_WINDOW_S
-    order = unit_order(units)[:MAX_RASTER_UNITS]
     spikes = spikes_between(units, bounds[order], start, stop)
     axes.eventplot(spikes, lineoffsets=np.arange(len(order)), linelengths=0.8, linewidths=0.5, colors="0.15")
     top = len(order)
@@ -136,13 +146,14 @@ def peak_waveform(waveform: np.ndarray) -> np.ndarray:
 def draw_waveforms(units, figure, cell) -> list:
     """The mean waveforms (largest channel) of the units with the most spikes, side by side."""
     axes = figure.add_subplot(cell)
-    bounds = row_bounds(ragged_column(units, "spike_times")[1])
+    bounds = ragged_column(units, "spike_times")[1]
     counts = bounds[:, 1] - bounds[:, 0]
     chosen = np.sort(np.argsort(-counts, kind="stable")[:WAVEFORM_UNITS])
     data = units["waveform_mean"].data
+    where = column_where(units, "waveform_mean")
     rate = getattr(units, "waveform_rate", None)
     for position, row in enumerate(chosen):
-        waveform = peak_waveform(data[int(row)])
+        waveform = peak_waveform(read_numbers(data, int(row), where, count=values_per_row(data)))
         x = np.arange(len(waveform)) / rate * 1e3 if rate else np.arange(len(waveform)) / len(waveform) * 2
         axes.plot(position * (x[-1] * 1.2 + 1e-9) + x, waveform, lw=1)
         axes.text(position * (x[-1] * 1.2 + 1e-9), np.nanmax(waveform), f"unit {units.id[int(row)]}\n{counts[row]} sp",

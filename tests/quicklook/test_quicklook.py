@@ -301,7 +301,7 @@ def test_only_slices_of_the_raw_series_are_read(samples, monkeypatch):
         return values
 
     monkeypatch.setattr(h5py.Dataset, "__getitem__", counting)
-    write_quicklook(nwb_path, nwb_path.with_name("bounded.png"), inspect=False)
+    write_quicklook(nwb_path, nwb_path.with_name("bounded.png"), inspect=False, isolated=False)  # counted here
     with h5py.File(nwb_path, "r") as file:
         raw = file["acquisition/ElectricalSeries/data"]
         patch = file["acquisition/PatchClampSeries/data"]
