@@ -9,8 +9,7 @@ spike and pulse), and ``top_chan`` (a channel of the probe). The README also sta
 (presence ratio > 0.8, ISI violations ratio < 0.5, amplitude cutoff < 0.1, the thresholds ``qc_thresholds``
 repeats). A key that is absent states nothing; a key that is present must agree, else the conversion stops with one
 line naming ``session.json``'s key and the file it contradicts. The session id's agreement with the folder name and
-the other keys is checked when ``session.json`` is read (:func:`nwb_conversions.layouts.np_opto.session.
-check_session_names`).
+the other keys is checked when ``session.json`` is read (:func:`.session.check_session_names`).
 
 Agreement of a time range is judged at the precision the file writes it (``3600.0`` agrees with a last spike at
 3600.04 s), and never finer than one sample. ``stim_time_range_s`` may end at the last pulse's onset or at its end
