@@ -4,7 +4,9 @@ temporary files were there; every other session runs as usual.
 
 Worker processes are spawned, so a monkeypatch in the test process does not reach them: the tests substitute this
 module's :func:`run_session_or_die` for :func:`nwb_conversions.batch.runners.run_session`, which the batch hands to
-each worker by reference, and the worker imports this module.
+each worker by reference, and the worker imports this module (:func:`run_session_on_worker_or_die` likewise for a
+Dask task). :func:`run_session_or_hang` keeps a session waiting with its temporary output in place, for the tests
+that stop the batch.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 from nwb_conversions.batch.runners import run_session
@@ -32,7 +35,22 @@ def witness_path(source: Path) -> Path:
 
 def run_session_or_die(task: SessionTask) -> SessionResult:
     """:func:`run_session`, but a session of :data:`DEATHS` kills its process once its temporary output exists."""
-    death = DEATHS.get(task.session)
+    return run_session_ending_with(task, DEATHS.get(task.session))
+
+
+def run_session_or_hang(task: SessionTask) -> SessionResult:
+    """:func:`run_session`, but session ``c1`` waits (ten minutes) once its temporary output exists, to be stopped."""
+    return run_session_ending_with(task, (lambda: time.sleep(600)) if task.session == "c1" else None)
+
+
+def run_session_on_worker_or_die(task: SessionTask, slots_by_host: dict) -> SessionResult:
+    """:func:`run_session_or_die` as a Dask task (in place of
+    :func:`nwb_conversions.batch.runners.run_session_on_worker`)."""
+    return run_session_or_die(task)
+
+
+def run_session_ending_with(task: SessionTask, death) -> SessionResult:
+    """:func:`run_session`, calling ``death()`` (if not None) once the temporary output exists."""
     if death is not None:
         import nwb_conversions.conversion as conversion
 

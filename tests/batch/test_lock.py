@@ -74,3 +74,17 @@ def test_a_lock_in_the_way_is_refused_and_a_failed_lock_leaves_no_folder_behind(
         with output_folder_lock(tmp_path / "new" / "nwb"):
             pass
     assert not (tmp_path / "new").exists()
+
+
+def test_a_dask_batch_is_refused_by_the_clients_lock_before_it_reaches_any_scheduler(tmp_path):
+    from nwb_conversions.batch import run_batch
+    from nwb_conversions.datasets import registered_datasets
+
+    dataset = registered_datasets()["spe1"]
+    root, _ = dataset.write_sample_release(tmp_path / "release", 1, duration_s=0.1)
+    start = time.perf_counter()
+    with output_folder_lock(tmp_path / "nwb"):
+        with pytest.raises(ConversionError, match="another batch is writing into this folder"):
+            run_batch(dataset, root, tmp_path / "nwb", scheduler="tcp://127.0.0.1:9", progress=False)
+    assert time.perf_counter() - start < 10  # no attempt to reach the (absent) scheduler, which would take 20 s
+    assert sorted(os.listdir(tmp_path / "nwb")) == [LOCK_NAME]

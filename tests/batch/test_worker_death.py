@@ -1,6 +1,7 @@
 """A worker process that dies (SIGKILL, as the out-of-memory killer sends; an abrupt exit, as a crashing C library
 makes) fails exactly its session, with the reason; the other sessions are converted, the batch goes on, nothing the
-dead worker wrote is left behind, and a re-run converts the failed sessions.
+dead worker wrote is left behind, and a re-run converts the failed sessions. On Dask, the lost worker's task fails
+its session and the client removes what the worker left.
 
 The doomed sessions die inside a real conversion, once their output is complete under its temporary name
 (:mod:`tests.batch.dying_runner`), so the temporary file really exists when the process dies.
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+
+import pytest
 
 from nwb_conversions.batch import ConversionOptions, run_batch, runners
 from nwb_conversions.batch.leftovers import remove_leftovers
@@ -91,3 +94,26 @@ def test_leftovers_are_every_writers_temporary_names_of_that_output_only(tmp_pat
     for path in kept:
         path.unlink()
     assert remove_leftovers(output) == [] and not subject.exists()  # the folder made for it, once empty
+
+
+def test_a_dask_worker_that_dies_fails_its_session_and_the_client_removes_its_leftovers(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    dataset = registered_datasets()["spe1"]
+    root, _ = dataset.write_sample_release(tmp_path / "release", 2, duration_s=0.1)
+    monkeypatch.setattr(runners, "run_session_on_worker", dying_runner.run_session_on_worker_or_die)
+    output_dir = tmp_path / "nwb"
+    cluster_options = dict(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # no retry of the dying task
+        with distributed.LocalCluster(**cluster_options) as cluster:
+            outcome = run_batch(dataset, root, output_dir, options=ConversionOptions(inspect=False),
+                                scheduler=cluster.scheduler_address, progress=False)
+
+    (c1, c2) = outcome.results
+    assert c1.status == "OK"
+    assert c2.status == "FAILED" and c2.reason.startswith("the Dask task failed: KilledWorker"), c2.reason
+    witness = json.loads(dying_runner.witness_path(root / "c2").read_text())
+    target = output_dir / "sub-unknown" / "sub-unknown_ses-c2.nwb"
+    assert partial_path(target, witness["pid"]).name in witness["beside"]
+    assert temporary_names(output_dir) == []
