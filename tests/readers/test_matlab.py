@@ -147,3 +147,112 @@ def test_not_a_mat_file_is_refused(tmp_path):
     path.write_text("just some text, long enough to fill a MAT header of 128 bytes " * 4)
     with pytest.raises(SourceFormatError, match="not a MATLAB file"):
         read_mat_variables(path)
+
+
+def every_kind_of_value() -> dict:
+    """Values of every kind scipy writes: nested structs, struct arrays, cells, chars, logicals, all numeric classes,
+    empty and N-D arrays, and arrays large enough to stay on disk."""
+    numeric = {f"n_{dtype}": np.arange(6, dtype=dtype).reshape(2, 3) for dtype in
+               ("f8", "f4", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8")}
+    return {
+        **numeric,
+        "cube": np.arange(24.0).reshape(2, 3, 4),
+        "empty_rows": np.zeros((0, 5)),
+        "char_rows": np.array(["abc", "def"]),
+        "text": "héllo € ΔF/F",
+        "empty_text": "",
+        "cells": np.array([[1.0, "a"], [np.zeros((1, 2)), "bc"]], dtype=object),
+        "empty_cells": np.empty((0, 3), dtype=object),
+        "pairs": np.array([[(1.0, "a"), (2.0, "b"), (3.0, "c")], [(4.0, "d"), (5.0, "e"), (6.0, "f")]],
+                          dtype=[("f", object), ("g", object)]),
+        "no_pairs": np.empty((0, 0), dtype=[("f", object)]),
+        "flags": np.array([[True, False, True]]),
+        "no_flags": np.zeros((0, 0), bool),
+        "huge_int": np.array([[2**62]], dtype=np.int64),
+        "nested": {"a": {"b": {"c": [np.array([[1, 2]]), {"d": "x"}]}}},
+        "large": np.arange(3 * 50_000, dtype=np.float64).reshape(3, -1),  # 1.2 MB: stays on disk
+    }
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["v7-compressed", "v6-uncompressed"])
+def test_the_streamed_v5_reader_gives_scipys_values(tmp_path, compress):
+    from scipy.io import savemat
+
+    from .scipy_reference import scipy_read_variables, scipy_variable_classes
+
+    path = tmp_path / "every.mat"
+    savemat(path, every_kind_of_value(), do_compression=compress, long_field_names=True)
+    ours = read_mat_variables(path)
+    assert isinstance(ours["large"], LazyMatlabArray) and ours["large"].shape == (3, 50_000)
+    assert_same_structure(materialize(ours), scipy_read_variables(path))
+    assert variable_classes(path) == scipy_variable_classes(path)
+    assert read_mat_variables(path, ("text", "absent")) == {"text": "héllo € ΔF/F"}
+
+
+@pytest.mark.parametrize("version", ["5", "6"])
+def test_the_ssc11_sample_reads_as_scipy_reads_it(tmp_path, version):
+    from nwb_conversions.samples.ssc11 import write_session_file
+    from nwb_conversions.samples.ssc11_struct import build_session_struct
+
+    from .scipy_reference import scipy_read_variables
+
+    sess = build_session_struct(num_frames=42, rois_per_plane=(2, 3, 2), num_trials=3)
+    path = write_session_file(tmp_path / "an274424_vol_01_sess_struct.mat", sess, version=version)
+    assert_same_structure(read_mat_variables(path), scipy_read_variables(path))
+
+
+def test_v5_and_v73_lazy_arrays_read_alike(tmp_path, monkeypatch):
+    from nwb_conversions.readers import mat_v5_values
+
+    monkeypatch.setattr(matlab_hdf5, "LAZY_MIN_BYTES", 1024)
+    monkeypatch.setattr(mat_v5_values, "LAZY_MIN_BYTES", 1024)
+    values = np.random.default_rng(1).normal(size=(20, 300))
+    both = [read_mat_variables(writer(tmp_path / f"big{index}.mat", {"m": values}))["m"]
+            for index, writer in enumerate((write_mat_v73, lambda path, variables: write_mat_v5(path, variables,
+                                                                                                 compress=False)))]
+    for lazy in both:
+        assert isinstance(lazy, LazyMatlabArray) and lazy.shape == (20, 300) and lazy.dtype == np.float64
+        np.testing.assert_array_equal(lazy.T[17:40, 2:5], values[2:5, 17:40].T)
+        np.testing.assert_array_equal(lazy.T[3], values[:, 3])
+
+
+def test_a_damaged_v73_chunk_read_later_is_one_error(tmp_path, monkeypatch):
+    """A chunk that fails only when a block of time is read (after the struct was read) is still one line."""
+    monkeypatch.setattr(matlab_hdf5, "LAZY_MIN_BYTES", 1024)
+    values = np.random.default_rng(2).normal(size=(20, 3000))
+    path = write_mat_v73(tmp_path / "big.mat", {"m": values}, compression="gzip")
+    with h5py.File(path, "r") as mat:
+        chunk = mat["m"].id.get_chunk_info(1)
+    with open(path, "r+b") as stream:
+        stream.seek(chunk.byte_offset + 10)
+        stream.write(b"\xff" * 64)
+    lazy = read_mat_variables(path)["m"]
+    with pytest.raises(SourceFormatError, match=r"unreadable MAT 7.3 file \(m: "):
+        lazy.T[:]
+
+
+@pytest.mark.parametrize(
+    "change, phrase",
+    [
+        (lambda mat: (mat.__delitem__("m"), mat.create_dataset("m", shape=(2**40, 1), dtype="f8", chunks=(1024, 1)),
+                      mat["m"].attrs.create("MATLAB_class", np.bytes_("double"))),
+         "m declares shape (1, 1099511627776) (8796093022208 bytes) but the file stores 0 bytes of it"),
+        (lambda mat: mat["e"].__setitem__(slice(None), [5, 5]), "e is marked empty but has dimensions (5, 5)"),
+    ],
+    ids=["huge-dataspace", "empty-with-elements"],
+)
+def test_v73_declared_sizes_are_checked_before_reading(tmp_path, change, phrase):
+    path = write_mat_v73(tmp_path / "declared.mat", {"m": np.ones((3, 3)), "e": np.zeros((0, 3))})
+    with h5py.File(path, "a") as mat:
+        change(mat)
+    with pytest.raises(SourceFormatError) as raised:
+        read_mat_variables(path)
+    assert phrase in str(raised.value)
+
+
+def test_a_v73_cell_that_holds_itself_is_refused(tmp_path):
+    path = write_mat_v73(tmp_path / "cycle.mat", {"c": [np.ones((1, 1))]})
+    with h5py.File(path, "a") as mat:
+        mat["c"][0, 0] = mat["c"].ref
+    with pytest.raises(SourceFormatError, match="nests deeper than 64 levels"):
+        read_mat_variables(path)
