@@ -49,6 +49,7 @@ from .mat_v5_builders import (
     struct_array,
 )
 
+
 def test_compact_storage_and_column_major_order():
     content = mat_file(matrix("xcoords", (2, 3), MI_UINT8, bytes(range(6))))
     values = read_v5_variables(content, "chanMap.mat", ("xcoords",), max_elements=10)["xcoords"]
