@@ -20,9 +20,9 @@ from .metadata.assembly import (
 from .publishing.gate import InspectionReport, gate, gate_zarr_store
 from .readers.yaml_metadata import unknown_top_level_key_notes
 from .writing.hdf5 import write_nwbfile
-from .writing.output import remove_stale_partials
-from .writing.folder_output import check_zarr_target, recover_stale_folders
+from .writing.killed_runs import killed_runs_notes
 from .writing.zarr_store import write_nwbfile_zarr
+from .writing.zarr_target import check_zarr_target
 
 if TYPE_CHECKING:
     from pynwb import NWBFile
@@ -169,7 +169,7 @@ def convert_session(
     if backend not in BACKEND_CHOICES:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKEND_CHOICES}")
     compression = compression or DEFAULT_COMPRESSION[backend]
-    stale_notes = stale_partials_notes(output_path)  # first: a store a killed run had moved aside is put back
+    stale_notes = killed_runs_notes(output_path)  # first: a store a killed run had moved aside is put back
     check_output_path(output_path, user_sources, overwrite=overwrite, backend=backend)
     user_metadata = merged_user_metadata(metadata_path, user_metadata, source_path)
     conversion = dataset.build(source_path, user_metadata, stub_test, **(build_options or {}))
@@ -212,23 +212,6 @@ def merged_user_metadata(metadata_path: str | Path | None, user_metadata: dict |
     check_user_metadata(file_metadata, metadata_path)
     check_user_metadata(user_metadata or {}, metadata_path or source_path)
     return deep_update(file_metadata, user_metadata or {})
-
-
-def stale_partials_notes(output_path: Path) -> list[str]:
-    """Remove the temporary files and folders that killed runs left beside the output (and put back a store one of
-    them had moved aside); a note naming them, if there were any."""
-    stale = remove_stale_partials(output_path)
-    removed, restored = recover_stale_folders(output_path)
-    notes = [
-        f"removed {len(paths)} temporary {kind}(s) left beside the output by an earlier, killed run: "
-        + ", ".join(path.name for path in paths)
-        for kind, paths in (("file", stale), ("folder", removed))
-        if paths
-    ]
-    return notes + [
-        f"put back {output_path}, which an earlier run killed while replacing it had moved aside to {path.name}"
-        for path in restored
-    ]
 
 
 def build_nwbfile(conversion: Conversion, metadata: dict, metadata_source: str | Path) -> NWBFile:

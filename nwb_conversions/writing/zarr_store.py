@@ -36,7 +36,8 @@ import contextlib
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .folder_output import atomic_folder_output, is_zarr_store
+from .folder_output import atomic_folder_output
+from .zarr_target import is_zarr_store
 
 __all__ = ["atomic_folder_output", "is_zarr_store", "write_nwbfile_zarr", "zarr_compressor", "store_size_bytes"]
 

@@ -7,6 +7,7 @@ records its arguments and the API key the dandi client would read.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,65 @@ def test_bad_arguments_and_a_missing_key_are_one_line_errors(
     code, out, err = run_cli("upload", batch_output, *arguments)
     assert code == 1 and message in err and len(err.strip().splitlines()) == 1
     assert upload_double == []
+
+
+@pytest.fixture
+def sending_fails(monkeypatch):
+    """``dandi.upload.upload`` replaced by a double that fails the test if it is called at all."""
+    monkeypatch.setenv("DANDI_API_KEY", FAKE_API_KEY)
+    monkeypatch.setattr("dandi.upload.upload", lambda **kwargs: pytest.fail(f"upload called: {kwargs}"))
+
+
+def copy_of(batch_output, tmp_path):
+    import shutil
+
+    return Path(shutil.copytree(batch_output, tmp_path / "nwb", symlinks=True))
+
+
+def test_the_tools_own_files_beside_the_outputs_are_tolerated(batch_output, tmp_path, run_cli, upload_double):
+    folder = copy_of(batch_output, tmp_path)
+    assert (folder / "report.html").is_file() and (folder / "batch_report.json").is_file()
+    assert len(list(folder.rglob(".*.batch.json"))) == 2  # the batch's sidecars
+    (folder / "batch_report.csv").write_text("session,status\n")
+    (folder / "sub-mouse-1" / "sub-mouse-1_ses-103991.png").write_bytes(b"\x89PNG")  # the batch's quicklook name
+    (folder / "sub-mouse-2" / "sub-mouse-2_ses-103992.nwb.png").write_bytes(b"\x89PNG")  # quicklook's own default
+    (folder / ".DS_Store").write_bytes(b"\0")  # dot files are dandi's to skip
+    (folder / "000123").mkdir()
+    (folder / "000123" / "dandiset.yaml").write_text("identifier: '000123'\n")  # an organized Dandiset inside
+    (folder / "000123" / "notes.txt").write_text("not looked at")
+    code, out, err = run_cli("upload", folder, "--dandiset", "000123", "--dry-run", "--dandiset-dir", tmp_path / "d")
+    assert code == 0, err
+    assert "organized 2 NWB file(s)" in out and upload_double == []
+    assert sorted(path.name for path in (tmp_path / "d").rglob("*.nwb")) == [
+        "sub-mouse-1_ses-103991_icephys+ophys.nwb", "sub-mouse-2_ses-103992_icephys+ophys.nwb",
+    ]
+
+
+@pytest.mark.parametrize("name, folder", [
+    (".sub-mouse-1_ses-103991.partial-4242.nwb", False),
+    (".sub-mouse-1_ses-103991.nwb.partial-4242.zarr", True),
+    (".sub-mouse-1_ses-103991.nwb.previous-4242.zarr", True),
+])
+def test_a_temporary_output_stops_the_upload_before_anything(batch_output, tmp_path, run_cli, sending_fails, name,
+                                                              folder):
+    """A conversion still writing (or killed): its outputs are not final, so nothing is organized or sent."""
+    outputs = copy_of(batch_output, tmp_path)
+    temporary = outputs / "sub-mouse-1" / name
+    temporary.mkdir() if folder else temporary.write_bytes(b"half")
+    code, out, err = run_cli("upload", outputs, "--dandiset", "000123")
+    assert code == 1 and out == "" and err.count("\n") == 1, err
+    assert err.startswith(f"error: {temporary}: is the temporary output of a conversion that is running or was killed")
+    assert err.rstrip().endswith("nothing was uploaded")
+    assert not (tmp_path / "nwb-dandiset-000123").exists()
+
+
+def test_a_failing_upload_leaves_an_existing_dandiset_folder_as_it_was(batch_output, tmp_path, run_cli,
+                                                                       sending_fails):
+    outputs = copy_of(batch_output, tmp_path)
+    dandiset = tmp_path / "dandiset"
+    assert run_cli("upload", outputs, "--dandiset", "000123", "--dry-run", "--dandiset-dir", dandiset)[0] == 0
+    before = sorted(path.relative_to(dandiset) for path in dandiset.rglob("*"))
+    (outputs / "stray.txt").write_text("x")
+    code, _, err = run_cli("upload", outputs, "--dandiset", "000123", "--dandiset-dir", dandiset)
+    assert code == 1 and "stray.txt: is not an NWB file" in err
+    assert sorted(path.relative_to(dandiset) for path in dandiset.rglob("*")) == before
