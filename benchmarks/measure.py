@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from pathlib import Path
 
 
 def peak_resident_mb(pid: int) -> float | None:
@@ -22,11 +23,27 @@ def peak_resident_mb(pid: int) -> float | None:
     return None
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from ``/proc/<pid>/task/*/children``)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
 def poll_peak_mb(process: subprocess.Popen, interval_s: float = 0.02) -> float:
-    """Wait for ``process`` to exit, polling its ``VmHWM``; return the highest value seen in MB."""
+    """Wait for ``process`` to exit, polling the ``VmHWM`` of it and its descendants; return the highest value seen
+    in MB, of any one process (``convert-to-nwb`` converts in a forked child: that child's peak)."""
     peak = 0.0
     while process.poll() is None:
-        peak = max(peak, peak_resident_mb(process.pid) or 0.0)
+        for pid in process_tree(process.pid):
+            peak = max(peak, peak_resident_mb(pid) or 0.0)
         time.sleep(interval_s)
     return peak
 
