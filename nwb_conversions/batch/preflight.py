@@ -27,6 +27,15 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def refuse_file_above(path: Path, expected: str) -> None:
+    """Refuse a path whose nearest existing parent is a file (it could never be created)."""
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise ConversionError(f"{path}: lies under {parent}, a file, not a folder; expected {expected}")
+            return
+
+
 def check_output_dir(output_dir: Path, release_root: Path) -> None:
     """Refuse an output folder that is a file, lies under a file, or lies inside the release (or is it).
 
@@ -34,14 +43,10 @@ def check_output_dir(output_dir: Path, release_root: Path) -> None:
     ------
     ConversionError
     """
-    for path in (output_dir, *output_dir.parents):
-        if path.exists() or path.is_symlink():
-            if not path.is_dir():
-                where = "is a file" if path == output_dir else f"lies under {path}, a file"
-                raise ConversionError(
-                    f"{output_dir}: {where}, not a folder; expected the folder to write the NWB files into"
-                )
-            break
+    expected = "the folder to write the NWB files into"
+    if (output_dir.exists() or output_dir.is_symlink()) and not output_dir.is_dir():
+        raise ConversionError(f"{output_dir}: is a file, not a folder; expected {expected}")
+    refuse_file_above(output_dir, expected)
     if _inside(_resolved(output_dir), _resolved(release_root)):
         raise ConversionError(
             f"{output_dir}: lies inside the release {release_root}; expected an output folder outside the release "
@@ -77,6 +82,7 @@ def check_report_paths(
     for path in report_paths:
         if path.is_dir():
             raise ConversionError(f"{path}: is a folder; expected a path where the batch can write its report")
+        refuse_file_above(path, "a path where the batch can write its report")
         resolved = _resolved(path)
         if resolved in read:
             raise ConversionError(

@@ -151,7 +151,9 @@ ROWS: dict[str, Callable[[Path, pytest.MonkeyPatch], Case]] = {
     ),
     # --- the output folder ------------------------------------------------------------------------------------
     "output folder is a file": lambda t, m: output_in_the_way(t, a_file, "nwb", "is a file, not a folder"),
-    "output folder under a file": lambda t, m: output_in_the_way(t, under_a_file, "notes.txt", "lies under"),
+    "output folder under a file": lambda t, m: output_in_the_way(
+        t, under_a_file, "notes.txt", "notes.txt, a file, not a folder"
+    ),
     "output folder inside the release": lambda t, m: batch_case(
         t, "nwb", "lies inside the release", output=t / "release" / "nwb"
     ),
@@ -227,5 +229,9 @@ ROWS: dict[str, Callable[[Path, pytest.MonkeyPatch], Case]] = {
         t, "report.json", "lies inside the release", "--report", t / "release" / "report.json"
     ),
     "report is a folder": lambda t, m: batch_case(t, "r.json", "is a folder", "--report", new_folder(t / "r.json")),
+    "report under a file": lambda t, m: batch_case(
+        t, "sessions.csv/report.json", "sessions.csv, a file, not a folder", "--report",
+        t / "tables" / "sessions.csv" / "report.json",
+    ),
     "workers zero": lambda t, m: batch_case(t, "--workers 0", "not a positive number", "--workers", "0"),
 }
