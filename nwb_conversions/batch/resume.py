@@ -82,9 +82,10 @@ def write_sidecar(task: SessionTask, missing_subject_fields: list[str]) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def refuse_unusable_sidecar_slot(output_path: Path) -> None:
-    """Raise before converting if the sidecar's name is taken by a folder (it could not be replaced afterwards,
-    leaving an output with no record); a file or a symbolic link there is replaced by the new record.
+def check_sidecar_slot(output_path: Path) -> str:
+    """Before converting: raise if the sidecar's name is taken by a folder (it could not be replaced afterwards,
+    leaving an output with no record). A file or a symbolic link there is replaced by the new record; when the
+    output itself is missing, return a note saying so ("" otherwise).
 
     Raises
     ------
@@ -94,12 +95,15 @@ def refuse_unusable_sidecar_slot(output_path: Path) -> None:
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
-        return
+        return ""
     if stat.S_ISDIR(mode):
         raise ConversionError(
             f"{path}: is a folder where the batch keeps the record of {output_path.name}; expected a file or nothing "
             "there: move the folder away"
         )
+    if output_path.exists() or output_path.is_symlink():
+        return ""
+    return f"{path.name} was left without its output by an earlier run: converted again"
 
 
 def _sidecar_refusal(path: Path, problem: str) -> ConversionError:

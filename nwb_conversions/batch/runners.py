@@ -19,7 +19,7 @@ from ..errors import ConversionError
 from ..publishing.gate import describe, one_line
 from ..publishing.report import MESSAGE_SEPARATOR
 from .leftovers import remove_leftovers
-from .resume import existing_output_verdict, refuse_unusable_sidecar_slot, write_sidecar
+from .resume import check_sidecar_slot, existing_output_verdict, write_sidecar
 from .tasks import ResultCallback, SessionResult, SessionTask, quicklook_path
 
 
@@ -112,7 +112,7 @@ def run_session(task: SessionTask) -> SessionResult:
             if quicklook_path(task.output).is_file():
                 result.quicklook = str(quicklook_path(task.output))
         else:
-            refuse_unusable_sidecar_slot(task.output)
+            notes = [check_sidecar_slot(task.output)]
             conversion = convert_session(
                 catalog()[task.dataset_key].load(), task.source, task.output, metadata_path=task.metadata_path,
                 user_metadata=task.user_metadata, progress=False, workers=task.threads,
@@ -120,8 +120,8 @@ def run_session(task: SessionTask) -> SessionResult:
             )
             write_sidecar(task, conversion.missing_subject_fields)
             missing = conversion.missing_subject_fields
-            result.status = "OK"
-            result.reason = f"DANDI subject facts missing: {', '.join(missing)}" if missing else ""
+            notes.append(f"DANDI subject facts missing: {', '.join(missing)}" if missing else "")
+            result.status, result.reason = "OK", "; ".join(note for note in notes if note)
             if conversion.report is not None:
                 messages = conversion.report.messages
                 result.gate_messages = MESSAGE_SEPARATOR.join(describe(message) for message in messages)
