@@ -6,12 +6,12 @@ and removed by the next run), checked, and renamed into place at the very end:
 * without ``overwrite``, by an exclusive rename (Linux ``renameat2`` with ``RENAME_NOREPLACE``) that fails if
   anything has appeared at the target meanwhile, so two runs onto one new path cannot both succeed; on systems
   without it, the name is reserved with an exclusive ``mkdir`` and the store renamed onto that empty folder;
-* with ``overwrite``, only an NWB-Zarr store (:func:`.zarr_target.is_zarr_store`) is replaced, never a file, a link, a FIFO or a
-  folder that is not one, and never a source: the two folders are swapped in one step (``RENAME_EXCHANGE``), so a
-  kill at any moment leaves either the old store or the new one at the target, and the old one, now under the
-  temporary name, is deleted (or, if killed, by the next run). Without the exchange, the old store is moved aside,
-  the new one renamed in, and the old one deleted; a run killed in between leaves the old store aside, and the
-  next run puts it back (:mod:`.killed_runs`).
+* with ``overwrite``, only an NWB-Zarr store (:func:`.zarr_target.is_zarr_store`) is replaced, never a file, a
+  link, a FIFO or a folder that is not one, and never a source: the two folders are swapped in one step
+  (``RENAME_EXCHANGE``), so a kill at any moment leaves either the old store or the new one at the target, and the
+  old one, now under the temporary name, is deleted (or, if killed, by the next run). Without the exchange, the old
+  store is moved aside, the new one renamed in, and the old one deleted; a run killed in between leaves the old
+  store aside, and the next run puts it back (:mod:`.killed_runs`).
 """
 
 from __future__ import annotations

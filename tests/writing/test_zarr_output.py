@@ -79,7 +79,8 @@ def test_sigkill_mid_write_then_a_rerun_cleans_up_the_store_folder(tmp_path):
     assert left.is_dir() and not output.exists()
     rerun = subprocess.run(command(*arguments), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"removed 1 temporary folder(s) left beside the output by an earlier, killed run: {left.name}" in rerun.stderr
+    note = f"removed 1 temporary folder(s) left beside the output by an earlier, killed run: {left.name}"
+    assert note in rerun.stderr
     assert temporaries(output.parent) == []
     assert_whole_store(output, 120_000)
 

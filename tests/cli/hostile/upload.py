@@ -80,7 +80,8 @@ def truncated_nwb() -> bytes:
 
 def pickled_nwb(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Case:
     marker = tmp / "unpickled"
-    case = upload_case(tmp, monkeypatch, replace_session(pickle.dumps(MarkerPayload(marker))), SESSION.name, "not an HDF5")
+    payload = replace_session(pickle.dumps(MarkerPayload(marker)))
+    case = upload_case(tmp, monkeypatch, payload, SESSION.name, "not an HDF5")
     case.absent += (marker,)
     return case
 
@@ -120,7 +121,7 @@ ROWS: dict[str, Callable[[Path, pytest.MonkeyPatch], Case]] = {
     "folder is a file": folder_is_a_file,
     "folder empty": lambda t, m: upload_case(t, m, only(lambda f: None), "nwb", "holds no .nwb file"),
     "only the batch's own files": lambda t, m: upload_case(
-        t, m, only(lambda f: [put(name, "{}")(f) for name in ("batch_report.json", "report.html", ".a.nwb.batch.json")]),
+        t, m, only(lambda f: [put(name, "{}")(f) for name in ("batch_report.json", "report.html", ".a.batch.json")]),
         "nwb", "holds no .nwb file",
     ),
     # --- stray files and folders -----------------------------------------------------------------------------------
@@ -141,7 +142,9 @@ ROWS: dict[str, Callable[[Path, pytest.MonkeyPatch], Case]] = {
         t, m, lambda f: write_store(f / "sub-mouse-1" / "sub-mouse-1_ses-2.nwb.zarr"), "ses-2.nwb.zarr",
         "is a Zarr store",
     ),
-    "other Zarr folder": lambda t, m: upload_case(t, m, lambda f: (f / "image.zarr").mkdir(), "image.zarr", "Zarr store"),
+    "other Zarr folder": lambda t, m: upload_case(
+        t, m, lambda f: (f / "image.zarr").mkdir(), "image.zarr", "is a Zarr store"
+    ),
     "link to a folder": lambda t, m: upload_case(
         t, m, lambda f: (f / "more").symlink_to(t), "nwb/more", "is a link to a folder"
     ),
