@@ -315,3 +315,17 @@ def h5_set_attribute(path: Path, key: str, name: str, value) -> None:
 def h5_delete(path: Path, key: str) -> None:
     with h5py.File(path, "a") as file:
         del file[key]
+
+
+def counting_reads(monkeypatch) -> dict:
+    """Count the values each HDF5 dataset returns, by its path, while the test runs (in this process)."""
+    read = {}
+    original = h5py.Dataset.__getitem__
+
+    def counting(self, selection):
+        values = original(self, selection)
+        read[self.name] = read.get(self.name, 0) + np.size(values)
+        return values
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", counting)
+    return read

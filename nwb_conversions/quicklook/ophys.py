@@ -19,7 +19,7 @@ import numpy as np
 
 from .checks import PanelNote, disagreement, location, values_per_row
 from .layout import FONT_SIZE, Panel, noted_panel, style_axes
-from .masks import ABLATED_COLOR, ROI_COLOR, drawable_field, field_of_view, mask_pixels, outline_image
+from .masks import ABLATED_COLOR, drawable_field, field_of_view, mask_pixels, outline_image
 from .patch_trace import draw_trace_with_spikes, patch_series
 from .reading import (
     busiest_window,

@@ -67,7 +67,8 @@ def ragged_column(table, name: str, *, numbers: bool = True) -> tuple:
     last = int(stops[-1]) if len(stops) else 0
     if last != len(values):
         raise disagreement(index_where, f"ends at {last}", values_where, f"holds {len(values)} values")
-    return values, np.column_stack([np.concatenate([[0], stops[:-1]]), stops]).astype(np.int64)
+    starts = np.concatenate([[0], stops])[: len(stops)]
+    return values, np.column_stack([starts, stops]).astype(np.int64)
 
 
 def read_rows_of(values, first: int, stop: int, where: str) -> np.ndarray:

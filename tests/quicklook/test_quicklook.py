@@ -13,7 +13,7 @@ from pynwb import NWBHDF5IO
 
 from nwb_conversions.conversion import convert_session
 from nwb_conversions.datasets import registered_datasets
-from nwb_conversions.quicklook import draw_quicklook, ephys, ophys, patch_trace, write_quicklook
+from nwb_conversions.quicklook import draw_quicklook, ephys, masks, patch_trace, write_quicklook
 from nwb_conversions.quicklook.layout import GROUND_TRUTH_COLOR, Panel, arrange_rows, axes_with_data, lay_out
 from nwb_conversions.quicklook.reading import busiest_window, display_unit, envelope, index_at
 from nwb_conversions.quicklook.text import missing_for_dandi, summary_lines
@@ -26,6 +26,7 @@ from ..quicklook_files import (
     NUM_ELECTRODES,
     NUM_EMITTERS,
     PULSES_PER_EMITTER,
+    counting_reads,
     dff_values,
     electrode_position,
     opto_spike_times,
@@ -237,11 +238,11 @@ def test_imaging_rois_per_plane_and_dff_with_trials(synthetic):
         drawn = draw_quicklook(nwbfile)
         for plane in range(3):
             segmentation = nwbfile.processing["ophys"]["ImageSegmentation"][f"PlaneSegmentation{plane}"]
-            rois = ophys.mask_pixels(segmentation)
-            assert ophys.field_of_view(nwbfile, segmentation, rois) == ((512, 512), True)
+            rois = masks.mask_pixels(segmentation)
+            assert masks.field_of_view(nwbfile, segmentation, rois) == ((512, 512), True)
             overlay = drawn.axes[f"ROIs PlaneSegmentation{plane}"][0].images[1].get_array()
             for number, (rows, columns) in enumerate(rois):
-                colour = ophys.ABLATED_COLOR if number in ABLATED[plane] else ophys.ROI_COLOR
+                colour = masks.ABLATED_COLOR if number in ABLATED[plane] else masks.ROI_COLOR
                 np.testing.assert_allclose(overlay[rows, columns, :3], np.tile(colour, (len(rows), 1)))
             assert (overlay[..., 3] > 0).sum() == sum(len(rows) for rows, _ in rois)
             dff = drawn.axes[f"ΔF/F DfOverF{plane}"][0]
@@ -272,8 +273,8 @@ def test_image_masks_on_a_non_square_field(synthetic):
         expected = np.zeros(IMAGE_MASK_SHAPE, dtype=bool)
         expected[10:20, 50:60] = expected[40:50, 5:15] = True
         np.testing.assert_array_equal(overlay[..., 3] > 0, expected)
-        np.testing.assert_allclose(overlay[45, 10, :3], ophys.ABLATED_COLOR)
-        np.testing.assert_allclose(overlay[15, 55, :3], ophys.ROI_COLOR)
+        np.testing.assert_allclose(overlay[45, 10, :3], masks.ABLATED_COLOR)
+        np.testing.assert_allclose(overlay[15, 55, :3], masks.ROI_COLOR)
         assert missing_for_dandi(nwbfile) == ["subject", "subject_id", "species", "sex", "age"]
 
 
@@ -292,15 +293,7 @@ def test_text_panel_says_what_dandi_needs_and_the_gate_counts(samples, drawn):
 def test_only_slices_of_the_raw_series_are_read(samples, monkeypatch):
     """The raw series is read in short windows: spike snippets and 20 ms windows, never whole."""
     nwb_path, _ = samples["spe1"]
-    read = {}
-    original = h5py.Dataset.__getitem__
-
-    def counting(self, selection):
-        values = original(self, selection)
-        read[self.name] = read.get(self.name, 0) + np.size(values)
-        return values
-
-    monkeypatch.setattr(h5py.Dataset, "__getitem__", counting)
+    read = counting_reads(monkeypatch)
     write_quicklook(nwb_path, nwb_path.with_name("bounded.png"), inspect=False, isolated=False)  # counted here
     with h5py.File(nwb_path, "r") as file:
         raw = file["acquisition/ElectricalSeries/data"]

@@ -32,10 +32,14 @@ from nwb_conversions.quicklook.target import temporary_png_path
 
 from ...pickle_payloads import MarkerPayload
 from ...quicklook_files import (
+    IMAGING_RATE,
+    IMAGING_SECONDS,
+    ROIS_PER_PLANE,
     TINY_SAMPLES,
     h5_delete,
     h5_replace,
     h5_set_attribute,
+    write_imaging_file,
     write_tiny_ephys_file,
     write_tiny_ephys_zarr,
 )
@@ -43,6 +47,9 @@ from ..failure_table import Case
 
 RAW = "acquisition/ElectricalSeries"
 PATCH = "acquisition/PatchClampSeries"
+DFF = "processing/ophys/DfOverF/DfOverF0"
+ROIS = "processing/ophys/ImageSegmentation/PlaneSegmentation0"
+FRAMES = int(IMAGING_SECONDS * IMAGING_RATE)
 
 
 def tiny(tmp: Path) -> Path:
@@ -56,6 +63,14 @@ def nwb_case(tmp: Path, change: Callable[[Path], None], fragment: str, names: st
     source = tiny(tmp)
     change(source)
     return Case(["quicklook", source], names, fragment, source.parent, source.with_suffix(".png"))
+
+
+def imaging_case(tmp: Path, change: Callable[[Path], None], fragment: str) -> Case:
+    """The imaging file (three planes of ROIs, ΔF/F, trials) changed by ``change``."""
+    (tmp / "source").mkdir()
+    source = write_imaging_file(tmp / "source" / "imaging.nwb")
+    change(source)
+    return Case(["quicklook", source], "imaging.nwb", fragment, source.parent, source.with_suffix(".png"))
 
 
 def file_case(tmp: Path, content: bytes, fragment: str) -> Case:
@@ -233,6 +248,18 @@ ROWS: dict[str, Callable[[Path, pytest.MonkeyPatch], Case]] = {
         t, replaced(f"{RAW}/electrodes", np.array([0, 1, 2, 99])), "names row 99, but"),
     "10^12 declared timestamps for 3000 samples": lambda t, m: nwb_case(
         t, timestamps_instead_of_rate(10**12), "holds 1000000000000 timestamps, but"),
+    # --- imaging ----------------------------------------------------------------------------------------------
+    "ΔF/F columns and rois region disagree": lambda t, m: imaging_case(
+        t, replaced(f"{DFF}/data", np.zeros((FRAMES, ROIS_PER_PLANE + 1))),
+        f"has {ROIS_PER_PLANE + 1} ROIs (columns), but /{DFF}/rois names {ROIS_PER_PLANE} ROIs"),
+    "ΔF/F timestamps start at NaN": lambda t, m: imaging_case(
+        t, replaced(f"{DFF}/timestamps", np.r_[np.nan, np.arange(1, FRAMES) / IMAGING_RATE]),
+        f"/{DFF}/timestamps holds the time nan"),
+    "pixel_mask_index goes back": lambda t, m: imaging_case(
+        t, replaced(f"{ROIS}/pixel_mask_index", np.r_[np.arange(ROIS_PER_PLANE - 1) * 10 + 20, [5]]),
+        f"/{ROIS}/pixel_mask_index goes back to 5 at row {ROIS_PER_PLANE - 1}"),
+    "trial start times stored as text": lambda t, m: imaging_case(
+        t, replaced("intervals/trials/start_time", np.full(6, b"soon")), "/intervals/trials/start_time holds text"),
     # --- NWB-Zarr stores ---------------------------------------------------------------------------------------
     "Zarr store with a garbled .zgroup": lambda t, m: zarr_case(
         t, lambda s: (s / ".zgroup").write_text("{garbage"), "cannot be read as NWB-Zarr"),
