@@ -31,9 +31,11 @@ from pynwb import NWBFile
 from pynwb.event import EventsTable, TimestampVectorData
 from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation
 
-from ..layouts.ssc11.imaging import IMAGE_SIZE, PlaneTraces, read_calcium_imaging
+from ..layouts.ssc11.imaging import read_calcium_imaging
 from ..layouts.ssc11.release import read_ablation_file
+from ..layouts.ssc11.rois import IMAGE_SIZE
 from ..layouts.ssc11.struct import load_session_struct
+from ..layouts.ssc11.traces import PlaneTraces
 from ..metadata.assembly import deep_update
 from ..writing.plan import StreamedArray
 from .electrodes import get_or_create_device

@@ -238,7 +238,7 @@ BAD_INPUTS = {
     "dff-ids-differ": (
         with_struct(lambda sess: sess["caTSA"]["dffTimeSeriesArray"].update(
             ids=sess["caTSA"]["dffTimeSeriesArray"]["ids"][:, ::-1])),
-        "the ROI ids of sess.caTSA.dffTimeSeriesArray differ from sess.caTSA.ids",
+        "sess.caTSA.dffTimeSeriesArray.ids(1) is 1030002 but sess.caTSA.ids(1) is 1010001",
     ),
     "plane-roi-not-in-matrix": (
         with_struct(lambda sess: sess["caTSA"]["roiArray"][1].update(roiIds=np.array([[1.0, 2.0, 3.0]]))),
@@ -247,7 +247,7 @@ BAD_INPUTS = {
     "roi-in-two-planes": (
         with_struct(lambda sess: (sess["caTSA"]["roiArray"][1]["roiIds"].__setitem__((0, 0), 1010001.0),
                                   sess["caTSA"]["roiArray"][1]["rois"][0].update(id=1010001.0))),
-        "sess.caTSA.roiArray{2}.roiIds repeats ROI id 1010001",
+        "sess.caTSA.roiArray{2}.roiIds lists ROI id 1010001, which sess.caTSA.roiArray{1}.roiIds lists too",
     ),
     "fractional-roi-id": (
         with_struct(lambda sess: sess["caTSA"]["ids"].__setitem__((0, 0), 1010001.5)),

@@ -24,7 +24,8 @@ import numpy as np
 
 from ...errors import SourceFormatError
 from ...readers.matlab_values import LazyMatlabArray
-from .struct import LoadedSession, TimeUnit, as_list, strings, time_unit_of, vector
+from .agreement import check_count
+from .struct import LoadedSession, TimeUnit, as_list, event_series, strings, time_unit_of
 from .trials import TrialTable, read_trials
 
 #: Whisker time series: struct field → (NWB name, description, unit).
@@ -41,6 +42,9 @@ WHISKER_SERIES = {
         "unknown",
     ),
 }
+
+#: Times checked for NaN at a time (a whisker time vector may be long, and stay on disk).
+FINITE_CHECK_BLOCK = 1 << 20
 
 #: Lick event series of ``behavESA``, by lower-cased ``idStr``.
 LICK_SERIES = {"left lick": "LickLeft", "right lick": "LickRight"}
@@ -165,19 +169,28 @@ def _whisker_series(struct, file_path: Path, where: str, name: str, description:
     unit = time_unit_of(struct.get("timeUnit"), file_path, f"sess.{where}.timeUnit")
     labels = struct.get("idStrs")
     labels = strings(labels, file_path, f"sess.{where}.idStrs") if labels is not None else []
-    return WhiskerSeries(name, description, data_unit, matrix.T, ScaledVector(time, unit), labels)
+    rows = (f"sess.{where}.valueMatrix", matrix.shape[0], "rows (whiskers)")
+    if labels:
+        check_count(file_path, (f"sess.{where}.idStrs", len(labels), "names"), rows, "one name per whisker")
+    if struct.get("ids") is not None and np.size(struct["ids"]):
+        check_count(file_path, (f"sess.{where}.ids", int(np.size(struct["ids"])), "ids"), rows, "one id per whisker")
+    timestamps = ScaledVector(time, unit)
+    _check_finite_in_blocks(timestamps, file_path, f"sess.{where}.time")
+    return WhiskerSeries(name, description, data_unit, matrix.T, timestamps, labels)
+
+
+def _check_finite_in_blocks(values: ScaledVector, file_path: Path, where: str) -> None:
+    """Refuse a NaN or infinite time, reading a long (lazy) vector a block at a time."""
+    for start in range(0, len(values), FINITE_CHECK_BLOCK):
+        block = values[start : start + FINITE_CHECK_BLOCK]
+        bad = np.flatnonzero(~np.isfinite(block))
+        if bad.size:
+            raise SourceFormatError(file_path, f"{where}({start + int(bad[0]) + 1}) is {block[bad[0]]}",
+                                    f"{where} as finite numbers")
 
 
 def _events(struct, file_path: Path, where: str, name: str, description: str) -> BehaviorEvents:
-    if not isinstance(struct, dict) or "eventTimes" not in struct:
-        raise SourceFormatError(file_path, f"{where} has no eventTimes", f"{where} as an event series")
-    unit = time_unit_of(struct.get("timeUnit"), file_path, f"{where}.timeUnit")
-    times = unit.to_seconds(vector(struct["eventTimes"], file_path, f"{where}.eventTimes"))
-    trials = struct.get("eventTrials")
-    if trials is not None and np.size(trials) == times.size:
-        trials = vector(trials, file_path, f"{where}.eventTrials", dtype=np.int64)
-    else:
-        trials = None
+    times, trials = event_series(struct, file_path, where)
     order = np.argsort(times, kind="stable")
     return BehaviorEvents(name, description, times[order], None if trials is None else trials[order])
 

@@ -108,11 +108,7 @@ def locate_session(file_path: str | Path) -> SessionPlace:
             f"{file_path.name}: its folder {file_path.parent.name!r} is not session_neuropilone_{{pre,post}}ablate"
             "[_type]_merged: the condition (before / after ablation) is unknown and no ablation files are looked for"
         )
-    for name in (file_path.name, place.animal_folder.name if place.animal_folder else ""):
-        animal = ANIMAL_PATTERN.match(name)
-        if animal:
-            place.subject_id = f"an{animal.group(1)}"
-            break
+    place.subject_id = path_subject(file_path)
     if place.subject_id is None:
         place.notes.append(f"{file_path.name}: no an<ID> in the file or folder name: the subject id is unknown")
     subvolume = SUBVOLUME_PATTERN.search(file_path.name)
@@ -128,6 +124,27 @@ def locate_session(file_path: str | Path) -> SessionPlace:
                 f"{NYU_CURATION_FILE}, an<ID>_<date>.mat, an<ID>_all.mat): no is_ablated column"
             )
     return place
+
+
+def path_subject(file_path: Path) -> str | None:
+    """``an<ID>`` as the file name and the animal folder (above the condition folder) state it, or None.
+
+    Raises
+    ------
+    SourceFormatError
+        The file name and the animal folder name two different animals.
+    """
+    in_name = ANIMAL_PATTERN.match(file_path.name)
+    folder = file_path.parent.parent if CONDITION_PATTERN.match(file_path.parent.name) else None
+    in_folder = ANIMAL_PATTERN.match(folder.name) if folder is not None else None
+    if in_name and in_folder and in_name.group(1) != in_folder.group(1):
+        raise SourceFormatError(
+            file_path,
+            f"the file name says an{in_name.group(1)} but its animal folder {folder.name}/ says an{in_folder.group(1)}",
+            "a session file inside its own animal's folder",
+        )
+    found = in_name or in_folder
+    return f"an{found.group(1)}" if found else None
 
 
 def find_ablations(animal_folder: Path, subject_id: str | None) -> list[AblationRecord]:

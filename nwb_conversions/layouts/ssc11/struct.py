@@ -11,6 +11,7 @@ Milliseconds become seconds by an exact division by 1000.
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ import numpy as np
 from ...errors import SourceFormatError
 from ...readers.matlab import read_mat_variables, variable_classes
 from ...readers.matlab_values import PLAIN_CLASSES, MatlabObjectError
+from .agreement import check_count, check_finite, number, same_value
+from .release import path_subject
 
 #: MATLAB ``session.timeSeries`` time-unit ids → (multiplier, divisor) to seconds: ms are divided by 1000 exactly.
 TIME_UNIT_TO_SECONDS = {1: (1, 1000), 2: (1, 1), 3: (60, 1), 4: (3600, 1), 5: (86400, 1)}
@@ -76,9 +79,29 @@ def load_session_struct(file_path: str | Path) -> LoadedSession:
         raise SourceFormatError(file_path, f"no 'sess' variable (variables: {others})", EXPECTED_STRUCT)
     if not isinstance(variables["sess"], dict):
         raise SourceFormatError(file_path, "'sess' is not a 1 x 1 struct", EXPECTED_STRUCT)
+    check_mouse_id(file_path, variables["sess"])
     loaded = LoadedSession(file_path, variables["sess"])
     _LOADED[key] = loaded
     return loaded
+
+
+def check_mouse_id(file_path: Path, sess: dict) -> None:
+    """``sess.mouseId`` (the lab's class property, a number or ``an<ID>``), when present, must name the animal of
+    the session's path."""
+    mouse_id = sess.get("mouseId")
+    subject = path_subject(file_path)
+    if mouse_id is None or subject is None:
+        return
+    if isinstance(mouse_id, str):
+        digits = re.fullmatch(r"\s*(?:an)?0*(\d+)\s*", mouse_id)
+        stated, shown = (digits.group(1) if digits else None), repr(mouse_id)
+    else:
+        values = np.asarray(mouse_id).reshape(-1)
+        whole = values.size == 1 and values.dtype.kind in "iuf" and float(values[0]).is_integer()
+        stated = shown = number(values[0]) if whole else None
+    if stated is not None and stated != subject[2:].lstrip("0"):
+        raise SourceFormatError(file_path, f"sess.mouseId is {shown} but the path says {subject}",
+                                "sess.mouseId to name the animal of the session's folder and file name")
 
 
 def field_of(struct: dict, path: str, file_path: Path, *, required: bool = True):
@@ -136,6 +159,26 @@ def time_unit_of(time_unit, file_path: Path, where: str) -> TimeUnit:
     return TimeUnit(*TIME_UNIT_TO_SECONDS[unit_id])
 
 
+def event_series(struct, file_path: Path, where: str, *, required: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """An event series' times in seconds (``eventTimes`` in its ``timeUnit``, finite) and, when it gives them, the
+    trial of each event (``eventTrials``: one per event, or the series is refused; empty is taken as absent).
+
+    Without ``eventTimes``: an error when ``required``, else no events.
+    """
+    if not isinstance(struct, dict) or (required and "eventTimes" not in struct):
+        raise SourceFormatError(file_path, f"{where} has no eventTimes", f"{where} as an event series")
+    unit = time_unit_of(struct.get("timeUnit"), file_path, f"{where}.timeUnit")
+    times = vector(struct.get("eventTimes", np.zeros((0, 0))), file_path, f"{where}.eventTimes")
+    times = check_finite(unit.to_seconds(times), file_path, f"{where}.eventTimes")
+    trials = struct.get("eventTrials")
+    if trials is None or np.size(trials) == 0:
+        return times, None
+    trials = vector(trials, file_path, f"{where}.eventTrials", dtype=np.int64)
+    check_count(file_path, (f"{where}.eventTrials", trials.size, "entries"),
+                (f"{where}.eventTimes", times.size, "events"), "one trial per event")
+    return times, trials
+
+
 def as_list(value) -> list:
     """A MATLAB cell or struct array as a list: a list (a ``StructArray`` too) as it is, a lone element in one."""
     return value if isinstance(value, list) else [value]
@@ -151,7 +194,10 @@ def strings(value, file_path: Path, where: str) -> list[str]:
 
 
 def hash_entries(value, file_path: Path, where: str) -> dict:
-    """A flattened MATLAB hash (struct with cell arrays ``keys`` and ``values``) as a dict."""
+    """A flattened MATLAB hash (struct with cell arrays ``keys`` and ``values``) as a dict.
+
+    A key listed twice with the same value is kept once; with two different values it is refused, naming both.
+    """
     if not isinstance(value, dict) or "keys" not in value or "values" not in value:
         raise SourceFormatError(file_path, f"{where} has no keys/values", f"{where} as a struct with cells keys, values")
     keys = strings(value["keys"], file_path, f"{where}.keys")
@@ -160,4 +206,15 @@ def hash_entries(value, file_path: Path, where: str) -> dict:
         raise SourceFormatError(
             file_path, f"{where} has {len(keys)} keys but {len(values)} values", f"one value per key in {where}"
         )
-    return dict(zip(keys, values))
+    entries, positions = {}, {}
+    for index, (key, item) in enumerate(zip(keys, values)):
+        if key in entries and not same_value(entries[key], item):
+            raise SourceFormatError(
+                file_path,
+                f"{where}.keys{{{positions[key] + 1}}} and {where}.keys{{{index + 1}}} are both '{key}', with "
+                f"different values ({where}.values{{{positions[key] + 1}}} and {{{index + 1}}})",
+                "a key stated twice to have one value",
+            )
+        entries.setdefault(key, item)
+        positions.setdefault(key, index)
+    return entries

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
+from .agreement import TIME_TOLERANCE_S, check_finite, check_unique, number
 from .struct import TimeUnit, as_list, hash_entries, strings, time_unit_of, vector
 
 #: Trial type name → (correct, side licked); L/R in the name is the correct side.
@@ -55,6 +56,7 @@ def read_trials(sess: dict, file_path: Path, notes: list, session_end: float | N
     """
     name = file_path.name
     starts = TimeUnit().to_seconds(vector(sess["trialStartTimes"], file_path, "sess.trialStartTimes"))  # ms
+    check_finite(starts, file_path, "sess.trialStartTimes")
     count = starts.size
     lengths = {"sess.trialStartTimes": count}
     trial_ids = np.arange(1, count + 1)
@@ -74,6 +76,9 @@ def read_trials(sess: dict, file_path: Path, notes: list, session_end: float | N
         raise SourceFormatError(
             file_path, f"the trial fields have mismatched lengths ({described})", "one entry per trial"
         )
+    check_unique(trial_ids, file_path, "sess.trialIds", "trial id")
+    if trial_structs is not None:
+        _check_trial_structs(trial_structs, trial_ids, starts, type_matrix, file_path)
     trial_types = [""] * count
     correct = lick_side = None
     if type_matrix is not None and "trialTypeStr" in sess:
@@ -102,13 +107,47 @@ def read_trials(sess: dict, file_path: Path, notes: list, session_end: float | N
     return TrialTable(trial_ids, starts, stops, trial_types, correct, lick_side, pole)
 
 
+def _check_trial_structs(trial_structs: list, trial_ids: np.ndarray, starts: np.ndarray, type_matrix, file_path: Path):
+    """What each ``trial{t}`` states again must agree with the session's vectors: its ``id`` with ``trialIds(t)``,
+    its ``startTime`` (in its ``timeUnit``) with ``trialStartTimes(t)``, its ``typeIds`` with the rows of
+    ``trialTypeMat(:, t)`` that are set."""
+    for index, trial in enumerate(trial_structs):
+        where = f"sess.trial{{{index + 1}}}"
+        if not isinstance(trial, dict):
+            continue
+        if "id" in trial:
+            _check_scalar(trial["id"], trial_ids[index], file_path, f"{where}.id", f"sess.trialIds({index + 1})")
+        if "startTime" in trial:
+            unit = time_unit_of(trial.get("timeUnit"), file_path, f"{where}.timeUnit")
+            stated = unit.to_seconds(vector(trial["startTime"], file_path, f"{where}.startTime"))
+            _check_scalar(stated, starts[index], file_path, f"{where}.startTime", f"sess.trialStartTimes({index + 1})",
+                          tolerance=TIME_TOLERANCE_S, unit=" s")
+        if "typeIds" in trial and type_matrix is not None:
+            stated = sorted(set(vector(trial["typeIds"], file_path, f"{where}.typeIds", dtype=np.int64).tolist()))
+            flagged = (np.flatnonzero(type_matrix[:, index].astype(bool)) + 1).tolist()
+            if stated != flagged:
+                raise SourceFormatError(
+                    file_path, f"{where}.typeIds is {stated} but sess.trialTypeMat(:, {index + 1}) sets rows {flagged}",
+                    "each trial's types stated once")
+
+
+def _check_scalar(value, other: float, file_path: Path, where: str, other_where: str, *, tolerance: float = 0.0,
+                  unit: str = ""):
+    values = np.asarray(value, dtype=np.float64).reshape(-1)
+    if values.size != 1 or not abs(values[0] - other) <= tolerance:
+        shown = " ".join(number(item) for item in values) or "empty"
+        raise SourceFormatError(file_path, f"{where} is {shown}{unit} but {other_where} is {number(other)}{unit}",
+                                "a fact stated twice to agree")
+
+
 def _trial_ends(trial_structs, starts, file_path: Path, notes: list, session_end: float | None) -> np.ndarray:
     if trial_structs and all(isinstance(trial, dict) and "endTime" in trial for trial in trial_structs):
-        return np.array([
+        ends = np.array([
             time_unit_of(trial.get("timeUnit"), file_path, "sess.trial{t}.timeUnit").to_seconds(
                 vector(trial["endTime"], file_path, "sess.trial{t}.endTime")[0])
             for trial in trial_structs
         ])
+        return check_finite(ends, file_path, "the trials' endTime")
     notes.append(
         f"{file_path.name}: the struct gives no trial end times: each trial is taken to end where the next starts, "
         "the last at the session's last sample"

@@ -85,7 +85,7 @@ ROWS: dict[str, Callable[[Path, object], Case]] = {
     "v5 header only": lambda t, m: session_case(
         t, written_then("5", lambda p: p.write_bytes(p.read_bytes()[:128])), "no 'sess' variable"
     ),
-    "v5 truncated": lambda t, m: session_case(t, written_then("5", cut_to(0.6)), "MAT 5 file"),
+    "v5 truncated": lambda t, m: session_case(t, written_then("5", cut_to(0.6)), "damaged MATLAB 5 file"),
     "v7.3 truncated": lambda t, m: session_case(t, written_then("7.3", cut_to(0.6)), "unreadable MAT 7.3 file"),
     "v7.3 superblock zeroed": lambda t, m: session_case(
         t, written_then("7.3", lambda p: p.write_bytes(p.read_bytes()[:512] + bytes(64) + p.read_bytes()[576:])),
@@ -120,7 +120,7 @@ ROWS: dict[str, Callable[[Path, object], Case]] = {
     "ROI in two planes": lambda t, m: struct_case(
         t, lambda s: (ca(s)["roiArray"][1]["roiIds"].__setitem__((0, 0), 1010001.0),
                       ca(s)["roiArray"][1]["rois"][0].update(id=1010001.0)),
-        "sess.caTSA.roiArray{2}.roiIds repeats ROI id 1010001",
+        "sess.caTSA.roiArray{2}.roiIds lists ROI id 1010001, which sess.caTSA.roiArray{1}.roiIds lists too",
     ),
     "trial fields of different lengths": lambda t, m: struct_case(
         t, set_field("trialIds", np.array([[101.0, 102.0]])), "the trial fields have mismatched lengths"

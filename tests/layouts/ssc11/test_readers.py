@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from nwb_conversions.errors import SourceFormatError
-from nwb_conversions.layouts.ssc11.imaging import PlaneTraces, decode_pixel_indices
 from nwb_conversions.layouts.ssc11.release import locate_session, read_ablation_file
+from nwb_conversions.layouts.ssc11.rois import decode_pixel_indices
 from nwb_conversions.layouts.ssc11.struct import time_unit_of
+from nwb_conversions.layouts.ssc11.traces import PlaneTraces
 from nwb_conversions.samples.ssc11 import write_jrc_ablation, write_nyu_ablation, write_ssc11_session
 
 
