@@ -55,7 +55,7 @@ def feature_arrow_type(feature) -> pa.DataType | None:
     if kind in ("Sequence", "List", "LargeList"):
         inner = feature_arrow_type(feature.get("feature"))
         length = feature.get("length", -1)
-        if inner is None or not isinstance(length, int) or isinstance(length, bool):
+        if inner is None or not isinstance(length, int) or isinstance(length, bool) or not -1 <= length < 2**31:
             return None
         if kind == "LargeList":
             return pa.large_list(inner)

@@ -115,7 +115,7 @@ class NpzArchive:
                 version = np.lib.format.read_magic(stream)
                 reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
                 shape, fortran_order, dtype = reader(stream)
-            except DAMAGED_ARCHIVE_ERRORS as exc:
+            except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError, tokenize errors, ...
                 raise SourceFormatError(
                     self.file_path, f"member {member} is not a .npy array ({one_line(exc)[:200]})", self.expected
                 ) from None

@@ -193,7 +193,7 @@ def index_shard(shard: Path, split: str, *, num_channels: int, features: tuple[d
                 batch.validate(full=True)
                 segments.extend(_batch_segments(batch, batch_index, split, shard, len(segments), num_channels,
                                                 (map_address, map_size)))
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, UnicodeError) as exc:  # UnicodeError: a column name that is not UTF-8
         if isinstance(exc, OSError) and exc.errno is not None:  # the system's refusal, not pyarrow's verdict
             raise cannot_read(shard, exc, "an Arrow IPC stream shard") from None
         raise SourceFormatError(

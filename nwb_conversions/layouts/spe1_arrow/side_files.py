@@ -16,6 +16,7 @@ import numpy as np
 from ...errors import SourceFormatError
 from ...readers.json_object import read_json_object
 from ...readers.npz import NpzArchive, NpzVector
+from ...readers.source_access import check_plausible, one_line
 
 CONVERSION_METADATA_EXPECTED = (
     "conversion_metadata.json with sampling_frequency, num_channels, num_units, segment_duration_s, "
@@ -75,17 +76,42 @@ class ConversionMetadata:
         return self.raw.get("source_metadata", {}).get("cell_id")
 
 
+#: Plausible ranges of the numbers ``conversion_metadata.json`` records: key → (lowest, highest, in words). A value
+#: beyond them (``num_units: 1e18``) is a damaged file, refused before anything is sized by it.
+PLAUSIBLE_METADATA = {
+    "sampling_frequency": (1.0, 1e6, "a rate in Hz from 1 to 1e6"),
+    "segment_duration_s": (1e-6, 1e5, "a duration in s from 1e-6 to 1e5"),
+    "num_channels": (1, 100_000, "from 1 to 100000 channels"),
+    "num_units": (1, 100_000, "from 1 to 100000 units"),
+}
+
+
+def _shown(value) -> str:
+    """A value read from the file as a message shows it: one line, at most 80 characters."""
+    return one_line(repr(value))[:80]
+
+
 def _require(mapping: dict, key: str, kind, path: Path):
     value = mapping.get(key)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise SourceFormatError(path, f"'{key}' is {value!r}", CONVERSION_METADATA_EXPECTED)
+        raise SourceFormatError(path, f"'{key}' is {_shown(value)}", CONVERSION_METADATA_EXPECTED)
+    if key in PLAUSIBLE_METADATA:
+        check_plausible(path, f"'{key}'", value, *PLAUSIBLE_METADATA[key])
     return value
 
 
 def _channel(value, key: str, path: Path, num_channels: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < num_channels:
-        raise SourceFormatError(path, f"'{key}' holds {value!r}", f"channel indices in 0..{num_channels - 1}")
+        raise SourceFormatError(path, f"'{key}' holds {_shown(value)}", f"channel indices in 0..{num_channels - 1}")
     return value
+
+
+def _location(value, unit: str, path: Path) -> tuple[float, float, float]:
+    """``unit_locations_um[unit]``: ``[x, y]`` or ``[x, y, z]`` finite µm (z = 0 when absent)."""
+    if not (isinstance(value, list) and len(value) in (2, 3) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e9 for v in value)):
+        raise SourceFormatError(path, f"unit_locations_um[{unit}] is {_shown(value)}", "[x, y] or [x, y, z] in µm")
+    return tuple(float(v) for v in value) + ((0.0,) if len(value) == 2 else ())
 
 
 def read_conversion_metadata(path: Path) -> ConversionMetadata:
@@ -94,15 +120,14 @@ def read_conversion_metadata(path: Path) -> ConversionMetadata:
     Raises
     ------
     SourceFormatError
-        On a missing key, a value of the wrong type, or a channel index out of range.
+        On a missing key, a value of the wrong type or beyond :data:`PLAUSIBLE_METADATA`, or a channel index out of
+        range.
     """
     raw = read_json_object(path, CONVERSION_METADATA_EXPECTED)
     rate = float(_require(raw, "sampling_frequency", (int, float), path))
     num_channels = _require(raw, "num_channels", int, path)
     num_units = _require(raw, "num_units", int, path)
     duration = float(_require(raw, "segment_duration_s", (int, float), path))
-    if rate <= 0 or duration <= 0 or num_channels <= 0 or num_units <= 0:
-        raise SourceFormatError(path, "a non-positive rate, duration or count", CONVERSION_METADATA_EXPECTED)
     gt_electrode = _channel(raw.get("gt_electrode_chan_idx"), "gt_electrode_chan_idx", path, num_channels)
     bad = _require(raw, "bad_channel_ids", list, path)
     bad_channels = tuple(_channel(channel, "bad_channel_ids", path, num_channels) for channel in bad)
@@ -111,17 +136,11 @@ def read_conversion_metadata(path: Path) -> ConversionMetadata:
     units = [str(unit) for unit in range(num_units)]
     if sorted(peaks) != units or sorted(locations) != units:
         raise SourceFormatError(
-            path, f"unit_peak_channel / unit_locations_um list units {sorted(peaks)} / {sorted(locations)}",
-            f"one entry per unit {units} (num_units = {num_units})",
+            path, f"unit_peak_channel / unit_locations_um list units {_shown(sorted(peaks))} / "
+            f"{_shown(sorted(locations))}", f"one entry per unit 0..{num_units - 1} (num_units = {num_units})",
         )
     peak_channels = {int(unit): _channel(peaks[unit], "unit_peak_channel", path, num_channels) for unit in units}
-    locations_um = {}
-    for unit in units:
-        location = locations[unit]
-        if not (isinstance(location, list) and len(location) in (2, 3)
-                and all(isinstance(v, (int, float)) for v in location)):
-            raise SourceFormatError(path, f"unit_locations_um[{unit}] is {location!r}", "[x, y] or [x, y, z] in µm")
-        locations_um[int(unit)] = tuple(float(v) for v in location) + ((0.0,) if len(location) == 2 else ())
+    locations_um = {int(unit): _location(locations[unit], unit, path) for unit in units}
     return ConversionMetadata(rate, num_channels, num_units, duration, gt_electrode, bad_channels, peak_channels,
                               locations_um, raw)
 

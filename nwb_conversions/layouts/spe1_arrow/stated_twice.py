@@ -11,12 +11,14 @@ the raw recording's start or from the window's (``skip_seconds``), so either is 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import SourceFormatError
 from ...readers.json_object import read_json_object
+from ...readers.source_access import format_number
 from .segments import Segment
 from .side_files import ConversionMetadata, Templates
 
@@ -59,7 +61,7 @@ def check_templates_window(metadata: ConversionMetadata, templates: Templates, t
         samples = recorded.get(key)
         milliseconds = recorded.get(f"ms_{key[1:]}")
         statements = [(f"template_metadata.{key}", samples)]
-        if isinstance(milliseconds, (int, float)) and not isinstance(milliseconds, bool):
+        if _number(milliseconds):
             statements.append((f"template_metadata.ms_{key[1:]} × {rate_per_ms:g} samples/ms",
                                round(milliseconds * rate_per_ms, 6)))
         for name, value in statements:
@@ -95,17 +97,18 @@ def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_co
     source = source if isinstance(source, dict) else {}
     held = segments[-1].stop_sample - segments[0].start_sample
     duration, skip = source.get("duration_s"), source.get("skip_seconds")
-    if _number(duration) and held > round(duration * rate):
+    if _number(duration) and held > duration * rate + 0.5:
         raise SourceFormatError(
             segments[-1].shard, f"the segments hold {held} samples ({held / rate:g} s)",
-            f"at most source_metadata.duration_s = {duration} s ({round(duration * rate)} samples) as "
+            f"at most source_metadata.duration_s = {duration} s ({format_number(duration * rate)} samples) as "
             "conversion_metadata.json says",
         )
     first = segments[0].start_sample
-    if _number(skip) and first not in (0, round(skip * rate)):
+    if _number(skip) and first != 0 and abs(first - skip * rate) >= 0.5:
         raise SourceFormatError(
             segments[0].shard, f"the first segment starts at sample_id {first}",
-            f"{round(skip * rate)} (source_metadata.skip_seconds = {skip} s in conversion_metadata.json), or 0",
+            f"{format_number(skip * rate)} (source_metadata.skip_seconds = {skip} s in conversion_metadata.json), "
+            "or 0",
         )
     total = metadata.raw.get("n_spikes_total")
     if isinstance(total, int) and not isinstance(total, bool) and total != spike_count:
@@ -114,7 +117,13 @@ def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_co
 
 
 def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+    """A JSON number that is finite as a float (not a boolean, not 10**400)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def check_dataset_stats(path: Path, num_channels: int) -> None:
