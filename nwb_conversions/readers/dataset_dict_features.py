@@ -114,9 +114,8 @@ def check_shard_features(features: dict, info_path: Path, schema: pa.Schema, sha
     for name in declared:
         arrow_type = feature_arrow_type(features[name])
         if arrow_type is not None and not same_type(arrow_type, schema.field(name).type):
-            raise SourceFormatError(
-                shard, f"'{printable(name)}' is {schema.field(name).type} but {where} declares {arrow_type}", expected
-            )
+            problem = f"'{printable(name)}' is {schema.field(name).type} but {where} declares {arrow_type}"
+            raise SourceFormatError(shard, one_line(problem)[:400], expected)
     copied = schema_features(schema)
     if copied is not None and copied != features:
         differing = sorted(set(copied) ^ set(features)) or [name for name in features if copied[name] != features[name]]

@@ -331,14 +331,15 @@ def test_a_raw_recording_that_does_not_fit(tmp_path, run_cli, problem):
 
 
 def test_facts_stated_twice_that_agree_and_what_the_release_leaves_open_are_accepted(tmp_path, run_cli, subject_yaml):
-    """An identical member stored twice in templates.npz, the cell's Data Summary row pasted twice, sample_id
-    counted from the window's start (0) with skip_seconds 10, and a duration_s longer than the shards hold (a
-    recording shorter than the window asked for, as c37's): all accepted, and the values are the files'."""
+    """An identical member stored twice in templates.npz, the cell's Data Summary row pasted twice, and a duration_s
+    longer than the shards hold (a recording shorter than the window asked for, as c37's): all accepted, and the
+    values are the files'. A first sample_id other than skip_seconds × rate is not (read on the raw recording's clock,
+    the window would be written where the segments do not say it is)."""
     import zipfile
 
     from ..spe1_helpers import repeat_summary_row
 
-    cell_dir, _ = arrow_release(tmp_path, num_segments=3, segment_duration_s=0.01, skip_seconds=0.0)
+    cell_dir, _ = arrow_release(tmp_path, num_segments=3, segment_duration_s=0.01)
     with zipfile.ZipFile(cell_dir / "templates.npz") as archive:
         nafter = archive.read("nafter.npy")
     with warnings.catch_warnings(), zipfile.ZipFile(cell_dir / "templates.npz", "a") as archive:
@@ -347,7 +348,7 @@ def test_facts_stated_twice_that_agree_and_what_the_release_leaves_open_are_acce
     repeat_summary_row(cell_dir.parent / "Data Summary.xlsx", "c14")
     path = cell_dir / "conversion_metadata.json"
     metadata = json.loads(path.read_text())
-    metadata["source_metadata"].update(skip_seconds=10.0, duration_s=300.0)
+    metadata["source_metadata"].update(duration_s=300.0)
     path.write_text(json.dumps(metadata))
     output = tmp_path / "agree.nwb"
     code, _, err = run_cli("spe1-arrow", cell_dir, output, "--metadata", subject_yaml, "--no-inspect")
@@ -355,6 +356,11 @@ def test_facts_stated_twice_that_agree_and_what_the_release_leaves_open_are_acce
     with NWBHDF5IO(str(output), "r") as io:
         nwbfile = io.read()
         series = nwbfile.processing["ecephys"][FILTERED]["FilteredElectricalSeries"]
-        assert series.starting_time == 0.0 and series.data.shape == (900, 384)
+        assert series.starting_time == 10.0 and series.data.shape == (900, 384)
         assert len(nwbfile.units["spike_times"][0]) == metadata["n_spikes_total"]
         assert len(nwbfile.units["waveform_mean"][0]) == 90
+    metadata["source_metadata"].update(skip_seconds=0.0)
+    path.write_text(json.dumps(metadata))
+    output = tmp_path / "early.nwb"
+    assert_one_line_error(run_cli("spe1-arrow", cell_dir, output, "--metadata", subject_yaml), output,
+                          "train/data-00000-of-00001.arrow", "starts at sample_id 300000; expected 0")

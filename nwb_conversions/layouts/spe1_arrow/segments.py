@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from ...errors import SourceFormatError
 from ...readers.dataset_dict_features import check_shard_features
-from ...readers.source_access import cannot_read, one_line
+from ...readers.source_access import cannot_read, one_line, printable
 
 #: The columns of a segment row and the Arrow types they must have (list or large_list at each level).
 SEGMENT_COLUMNS = {
@@ -90,11 +90,15 @@ def check_schema(schema: pa.Schema, shard: Path) -> None:
         "cit": lambda t: _is_nested_list_of(t, pa.types.is_integer),
         "ctt": lambda t: _is_nested_list_of(t, pa.types.is_floating),
     }
+    repeated = sorted({name for name in schema.names if schema.names.count(name) > 1})
+    if repeated:
+        raise SourceFormatError(shard, f"the column '{printable(repeated[0])}' appears twice", f"{expected}, each once (datasets maps each column name to one feature)")
     for name, check in checks.items():
         if name not in schema.names:
-            raise SourceFormatError(shard, f"no '{name}' column (columns: {', '.join(schema.names)})", expected)
+            columns = ", ".join(printable(column) for column in schema.names)
+            raise SourceFormatError(shard, f"no '{name}' column (columns: {one_line(columns)[:200]})", expected)
         if not check(schema.field(name).type):
-            raise SourceFormatError(shard, f"'{name}' is {schema.field(name).type}", expected)
+            raise SourceFormatError(shard, f"'{name}' is {one_line(schema.field(name).type)[:200]}", expected)
 
 
 def _offsets(array) -> np.ndarray:

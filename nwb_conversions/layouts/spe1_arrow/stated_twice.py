@@ -3,8 +3,7 @@ shards, ``templates.npz`` and ``dataset_stats.json``.
 
 Each check raises one :class:`~nwb_conversions.errors.SourceFormatError` naming both places. What the release leaves
 open is not made into a rule: ``source_metadata.duration_s`` may be the window asked for while a short recording
-(c37: 2.25 min) gives fewer segments, so only shards holding *more* than it are refused; ``sample_id`` may count from
-the raw recording's start or from the window's (``skip_seconds``), so either is accepted; ``dataset_info.json``
+(c37: 2.25 min) gives fewer segments, so only shards holding *more* than it are refused; ``dataset_info.json``
 ``splits`` and ``state.json`` ``_split`` are not compared with the folders (``datasets`` leaves them stale after
 ``train_test_split`` and names every ``from_generator`` split ``train``).
 """
@@ -89,8 +88,10 @@ def check_unit_locations(metadata: ConversionMetadata, templates: Templates, met
 def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_count: int, path: Path) -> None:
     """The shards against ``source_metadata``'s window and ``n_spikes_total``.
 
-    The segments hold at most ``duration_s`` of samples; the first ``sample_id`` is ``skip_seconds`` × rate (on the
-    raw recording's clock) or 0 (on the window's); the segments list ``n_spikes_total`` spikes.
+    The segments hold at most ``duration_s`` of samples; the first ``sample_id`` is ``skip_seconds`` × rate (the
+    conversion reads ``sample_id`` on the raw recording's clock, the window starting ``skip_seconds`` in: a first
+    ``sample_id`` of 0 with a ``skip_seconds`` of 10 contradicts that reading, and is refused rather than written
+    10 s off); the segments list ``n_spikes_total`` spikes.
     """
     rate = metadata.sampling_frequency
     source = metadata.raw.get("source_metadata")
@@ -104,11 +105,11 @@ def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_co
             "conversion_metadata.json says",
         )
     first = segments[0].start_sample
-    if _number(skip) and first != 0 and abs(first - skip * rate) >= 0.5:
+    if _number(skip) and abs(first - skip * rate) >= 0.5:
         raise SourceFormatError(
             segments[0].shard, f"the first segment starts at sample_id {first}",
-            f"{format_number(skip * rate)} (source_metadata.skip_seconds = {skip} s in conversion_metadata.json), "
-            "or 0",
+            f"{format_number(skip * rate)}: source_metadata.skip_seconds = {skip} s in conversion_metadata.json, on "
+            "the raw recording's clock",
         )
     total = metadata.raw.get("n_spikes_total")
     if isinstance(total, int) and not isinstance(total, bool) and total != spike_count:

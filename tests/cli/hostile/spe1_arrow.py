@@ -128,6 +128,15 @@ def float64_cp(cell: Path) -> None:
         writer.write_table(table)
 
 
+def cp_twice(cell: Path) -> None:
+    """The shard rewritten with a second ``cp`` column (a table ``datasets`` cannot hold: its features are a
+    mapping of column names)."""
+    table = shard_table(cell)
+    table = table.append_column("cp", table.column("cp"))
+    with pa.OSFile(str(cell / TRAIN_SHARD), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
 def huge_list_length(cell: Path) -> None:
     """The record batch's declared length of ``cp``'s channel lists (384, stored after a zero) rewritten as 2^30 in
     the stream's bytes: a damaged header that declares far more values than the body holds."""
@@ -222,6 +231,9 @@ ROWS = {
     ),
     "shard in the IPC file format": lambda t, _: cell_case(t, as_ipc_file, TRAIN_SHARD, "not a readable Arrow IPC"),
     "shard cp of float64": lambda t, _: cell_case(t, float64_cp, TRAIN_SHARD, "'cp' is list<item: list<item: double>>"),
+    "shard holds the cp column twice": lambda t, _: cell_case(
+        t, cp_twice, TRAIN_SHARD, "the column 'cp' appears twice; expected Arrow columns"
+    ),
     "row of 383 channels": lambda t, _: cell_case(
         t, edit_rows(lambda rows: [dict(rows[0], cp=rows[0]["cp"][:383], cit=rows[0]["cit"][:383],
                                         ctt=rows[0]["ctt"][:383])] + rows[1:]),
@@ -294,7 +306,7 @@ ROWS = {
     ),
     "skip_seconds against the first sample_id": lambda t, _: cell_case(
         t, metadata(set_in("source_metadata.skip_seconds", 5.0)), TRAIN_SHARD,
-        "the first segment starts at sample_id 300000; expected 150000 (source_metadata.skip_seconds = 5.0 s"
+        "the first segment starts at sample_id 300000; expected 150000: source_metadata.skip_seconds = 5.0 s"
     ),
     "dataset_stats.json of 383 channels": lambda t, _: cell_case(
         t, edit_json("dataset_stats.json", set_in("iqr", [13.5] * 383)), "dataset_stats.json",
