@@ -24,7 +24,7 @@ from typing import Iterator
 from ..errors import ConversionError
 from .gate import one_line
 from .organize import organized_and_validated
-from .upload_scan import check_readable, nwb_files_under
+from .upload_scan import check_readable, nwb_files_under, refuse_running_batch
 
 #: The only place the API key is read from.
 API_KEY_VARIABLE = "DANDI_API_KEY"
@@ -180,6 +180,7 @@ def upload_to_dandi(
         )
     resolved = output_dir.resolve()
     dandiset_path = Path(dandiset_dir) if dandiset_dir else resolved.parent / f"{resolved.name}-dandiset-{dandiset_id}"
+    refuse_running_batch(output_dir)
     files = nwb_files_under(output_dir)
     if not files:
         raise ConversionError(f"{output_dir}: holds no .nwb file; expected NWB files, e.g. a batch's output")

@@ -5,8 +5,10 @@ Before anything is organized or sent, every entry under OUTPUT_DIR must be one o
 * an ``.nwb`` file (HDF5) that opens as NWB: these are uploaded;
 * a file convert-to-nwb writes beside its outputs: the batch reports (``batch_report.json``, ``batch_report.csv``,
   ``report.html``) at the top, and a quicklook PNG beside its NWB file (``x.nwb`` → ``x.png`` or ``x.nwb.png``);
-* a dot file or dot folder (the batch's sidecars ``.<name>.batch.json``, and anything else ``dandi`` itself skips),
-  or a folder holding a ``dandiset.yaml`` (an organized Dandiset), whose contents are not looked at.
+* a dot file or dot folder (the batch's sidecars ``.<name>.batch.json`` and lock, and anything else ``dandi``
+  itself skips), or a folder holding a ``dandiset.yaml`` (an organized Dandiset), whose contents are not looked at.
+
+A folder a batch is still writing into (its lock is held: :func:`refuse_running_batch`) is refused as a whole.
 
 Refused, naming the path: any other file (a stray file: a source, a note, an output of another tool), an NWB-Zarr
 store or any other Zarr folder (dandi 0.81 organizes and validates only NWB files in HDF5: its Zarr assets carry no
@@ -32,6 +34,9 @@ ZARR_SUFFIXES = (".zarr", ".ngff")
 
 #: Said at the end of every refusal.
 NOTHING_SENT = "nothing was uploaded"
+
+#: The lock a running batch holds on its output folder (``nwb_conversions.batch.lock.LOCK_NAME``).
+BATCH_LOCK_NAME = ".batch.lock"
 
 
 def is_quicklook_png(path: Path) -> bool:
@@ -126,6 +131,34 @@ def nwb_files_under(output_dir: Path) -> list[Path]:
     if strays:
         raise_stray(sorted(strays), output_dir)
     return sorted(found)
+
+
+def refuse_running_batch(output_dir: Path) -> None:
+    """Refuse to upload while a batch writes into ``output_dir`` (it holds an exclusive ``flock`` on its lock file).
+
+    The lock is only tested: a shared lock taken and released at once, never waited for.
+
+    Raises
+    ------
+    ConversionError
+    """
+    import fcntl
+
+    try:
+        descriptor = os.open(output_dir / BATCH_LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # no batch ever ran here (or not a file we may open): nothing to wait for
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ConversionError(
+            f"{output_dir}: a batch is writing into this folder (it holds {BATCH_LOCK_NAME}); expected a finished "
+            f"batch: upload when it has ended; {NOTHING_SENT}"
+        ) from None
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def check_readable(files: list[Path]) -> None:

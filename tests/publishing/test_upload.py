@@ -170,3 +170,17 @@ def test_a_failing_upload_leaves_an_existing_dandiset_folder_as_it_was(batch_out
     code, _, err = run_cli("upload", outputs, "--dandiset", "000123", "--dandiset-dir", dandiset)
     assert code == 1 and "stray.txt: is not an NWB file" in err
     assert sorted(path.relative_to(dandiset) for path in dandiset.rglob("*")) == before
+
+
+def test_an_upload_while_a_batch_writes_into_the_folder_is_refused(batch_output, tmp_path, run_cli, sending_fails):
+    import fcntl
+
+    outputs = copy_of(batch_output, tmp_path)
+    with open(outputs / ".batch.lock", "a") as lock:  # what a running batch holds
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        code, _, err = run_cli("upload", outputs, "--dandiset", "000123")
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith(f"error: {outputs}: a batch is writing into this folder (it holds .batch.lock)")
+    assert not (tmp_path / "nwb-dandiset-000123").exists()
+    code, out, err = run_cli("upload", outputs, "--dandiset", "000123", "--dry-run")  # the batch has ended
+    assert code == 0 and "organized 2 NWB file(s)" in out, err
