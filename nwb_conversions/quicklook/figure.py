@@ -75,10 +75,11 @@ def lay_out_file(nwbfile, nwbfile_path: Path, *, report=None, inspect: bool = Tr
     """Check and gather the content's panels first (a malformed file stops before the gate runs), then the gate
     for the text panel's counts when asked, then draw."""
     content = content_panels(nwbfile)
-    if report is None and inspect and not is_zarr_store(nwbfile_path):
-        from ..publishing.gate import inspect_file
+    if report is None and inspect:
+        from ..publishing.gate import inspect_file, inspect_zarr_store
 
-        report = inspect_file(nwbfile_path, missing_subject_fields=text.missing_subject_fields(nwbfile))
+        inspect_source = inspect_zarr_store if is_zarr_store(nwbfile_path) else inspect_file
+        report = inspect_source(nwbfile_path, missing_subject_fields=text.missing_subject_fields(nwbfile))
     return lay_out(collect_panels(nwbfile, nwbfile_path=nwbfile_path, report=report, content=content))
 
 

@@ -3,8 +3,9 @@ it cannot be read.
 
 An HDF5 file that cannot be read is described by the gate's own check
 (:func:`nwb_conversions.publishing.gate.check_readable_nwb`: missing, a folder, empty, text, truncated, not NWB). A
-Zarr store is read with the ``pickle`` codec refused: a store whose arrays are pickled (hdmf-zarr's default object
-codec) would run code when read, so it is refused before any of its values is decoded. Content that breaks the NWB
+folder is checked as a Zarr store before anything opens it (:func:`nwb_conversions.publishing.zarr_check.
+check_zarr_store`: its metadata, codecs, chunk files), and is then read with the ``pickle`` codec refused as well: a
+store whose arrays are pickled (hdmf-zarr's default object codec) would run code when read. Content that breaks the NWB
 schema or contradicts itself (:class:`~.checks.MalformedContent`) and reads that fail are reported against the file.
 """
 
@@ -133,9 +134,6 @@ def refuse_unreadable(nwbfile_path: Path, error: Exception) -> None:
         raise SourceFormatError(nwbfile_path, f"{error.where} {error.problem}", error.expected) from error
     if is_zarr_store(nwbfile_path):
         raise SourceFormatError(nwbfile_path, f"cannot be read as NWB-Zarr ({one_line(error)})", EXPECTED_NWB)
-    if nwbfile_path.is_dir():
-        raise SourceFormatError(nwbfile_path, "is a folder without .zgroup (neither an NWB file nor a Zarr store)",
-                                EXPECTED_NWB)
     schema_problem(nwbfile_path, error)
     where = failing_object(error)
     if where is not None:
@@ -148,8 +146,12 @@ def refuse_unreadable(nwbfile_path: Path, error: Exception) -> None:
 def open_nwbfile(nwbfile_path: Path):
     """Open an NWB file (HDF5, or a Zarr folder) for lazy reading; anything that goes wrong while the file is open
     and read (a malformed or damaged file, a pickled Zarr array) becomes one :class:`SourceFormatError`."""
-    if is_zarr_store(nwbfile_path):
+    if nwbfile_path.is_dir():
         from hdmf_zarr.nwb import NWBZarrIO as reader
+
+        from ..publishing.zarr_check import check_zarr_store
+
+        check_zarr_store(nwbfile_path)
     else:
         from pynwb import NWBHDF5IO as reader
     with pickle_codec_refused():

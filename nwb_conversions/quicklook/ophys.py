@@ -189,7 +189,9 @@ def panels(nwbfile) -> list[Panel]:
                                lambda figure, cell, s=segmentation, r=rois: draw_rois(nwbfile, s, r, figure, cell)))
     spike_times = ground_truth_spike_times(nwbfile)
     patch = patch_series(nwbfile) if spike_times is not None else None
+    column_values(nwbfile.trials, "start_time")  # checked now: a malformed file stops before anything is drawn
     for series in response_series(nwbfile):
+        response_rows(series)
         found.append(Panel(f"ΔF/F {series.name}",
                            lambda figure, cell, s=series: draw_dff(nwbfile, s, figure, cell, patch=patch,
                                                                     spike_times=spike_times),

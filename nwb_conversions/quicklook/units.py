@@ -169,6 +169,9 @@ def panels(nwbfile) -> list[Panel]:
     waveforms when the table has ``waveform_mean``."""
     units = nwbfile.units
     pulses = [Pulses(table) for table in pulse_tables(nwbfile)]
+    if units is not None and len(units):
+        table_length(units)
+        ragged_column(units, "spike_times")  # checked now: a malformed file stops before anything is drawn
     found = []
     if units is not None and len(units) and (len(units) > 1 or pulses):
         found.append(Panel("Raster", lambda figure, cell: draw_raster(units, pulses, figure, cell),

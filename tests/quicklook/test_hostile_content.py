@@ -5,6 +5,7 @@ that is malformed or contradicts itself) are rows of tests/cli/hostile/quicklook
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -12,9 +13,11 @@ import pytest
 from matplotlib.collections import PathCollection
 from pynwb import NWBHDF5IO
 
+from nwb_conversions.errors import SourceFormatError
 from nwb_conversions.quicklook import draw_quicklook, ephys, write_quicklook
-from nwb_conversions.quicklook.checks import MAX_VALUES_READ
+from nwb_conversions.quicklook.checks import MAX_VALUES_READ, PickledArray
 from nwb_conversions.quicklook.masks import MAX_FIELD_PIXELS
+from nwb_conversions.quicklook.opening import pickle_codec_refused, refuse_unreadable
 from nwb_conversions.quicklook.reading import index_at
 
 from ..quicklook_files import (
@@ -181,3 +184,25 @@ def test_an_earlier_png_is_replaced(tiny):
     write_quicklook(tiny, target, inspect=False)
     assert target.stat().st_size > 10_000
     assert sorted(path.name for path in tiny.parent.iterdir()) == ["look.png", "tiny.nwb"]
+
+
+def test_the_pickle_codec_is_refused_while_a_store_is_read():
+    from numcodecs import get_codec
+
+    with pickle_codec_refused():
+        with pytest.raises(PickledArray):
+            get_codec({"id": "pickle", "protocol": 5})
+    assert type(get_codec({"id": "pickle", "protocol": 5})).__name__ == "Pickle"
+
+
+def test_a_pickled_array_found_while_reading_is_named(tmp_path):
+    store = tmp_path / "s.nwb.zarr"
+    (store / "units" / "spike_times").mkdir(parents=True)
+    (store / ".zgroup").write_text('{"zarr_format": 2}')
+    (store / "units" / "spike_times" / ".zarray").write_text(json.dumps({"filters": [{"id": "pickle"}]}))
+    wrapped = RuntimeError("error decoding metadata")
+    wrapped.__context__ = PickledArray("pickle")
+    with pytest.raises(SourceFormatError) as refused:
+        refuse_unreadable(store, wrapped)
+    assert str(refused.value) == (f"{store}: /units/spike_times is stored with the pickle codec (refused: unpickling "
+                                  "runs code); expected an NWB-Zarr store without pickled arrays")

@@ -155,14 +155,27 @@ def pickled_zarr(tmp: Path) -> Case:
         payload = np.array([MarkerPayload(marker)], dtype=object)
         (store / "session_description" / "0").write_bytes(pickle.dumps(payload, protocol=5))
 
-    case = zarr_case(tmp, change, "/session_description is stored with the pickle codec")
+    case = zarr_case(tmp, change, "session_description/.zarray: asks for the pickle object codec")
     case.absent = (marker,)
     return case
 
 
-def damaged_chunk(store: Path) -> None:
+def raw_chunk(store: Path) -> Path:
     (chunk,) = [path for path in (store / RAW / "data").iterdir() if not path.name.startswith(".")]
-    chunk.write_bytes(b"\x02\x01" + os.urandom(64))
+    return chunk
+
+
+def cut_chunk(store: Path) -> None:
+    """The raw data's chunk cut short: its Blosc header no longer matches its length."""
+    chunk = raw_chunk(store)
+    chunk.write_bytes(chunk.read_bytes()[:66])
+
+
+def scrambled_chunk(store: Path) -> None:
+    """The raw data's chunk scrambled behind an intact Blosc header (the same length): only decoding finds it."""
+    chunk = raw_chunk(store)
+    content = chunk.read_bytes()
+    chunk.write_bytes(content[:16] + bytes(np.random.default_rng(3).integers(0, 256, len(content) - 16, np.uint8)))
 
 
 def target_case(tmp: Path, make_target: Callable[[Path], Path], names: str, fragment: str) -> Case:
@@ -262,9 +275,11 @@ ROWS: dict[str, Callable[[Path, pytest.MonkeyPatch], Case]] = {
         t, replaced("intervals/trials/start_time", np.full(6, b"soon")), "/intervals/trials/start_time holds text"),
     # --- NWB-Zarr stores ---------------------------------------------------------------------------------------
     "Zarr store with a garbled .zgroup": lambda t, m: zarr_case(
-        t, lambda s: (s / ".zgroup").write_text("{garbage"), "cannot be read as NWB-Zarr"),
+        t, lambda s: (s / ".zgroup").write_text("{garbage"), ".zgroup: is not JSON"),
     "Zarr array stored with the pickle codec": lambda t, m: pickled_zarr(t),
-    "Zarr chunk damaged": lambda t, m: zarr_case(t, damaged_chunk, f"/{RAW}/data cannot be read"),
+    "Zarr chunk cut short": lambda t, m: zarr_case(t, cut_chunk, "but the file holds 66"),
+    "Zarr chunk scrambled behind its header": lambda t, m: zarr_case(t, scrambled_chunk, f"/{RAW}/data cannot be read"),
+    "Zarr v3 store": lambda t, m: zarr_case(t, lambda s: (s / "zarr.json").write_text("{}"), "is Zarr v3 metadata"),
     # --- PNG targets -------------------------------------------------------------------------------------------
     "PNG in a missing folder": lambda t, m: target_case(t, lambda f: f / "missing" / "look.png", "look.png",
                                                         "does not exist"),
