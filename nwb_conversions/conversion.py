@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -277,7 +278,7 @@ class GateCheck:
     report: InspectionReport | None = None
 
     def __call__(self, temporary_path: Path) -> None:
-        gate_of_backend = gate_zarr_store if self.backend == "zarr" else gate
+        gate_of_backend = gate_zarr_store if self.backend == "zarr" else partial(gate, written_here=True)
         self.report = gate_of_backend(
             temporary_path, missing_subject_fields=self.missing_subject_fields, shown_path=self.shown_path
         )
