@@ -4,7 +4,8 @@ HDF5 and the Zarr codecs are C libraries: a damaged file can crash them (a segme
 catch it. :func:`run_isolated` forks, runs the work in the child and reads back its outcome as JSON: a result, or
 the one-line error the child raised. A child that dies from a signal (SIGSEGV, SIGABRT, SIGKILL from the kernel's
 out-of-memory killer) becomes a :class:`~nwb_conversions.errors.SourceFormatError` naming the file, and the
-temporary PNG it may have left is removed.
+temporary PNG it may have left is removed. The child dies with its parent (a batch worker killed mid-quicklook
+leaves no child behind to finish the PNG).
 
 Forking is only safe while no other thread of this process works (a thread holding a lock, such as h5py's, at the
 fork would leave the child waiting for ever), so with other threads alive, or without ``os.fork``, the work runs
@@ -72,10 +73,28 @@ def raise_outcome(outcome: dict) -> None:
     raise type(outcome["type"], (Exception,), {})(outcome["message"])
 
 
-def child(work: Callable[[], dict], write_end: int) -> None:
+#: Linux's ``prctl`` option that sends the child a signal when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this child when its parent dies (Linux), so that a killed worker's child cannot finish
+    a PNG after the batch has cleaned up; leave at once if the parent is already gone."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the child finishes on its own
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def child(work: Callable[[], dict], write_end: int, parent: int) -> None:
     """In the child: run ``work``, write its outcome, and leave at once (never back into the parent's code)."""
     status = 1
     try:
+        die_with_parent(parent)
         try:
             outcome = {"kind": "result", "result": work()}
         except BaseException as error:  # everything goes back to the parent
@@ -109,10 +128,11 @@ def run_isolated(work: Callable[[], dict], nwbfile_path: Path, leftovers: Callab
     if not can_fork():
         return work()
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        child(work, write_end)
+        child(work, write_end, parent)
     os.close(write_end)
     try:
         with os.fdopen(read_end, "r", encoding="utf-8") as stream:

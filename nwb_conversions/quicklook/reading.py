@@ -56,8 +56,18 @@ def object_path(obj) -> str:
     parts = []
     while obj is not None and getattr(obj, "parent", None) is not None:
         parts.append(obj.name)
+        if getattr(obj.parent, "parent", None) is None:  # the file itself: which of its groups holds the object
+            parts += [group for group in ROOT_GROUPS if _holds(getattr(obj.parent, group, None), obj)][:1]
         obj = obj.parent
     return "/" + "/".join(reversed(parts))
+
+
+#: The groups of an NWB file's root that hold objects by name.
+ROOT_GROUPS = ("acquisition", "processing", "analysis", "stimulus", "stimulus_template", "intervals")
+
+
+def _holds(group, obj) -> bool:
+    return hasattr(group, "get") and group.get(obj.name) is obj
 
 
 def finite_number(value) -> bool:
@@ -71,6 +81,8 @@ def check_series(series) -> None:
     positive finite rate (and a finite starting time) without timestamps."""
     where = object_path(series)
     data = series.data
+    if data is not None and data is getattr(type(series), "DEFAULT_DATA", None):  # pynwb's stand-in for none
+        raise MalformedContent(where, "has no data dataset", "a data dataset (the NWB schema requires one)")
     if data is None or not hasattr(data, "shape") or not len(data.shape):
         raise MalformedContent(where, "has no data array", "a data dataset with samples on its first axis")
     require_numbers(data, f"{where}/data")

@@ -19,6 +19,7 @@ from nwb_conversions.quicklook.checks import MAX_VALUES_READ, PickledArray
 from nwb_conversions.quicklook.masks import MAX_FIELD_PIXELS
 from nwb_conversions.quicklook.opening import pickle_codec_refused, refuse_unreadable
 from nwb_conversions.quicklook.reading import index_at
+from nwb_conversions.quicklook.text import summary_lines
 
 from ..quicklook_files import (
     IMAGING_RATE,
@@ -31,6 +32,8 @@ from ..quicklook_files import (
     counting_reads,
     h5_replace,
     h5_set_attribute,
+    new_nwbfile,
+    write,
     write_image_mask_file,
     write_imaging_file,
     write_tiny_ephys_file,
@@ -206,3 +209,12 @@ def test_a_pickled_array_found_while_reading_is_named(tmp_path):
         refuse_unreadable(store, wrapped)
     assert str(refused.value) == (f"{store}: /units/spike_times is stored with the pickle codec (refused: unpickling "
                                   "runs code); expected an NWB-Zarr store without pickled arrays")
+
+
+def test_a_file_with_nothing_to_draw_gets_the_summary_alone(tmp_path):
+    path = write(new_nwbfile("empty-session"), tmp_path / "empty.nwb")
+    result = write_quicklook(path, inspect=False)
+    assert result.panels == ["Summary"] and result.failures == {}
+    with NWBHDF5IO(str(path), "r") as io:
+        lines = summary_lines(io.read())
+    assert "Holds: no series" in lines and "Tables: none" in lines

@@ -4,11 +4,15 @@ in this process."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +93,46 @@ def test_with_another_thread_alive_the_work_runs_here(tmp_path):
     finally:
         stop.set()
         thread.join()
+
+
+CHILD_OF_A_KILLED_PARENT = """
+import os, sys, time
+from pathlib import Path
+from nwb_conversions.quicklook import isolation
+
+folder = Path(sys.argv[1])
+isolation.can_fork = lambda: True
+
+def work():
+    (folder / "child").write_text(str(os.getpid()))
+    time.sleep(30)
+    (folder / "finished").write_text("the child outlived its parent")
+
+isolation.run_isolated(work, folder / "x.nwb", lambda pid: folder / f"left-{pid}")
+"""
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie left for a parent that does not reap it counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(OSError):
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def test_the_child_dies_with_its_parent(tmp_path):
+    parent = subprocess.Popen([sys.executable, "-c", CHILD_OF_A_KILLED_PARENT, str(tmp_path)])
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "child").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int((tmp_path / "child").read_text())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child) and not (tmp_path / "finished").exists()

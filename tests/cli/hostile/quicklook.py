@@ -225,6 +225,8 @@ ROWS: dict[str, Callable[[Path, pytest.MonkeyPatch], Case]] = {
     "HDF5 that is not NWB": lambda t, m: plain_hdf5(t),
     "required group missing (spike_times_index)": lambda t, m: nwb_case(
         t, lambda p: h5_delete(p, "units/spike_times_index"), "the group /units does not match the NWB schema"),
+    "raw series without its data dataset": lambda t, m: nwb_case(
+        t, lambda p: h5_delete(p, f"{RAW}/data"), f"/{RAW} has no data dataset"),
     "input is a plain folder": lambda t, m: Case(["quicklook", t], t.name, "is a folder without .zgroup", t,
                                                  t.with_suffix(".png")),
     # --- wrong types -------------------------------------------------------------------------------------------
