@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         subparsers, "quicklook", QUICKLOOK_ARGUMENTS,
         help="draw a PNG of an NWB file for a curator: probe map, traces, units, ROIs, the gate's counts",
         description="Draw one PNG of an NWB file from its content (panels that fit it), reading only slices. "
-        "An earlier quicklook at the PNG path is replaced.",
+        "An earlier quicklook PNG at that path is replaced; any other file there is refused.",
     )
     _add_command(
         subparsers, "new-dataset", NEW_DATASET_ARGUMENTS,
