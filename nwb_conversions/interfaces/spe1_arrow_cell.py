@@ -9,6 +9,7 @@ timestamps. Everything large is streamed (:class:`~nwb_conversions.writing.plan.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,7 @@ from ..layouts.spe1_arrow.stated_twice import (
     check_templates_window,
     check_unit_locations,
     check_window,
+    sample_id_origin,
 )
 from ..metadata.assembly import deep_update
 from ..readers.dataset_dict import dataset_dict_splits
@@ -94,9 +96,12 @@ class SPE1ArrowCellInterface(MetadataBlocksMixin, BaseDataInterface):
         splits = dataset_dict_splits(folder)
         self.cell_metadata = read_conversion_metadata(folder / "conversion_metadata.json")
         features = {split: read_split_features(folder / split) for split in splits}
-        self.segments = index_segments(splits, num_channels=NUM_CHANNELS, features_by_split=features)
-        check_rate_and_lengths(self.cell_metadata, self.segments, folder / "conversion_metadata.json")
-        check_contiguous(self.segments)
+        segments = index_segments(splits, num_channels=NUM_CHANNELS, features_by_split=features)
+        check_rate_and_lengths(self.cell_metadata, segments, folder / "conversion_metadata.json")
+        check_contiguous(segments)
+        self.sample_id_origin = sample_id_origin(self.cell_metadata, segments) if segments else 0
+        self.segments = [replace(segment, start_sample=segment.start_sample + self.sample_id_origin)
+                         for segment in segments]
         self.recording = SegmentedRecording(self.segments, num_channels=NUM_CHANNELS)
         self.spike_times = collect_spike_times(self.cell_metadata, self.segments)
         self.templates = read_templates(folder / "templates.npz", self.cell_metadata)
@@ -236,7 +241,7 @@ class SPE1ArrowCellInterface(MetadataBlocksMixin, BaseDataInterface):
         rate = self.cell_metadata.sampling_frequency
         for segment in self.segments:
             table.add_row(start_time=segment.start_sample / rate, stop_time=segment.stop_sample / rate,
-                          split=segment.split, sample_id=segment.start_sample)
+                          split=segment.split, sample_id=segment.start_sample - self.sample_id_origin)
         nwbfile.add_time_intervals(table)
 
     def _add_patch_trace(self, nwbfile: NWBFile, icephys: dict, block: dict, *, stub_test: bool) -> None:

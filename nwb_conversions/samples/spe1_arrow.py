@@ -146,6 +146,7 @@ def write_spe1_arrow_cell(
     spikes_per_second: float = 8.0,
     rows_per_shard: int = 4,
     patch_clock: str = "recording",
+    sample_id_clock: str = "recording",
     seed: int = 0,
 ) -> Path:
     """Write one cell's DatasetDict folder and return it.
@@ -168,6 +169,9 @@ def write_spe1_arrow_cell(
         Rows per ``data-*.arrow`` file.
     patch_clock : {"recording", "window"}
         ``t_patch_s`` and ``spike_times_s`` on the recording's clock, or relative to the window's start.
+    sample_id_clock : {"recording", "window"}
+        The rows' ``sample_id`` on the recording's clock (the first is ``skip_seconds`` × rate), or relative to the
+        window's start (the first is 0): the release does not say which.
     seed : int
         Same arguments, same bytes.
     """
@@ -183,7 +187,8 @@ def write_spe1_arrow_cell(
     amplitudes = {chan_highest: 120.0, chan_predicted: 80.0, min(chan_highest + 2, NUM_CHANNELS - 1): 50.0}
     template = TemplateSum()
     rows = segment_batches(rng, spikes, amplitudes, chan_highest, num_segments=num_segments,
-                           segment_samples=segment_samples, first_sample=first_sample, template=template)
+                           segment_samples=segment_samples,
+                           first_sample=first_sample if sample_id_clock == "recording" else 0, template=template)
     num_train = int(round(0.8 * num_segments)) if num_segments > 1 else 1
     write_split(cell_dir / "train", rows, num_train, rows_per_shard)
     write_split(cell_dir / "test", rows, num_segments - num_train, rows_per_shard)

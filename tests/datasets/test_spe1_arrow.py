@@ -148,6 +148,41 @@ def test_whole_cell_ic_cell_with_window_relative_patch_times(tmp_path, run_cli, 
         assert series.starting_time == 10.0  # shifted onto the recording's clock by the first sample_id / 30 kHz
 
 
+def test_sample_ids_counted_from_the_window_give_the_same_times(tmp_path, run_cli, subject_yaml):
+    """The release does not say whether sample_id counts from the raw recording or from the 10 s crop: both are read
+    onto the recording's clock, and the BenchmarkSegments table keeps sample_id as stated."""
+    outputs = {}
+    for clock in ("recording", "window"):
+        cell_dir, _ = arrow_release(tmp_path / clock, num_segments=3, sample_id_clock=clock)
+        outputs[clock] = tmp_path / f"{clock}.nwb"
+        code, _, err = run_cli("spe1-arrow", cell_dir, outputs[clock], "--metadata", subject_yaml, "--no-inspect")
+        assert code == 0, err
+        assert ("counts from the window's start" in err) == (clock == "window")
+    files = {clock: NWBHDF5IO(str(path), "r") for clock, path in outputs.items()}
+    try:
+        recording, window = (files[clock].read() for clock in ("recording", "window"))
+        assert window.processing["ecephys"][FILTERED].electrical_series["FilteredElectricalSeries"].starting_time == 10.0
+        np.testing.assert_array_equal(window.units["spike_times"][0], recording.units["spike_times"][0])
+        segments = {name: file.intervals["BenchmarkSegments"] for name, file in (("r", recording), ("w", window))}
+        np.testing.assert_array_equal(segments["w"]["start_time"][:], segments["r"]["start_time"][:])
+        assert list(segments["w"]["sample_id"][:]) == [0, 3000, 6000]
+        assert list(segments["r"]["sample_id"][:]) == [300000, 303000, 306000]
+    finally:
+        for file in files.values():
+            file.close()
+
+
+def test_a_first_sample_id_that_fits_neither_clock_is_refused(tmp_path, run_cli, subject_yaml):
+    cell_dir, _ = arrow_release(tmp_path, num_segments=3, skip_seconds=5.0)
+    metadata_path = cell_dir / "conversion_metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata["source_metadata"]["skip_seconds"] = 10.0
+    metadata_path.write_text(json.dumps(metadata))
+    code, _, err = run_cli("spe1-arrow", cell_dir, tmp_path / "o.nwb", "--metadata", subject_yaml)
+    assert code == 1 and err.count("\n") == 1, err
+    assert "the first segment starts at sample_id 150000; expected 300000 (the raw recording's clock) or 0" in err
+
+
 def test_raw_recording_in_the_same_file_on_one_clock(tmp_path, run_cli, subject_yaml):
     cell_dir, _ = arrow_release(tmp_path, num_segments=5, segment_duration_s=0.2, skip_seconds=0.2)
     raw_dir = write_spe1_cell(tmp_path / "raw" / "c14", duration_s=1.5)

@@ -64,6 +64,10 @@ def consistency_notes(cell_id: str, facts: dict, interface: SPE1ArrowCellInterfa
     if interface.recording_mode == "voltage_clamp":
         notes.append(f"{cell_id}: 'Juxta, VC' cell: patch.npz patch_v holds a current in pA (the release calls it "
                      "a voltage in mV); written as a VoltageClampSeries in pA")
+    if interface.sample_id_origin:
+        notes.append(f"{cell_id}: the segments' sample_id counts from the window's start (the first is 0), not the "
+                     f"raw recording's: times are shifted by source_metadata.skip_seconds "
+                     f"({interface.sample_id_origin} samples); BenchmarkSegments keeps the sample_id as stated")
     return notes
 
 

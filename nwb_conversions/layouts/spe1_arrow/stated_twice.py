@@ -85,31 +85,45 @@ def check_unit_locations(metadata: ConversionMetadata, templates: Templates, met
         )
 
 
-def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_count: int, path: Path) -> None:
-    """The shards against ``source_metadata``'s window and ``n_spikes_total``.
+def sample_id_origin(metadata: ConversionMetadata, segments: list[Segment]) -> int:
+    """Where ``sample_id`` counts from, in samples of the raw recording: 0, or ``skip_seconds`` × rate.
 
-    The segments hold at most ``duration_s`` of samples; the first ``sample_id`` is ``skip_seconds`` × rate (the
-    conversion reads ``sample_id`` on the raw recording's clock, the window starting ``skip_seconds`` in: a first
-    ``sample_id`` of 0 with a ``skip_seconds`` of 10 contradicts that reading, and is refused rather than written
-    10 s off); the segments list ``n_spikes_total`` spikes.
+    The release does not say whether ``sample_id`` counts from the raw recording's start or from the window's,
+    which starts ``skip_seconds`` in. Both are accepted, told apart by the first segment's ``sample_id``:
+    ``skip_seconds`` × rate (the raw recording's clock: origin 0), or 0 (the window's clock: the origin is
+    ``skip_seconds`` × rate). Any other first ``sample_id`` contradicts ``skip_seconds`` and is refused.
+    Without a ``skip_seconds``, ``sample_id`` is read on the raw recording's clock.
     """
+    source = metadata.raw.get("source_metadata")
+    skip = source.get("skip_seconds") if isinstance(source, dict) else None
+    first = segments[0].start_sample
+    if not _number(skip):
+        return 0
+    skip_samples = round(skip * metadata.sampling_frequency)
+    if abs(first - skip * metadata.sampling_frequency) < 0.5:
+        return 0
+    if first == 0:
+        return skip_samples
+    raise SourceFormatError(
+        segments[0].shard, f"the first segment starts at sample_id {first}",
+        f"{format_number(skip_samples)} (the raw recording's clock) or 0 (the window's clock): "
+        f"source_metadata.skip_seconds = {skip} s in conversion_metadata.json",
+    )
+
+
+def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_count: int, path: Path) -> None:
+    """The shards against ``source_metadata``'s window length and ``n_spikes_total``: the segments hold at most
+    ``duration_s`` of samples and list ``n_spikes_total`` spikes."""
     rate = metadata.sampling_frequency
     source = metadata.raw.get("source_metadata")
     source = source if isinstance(source, dict) else {}
     held = segments[-1].stop_sample - segments[0].start_sample
-    duration, skip = source.get("duration_s"), source.get("skip_seconds")
+    duration = source.get("duration_s")
     if _number(duration) and held > duration * rate + 0.5:
         raise SourceFormatError(
             segments[-1].shard, f"the segments hold {held} samples ({held / rate:g} s)",
             f"at most source_metadata.duration_s = {duration} s ({format_number(duration * rate)} samples) as "
             "conversion_metadata.json says",
-        )
-    first = segments[0].start_sample
-    if _number(skip) and abs(first - skip * rate) >= 0.5:
-        raise SourceFormatError(
-            segments[0].shard, f"the first segment starts at sample_id {first}",
-            f"{format_number(skip * rate)}: source_metadata.skip_seconds = {skip} s in conversion_metadata.json, on "
-            "the raw recording's clock",
         )
     total = metadata.raw.get("n_spikes_total")
     if isinstance(total, int) and not isinstance(total, bool) and total != spike_count:

@@ -306,7 +306,8 @@ ROWS = {
     ),
     "skip_seconds against the first sample_id": lambda t, _: cell_case(
         t, metadata(set_in("source_metadata.skip_seconds", 5.0)), TRAIN_SHARD,
-        "the first segment starts at sample_id 300000; expected 150000: source_metadata.skip_seconds = 5.0 s"
+        "the first segment starts at sample_id 300000; expected 150000 (the raw recording's clock) or 0 (the "
+        "window's clock): source_metadata.skip_seconds = 5.0 s"
     ),
     "dataset_stats.json of 383 channels": lambda t, _: cell_case(
         t, edit_json("dataset_stats.json", set_in("iqr", [13.5] * 383)), "dataset_stats.json",
