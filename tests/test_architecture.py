@@ -28,7 +28,7 @@ ALLOWED_IMPORTS = {
     "batch": CORE | {"writing", "metadata", "publishing", "datasets", "conversion", "quicklook"},
     "cli": CORE | {"readers", "writing", "metadata", "publishing", "datasets", "conversion", "quicklook", "batch"},
 }
-CORE_MODULES = {"__init__", "errors", "resources"}
+CORE_MODULES = {"__init__", "errors", "processes", "resources"}
 
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 80

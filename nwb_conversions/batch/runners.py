@@ -9,7 +9,6 @@ a task takes its share of the worker machine's cores (:func:`threads_on_worker`)
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,16 +17,10 @@ from uuid import uuid4
 from ..errors import ConversionError
 from ..publishing.gate import describe, one_line
 from ..publishing.report import MESSAGE_SEPARATOR
+from ..writing.cores import usable_cores
 from .leftovers import remove_leftovers
 from .resume import check_sidecar_slot, existing_output_verdict, write_sidecar
 from .tasks import ResultCallback, SessionResult, SessionTask, quicklook_path
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def plan_local(cores: int, num_tasks: int) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from multiprocessing import get_context, parent_process
 from multiprocessing.connection import Connection, wait
 from typing import Callable
 
+from ..processes import signal_name, signal_when_parent_dies
 from .leftovers import remove_leftovers
 from .tasks import ResultCallback, SessionResult, SessionTask
 
@@ -33,12 +34,7 @@ def _interrupt(signal_number, frame):
 def stop_with_parent() -> None:
     """On Linux, have the kernel send this process SIGTERM when the batch process ends, however it ends: a worker
     never outlives the batch (and its lock) to write into the output folder unsupervised."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the worker stops at its next task, when the pipe is closed
+    if not signal_when_parent_dies(signal.SIGTERM):  # not Linux: the worker stops at its next task (pipe closed)
         return
     parent = parent_process()
     if parent is not None and os.getppid() != parent.pid:  # the batch ended before the request was made
@@ -65,10 +61,7 @@ def serve(connection: Connection, runner: Callable[[SessionTask], SessionResult]
 def death_reason(exitcode: int | None) -> str:
     """Why a session failed when its worker process ended without a result."""
     if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
+        name = signal_name(-exitcode)
         how = f"was killed by {name}" + (" (out of memory, or kill -9)" if name == "SIGKILL" else "")
     else:
         how = f"ended with exit status {exitcode}"

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from ..errors import printable
+from ..processes import signal_name, signal_when_parent_dies
 
 #: Set to 1 to run the command in this process (no child): for debuggers and profilers.
 NO_FORK_ENVIRONMENT_VARIABLE = "NWB_CONVERSIONS_NO_FORK"
@@ -49,7 +50,7 @@ def subject_and_folders(args) -> tuple[str, list[Path]]:
 
 def describe_death(signal_number: int) -> str:
     """What a child killed by ``signal_number`` most likely met, in words."""
-    name = signal.Signals(signal_number).name if signal_number in signal.Signals._value2member_map_ else "signal"
+    name = signal_name(signal_number)
     if signal_number == signal.SIGKILL:
         return f"was killed ({name}: out of memory, or killed by another process)"
     if signal_number in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE):
@@ -79,14 +80,6 @@ def remove_partials_of(folders: list[Path], pid: int) -> list[Path]:
     return removed
 
 
-def _ask_for_sigterm_when_parent_dies() -> None:
-    """Linux: have the kernel send this (child) process SIGTERM when its parent dies."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-
-
 def _wait_for(pid: int) -> int:
     """Wait for the child, passing on the signals that ask the command to stop; return its wait status."""
     previous = {number: signal.signal(number, lambda number, frame: os.kill(pid, number)) for number in FORWARDED_SIGNALS}
@@ -112,7 +105,7 @@ def run_in_child(args) -> int | None:
             stream.flush()
     pid = os.fork()
     if pid == 0:
-        _ask_for_sigterm_when_parent_dies()
+        signal_when_parent_dies(signal.SIGTERM)
         return None
     code = os.waitstatus_to_exitcode(_wait_for(pid))
     if code >= 0:

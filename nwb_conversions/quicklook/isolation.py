@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import ConversionError, SourceFormatError
+from ..processes import signal_name, signal_when_parent_dies
 
 #: Set to 1 to print the child's traceback of an unexpected error (as the command does for its own).
 TRACEBACK_ENVIRONMENT_VARIABLE = "NWB_CONVERSIONS_TRACEBACK"
@@ -73,19 +74,10 @@ def raise_outcome(outcome: dict) -> None:
     raise type(outcome["type"], (Exception,), {})(outcome["message"])
 
 
-#: Linux's ``prctl`` option that sends the child a signal when its parent dies.
-PR_SET_PDEATHSIG = 1
-
-
 def die_with_parent(parent: int) -> None:
     """Have the kernel kill this child when its parent dies (Linux), so that a killed worker's child cannot finish
     a PNG after the batch has cleaned up; leave at once if the parent is already gone."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the child finishes on its own
-        pass
+    signal_when_parent_dies(signal.SIGKILL)  # not Linux: the child finishes on its own
     if os.getppid() != parent:
         os._exit(1)
 
@@ -104,13 +96,6 @@ def child(work: Callable[[], dict], write_end: int, parent: int) -> None:
         status = 0
     finally:
         os._exit(status)
-
-
-def signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
 
 
 def run_isolated(work: Callable[[], dict], nwbfile_path: Path, leftovers: Callable[[int], Path]) -> dict:
