@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nwb_conversions.errors import SourceFormatError
+from nwb_conversions.errors import SourceFormatError, printable
 from nwb_conversions.layouts.spe1_arrow.recording import SegmentedRecording
 from nwb_conversions.layouts.spe1_arrow.segments import Segment, index_shard
 from nwb_conversions.layouts.spe1_arrow.side_files import read_conversion_metadata, read_patch, read_templates
@@ -90,8 +90,8 @@ def within(folder: Path, reader):
             return reader()
         except SourceFormatError as error:
             assert error.file == folder or folder in error.file.parents, str(error)
-            raise SourceFormatError(path, f"{error.file.relative_to(folder)}: {error.problem}", error.expected) \
-                from None
+            where = printable(str(error.file.relative_to(folder)))  # a split named "tr\nain" stays on one line
+            raise SourceFormatError(path, f"{where}: {error.problem}", error.expected) from None
 
     return read
 
