@@ -118,7 +118,8 @@ def run_session(task: SessionTask) -> SessionResult:
             if conversion.report is not None:
                 messages = conversion.report.messages
                 result.gate_messages = MESSAGE_SEPARATOR.join(describe(message) for message in messages)
-            result.quicklook = draw_session_quicklook(task.output, conversion.report, result)
+            if task.options.quicklook:
+                result.quicklook = draw_session_quicklook(task.output, conversion.report, result)
         result.megabytes = output_megabytes(task.output)
     except ConversionError as error:
         result.reason = one_line(str(error), limit=400)

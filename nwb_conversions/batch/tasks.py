@@ -25,9 +25,10 @@ class ConversionOptions:
     inspect: bool = True
     backend: str = "hdf5"
     overwrite: bool = False
+    quicklook: bool = True
 
     def fingerprint(self) -> dict:
-        """The options that change the output's content (``inspect`` and ``overwrite`` do not)."""
+        """The options that change the output's content (``inspect``, ``overwrite`` and ``quicklook`` do not)."""
         from ..conversion import DEFAULT_COMPRESSION
 
         compression = self.compression or DEFAULT_COMPRESSION[self.backend]
@@ -35,8 +36,10 @@ class ConversionOptions:
 
     def session_keywords(self) -> dict:
         """The options as keyword arguments of :func:`nwb_conversions.conversion.convert_session`, as every session
-        of a batch passes them."""
-        return asdict(self)
+        of a batch passes them (``quicklook`` is the batch's own)."""
+        keywords = asdict(self)
+        del keywords["quicklook"]
+        return keywords
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def batch_command(args) -> int:
         args.output_dir,
         sessions_table=args.sessions_table,
         metadata_path=args.metadata,
-        options=ConversionOptions(**conversion_keywords(args)),
+        options=ConversionOptions(**conversion_keywords(args), quicklook=not args.no_quicklook),
         cores=args.workers,
         scheduler=args.scheduler,
         report_path=args.report,

@@ -71,6 +71,8 @@ BATCH_ARGUMENTS = (
     (("--scheduler",), dict(metavar="ADDRESS", help="run on a Dask distributed cluster (e.g. tcp://host:8786)")),
     (("--report",), dict(type=Path, metavar="FILE",
                          help="report (.json or .csv); default: OUTPUT_DIR/batch_report.json")),
+    (("--no-quicklook",), dict(action="store_true", help="draw no quicklook PNG per session (~0.7 s each); "
+                               "report.html then lists the sessions without pictures")),
 )
 
 UPLOAD_ARGUMENTS = (

@@ -199,3 +199,16 @@ def test_outputs_are_named_the_dandi_way(tmp_path):
     assert output_path_for(tmp_path, "rat_7", pair, "hdf5") == expected
     assert output_path_for(tmp_path, "m1", recording, "zarr") == tmp_path / "sub-m1/sub-m1_ses-103991.nwb.zarr"
     assert output_path_for(tmp_path, None, recording, "hdf5") == tmp_path / "sub-unknown/sub-unknown_ses-103991.nwb"
+
+
+def test_no_quicklook_draws_no_png_and_the_report_lists_the_sessions(tmp_path, run_cli):
+    root, cells = registered_datasets()["allen-oephys"].write_sample_release(tmp_path / "release", 2)
+    output_dir = tmp_path / "nwb"
+    code, out, err = run_cli("batch", "allen-oephys", root, output_dir, "--no-quicklook", "--no-inspect",
+                             "--workers", "1")
+    assert code == 0, err
+    assert list(output_dir.rglob("*.png")) == [] and len(list(output_dir.rglob("*.nwb"))) == 2
+    report = read_report(output_dir)
+    assert [row["quicklook"] for row in report.values()] == ["", ""]
+    page = (output_dir / "report.html").read_text(encoding="utf-8")
+    assert all(f">{session}<" in page for session in report)
