@@ -13,8 +13,9 @@ time, CPU seconds (user + system of the whole process tree) and the peak residen
 * ``spe1``: ``convert-to-nwb spe1 CELL OUT.nwb --no-inspect`` on a cell of ``--seconds`` of the calibrated data model
   (``bench_neuropixels``), and ``neuroconv``: NeuroConv 0.10.2's defaults on the same binary, the ratio between them;
 * ``stub``: the same command with ``--stub`` (2 s of data): the fixed cost of a session;
-* ``batch``: ``convert-to-nwb batch spe1 --workers k`` over ``--batch-cells`` cells of ``--batch-seconds`` each (each
-  its own calibrated recording) against NeuroConv converting the same binaries side by side, ``k`` at a time;
+* ``batch``: ``convert-to-nwb batch spe1 --workers k --no-inspect`` over ``--batch-cells`` cells of ``--batch-seconds``
+  each (each its own calibrated recording; the gate off, as NeuroConv runs none) against NeuroConv converting the same
+  binaries side by side, ``k`` at a time; ``batch-nq`` the same with ``--no-quicklook`` (no PNG per session);
 * ``disk`` (with ``--disk-seconds S``): a cell of S seconds converted and ``sync``-ed, against an ``fsync``-ed copy of
   the output file's bytes: how close the writer comes to the disk's speed.
 
@@ -114,13 +115,15 @@ def sweep(args, counts: list[int], usable: list[int], workdir: Path) -> None:
         neuroconv = run_on_cores([NEUROCONV_CHILD + [str(raw), str(workdir / "neuroconv.nwb")]], cores, 1)
         row("spe1", k, ours, neuroconv)
         row("stub", k, run_on_cores([spe1_command(cell, metadata, workdir / "stub.nwb", "--stub")], cores, 1))
-        batch_out = workdir / f"batch-out-{k}"
-        batch = [COMMAND + ["batch", "spe1", str(batch_root), str(batch_out), "--workers", str(k),
-                            "--sessions-table", str(table), "--no-inspect"]]
         side_by_side = [NEUROCONV_CHILD + [str(raw_path), str(workdir / f"neuroconv-{index}.nwb")]
                         for index, raw_path in enumerate(batch_raws)]
-        row("batch", k, run_on_cores(batch, cores, 1), run_on_cores(side_by_side, cores, k))
-        shutil.rmtree(batch_out, ignore_errors=True)
+        neuroconv = run_on_cores(side_by_side, cores, k)
+        for name, extra in (("batch", []), ("batch-nq", ["--no-quicklook"])):
+            batch_out = workdir / f"batch-out-{k}"
+            batch = [COMMAND + ["batch", "spe1", str(batch_root), str(batch_out), "--workers", str(k),
+                                "--sessions-table", str(table), "--no-inspect", *extra]]
+            row(name, k, run_on_cores(batch, cores, 1), neuroconv)
+            shutil.rmtree(batch_out, ignore_errors=True)
 
 
 def fsynced_copy_seconds(path: Path, target: Path, block: int = 16 * 2**20) -> float:
