@@ -17,8 +17,10 @@ Nothing is read before its length is checked against the bytes of the enclosing 
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -160,8 +162,7 @@ class FileSource(ByteSource):
         return data
 
 
-@dataclass(frozen=True)
-class Tag:
+class Tag(NamedTuple):
     """A data element: its data type, byte count, where its data start and where the next element starts."""
 
     kind: int
@@ -174,7 +175,7 @@ def read_tag(source: ByteSource, order: str, position: int, limit: int) -> Tag:
     """The tag of the element at ``position``, whose data must end by ``limit``."""
     if position + 8 > limit:
         raise Damaged(f"a data element tag at byte {position} runs past the end")
-    first, second = np.frombuffer(source.read(position, 8), dtype=f"{order}u4").tolist()
+    first, second = struct.unpack(f"{order}II", source.read(position, 8))
     if first >> 16:  # small data element: byte count in the upper half, data in the tag's second word
         kind, count = first & 0xFFFF, first >> 16
         if count > 4:
@@ -234,22 +235,35 @@ class ArrayHeader:
         return CLASS_NAMES.get(self.matlab_class, f"class-{self.matlab_class}")
 
 
+def _header_part(source: ByteSource, order: str, position: int, end: int, kinds: tuple[int, ...],
+                 max_bytes: int) -> tuple[bytes, int, int]:
+    """The bytes, data type and next position of a header element of a type in ``kinds``."""
+    tag = read_tag(source, order, position, end)
+    if tag.kind not in kinds:
+        raise Damaged(f"a subelement at byte {position} has data type {tag.kind}")
+    if tag.count > max_bytes:
+        raise Damaged(f"a subelement at byte {position} claims {tag.count} bytes, more than {max_bytes}")
+    return source.read(tag.start, tag.count), tag.kind, tag.end
+
+
 def read_array_header(source: ByteSource, order: str, start: int, end: int) -> ArrayHeader:
     """Parse the flags, dimensions and name of the ``miMATRIX`` whose content is ``[start, end)``."""
-    flags, position = small_numbers(source, order, start, end, kinds=(MI_UINT32,), max_bytes=8)
-    if flags.size < 2:
+    flags, _, position = _header_part(source, order, start, end, (MI_UINT32,), 8)
+    if len(flags) < 8:
         raise Damaged("the array flags are shorter than 8 bytes")
-    matlab_class, flag_bits = int(flags[0]) & 0xFF, (int(flags[0]) >> 8) & 0xFF
+    first = struct.unpack(f"{order}I", flags[:4])[0]
+    matlab_class, flag_bits = first & 0xFF, (first >> 8) & 0xFF
     if matlab_class == OPAQUE_CLASS:  # no dimensions: the name, then the type system's and the class's names
-        dims = np.ones(2, dtype=np.int64)
+        dims = (1, 1)
     else:
-        dims, position = small_numbers(source, order, position, end, kinds=(MI_INT32,), max_bytes=4 * MAX_DIMENSIONS)
-    if dims.size < 2 or np.any(dims < 0):
-        raise Damaged(f"dimensions {dims.tolist()}")
-    name_bytes, position = small_numbers(source, order, position, end, kinds=(MI_INT8, MI_UINT8),
-                                         max_bytes=MAX_NAME_BYTES)
-    name = printable(name_bytes.astype(np.uint8, copy=False).tobytes().decode("ascii", "replace"))
-    return ArrayHeader(matlab_class, flag_bits, tuple(int(length) for length in dims), name, position, end)
+        raw, _, position = _header_part(source, order, position, end, (MI_INT32,), 4 * MAX_DIMENSIONS)
+        if len(raw) % 4:
+            raise Damaged(f"dimensions of {len(raw)} bytes")
+        dims = struct.unpack(f"{order}{len(raw) // 4}i", raw)
+    if len(dims) < 2 or min(dims) < 0:
+        raise Damaged(f"dimensions {list(dims)}")
+    name, _, position = _header_part(source, order, position, end, (MI_INT8, MI_UINT8), MAX_NAME_BYTES)
+    return ArrayHeader(matlab_class, flag_bits, dims, printable(name.decode("ascii", "replace")), position, end)
 
 
 @dataclass(frozen=True)

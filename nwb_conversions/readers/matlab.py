@@ -10,7 +10,7 @@ values, in MATLAB's orientation (a MATLAB ``R × T`` matrix has shape ``(R, T)``
 ============================  ===================================================================================
 MATLAB                        Python
 ============================  ===================================================================================
-1 × 1 struct                  ``dict`` (field → value, in the file's field order)
+1 × 1 struct                  ``dict`` (field → value; v5: in MATLAB's field order, v7.3: in HDF5's, by name)
 struct array                  :class:`StructArray` (a ``list`` of dicts, MATLAB's linear order)
 cell array                    ``list`` (MATLAB's column-major linear order)
 char row                      ``str`` (a char matrix of several rows: a ``list`` of ``str``)
@@ -26,6 +26,8 @@ store a MATLAB ``R × T`` matrix column-major, i.e. as a C-order ``(T, R)`` arra
 file's bytes, read by a :class:`~.mat_v5_disk.DiskArray`), so ``matrix.T`` of a lazy array is that array itself
 and its first-axis slices (blocks of time) are contiguous reads.
 
+v7.3 struct fields come in HDF5's order because MATLAB's order is in a variable-length attribute, and HDF5 loops
+forever on a damaged one (its global heap; found by fuzzing): no variable-length data is read from v7.3 files.
 Neither reader loads a file whole, and neither can crash the interpreter on a damaged v5 file (the v5 reader is
 pure Python); every failure of either is one :class:`~nwb_conversions.errors.SourceFormatError`.
 

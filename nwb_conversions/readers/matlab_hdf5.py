@@ -25,6 +25,7 @@ from .matlab_values import (
     StructArray,
     char_rows,
 )
+from .source_access import printable
 
 #: v7.3 numeric arrays of at least this many bytes stay on disk (a :class:`LazyMatlabArray`).
 LAZY_MIN_BYTES = 8 * 1024 * 1024
@@ -82,9 +83,9 @@ def variable_classes_v73(file_path: Path) -> dict[str, str]:
         for name in mat:
             if name in V73_INTERNAL_GROUPS:
                 continue
-            matlab_class = _attribute(mat[name], "MATLAB_class") or ""
+            matlab_class = _class_of(mat[name], _label(name)) or ""
             is_object = "MATLAB_object_decode" in mat[name].attrs and matlab_class in PLAIN_CLASSES
-            classes[name] = "object" if is_object else matlab_class
+            classes[_label(name)] = "object" if is_object else matlab_class
         return classes
 
 
@@ -94,17 +95,54 @@ def read_variables_v73(file_path: Path, names) -> dict:
 
     mat = h5py.File(file_path, "r")
     selected = [name for name in mat if name not in V73_INTERNAL_GROUPS and (names is None or name in names)]
-    return {name: _from_hdf5(mat, mat[name], file_path, name) for name in selected}
+    return {_label(name): _from_hdf5(mat, mat[name], file_path, _label(name)) for name in selected}
 
 
-def _attribute(item, name: str) -> str | None:
-    """An HDF5 attribute of ``item`` as text (MATLAB writes them as bytes), or None if absent."""
-    value = item.attrs.get(name)
-    if value is None:
+def _label(name) -> str:
+    """A member name as a key and in messages (h5py gives a name that is not UTF-8 as bytes)."""
+    return printable(name.decode("utf-8", "replace") if isinstance(name, bytes) else name)
+
+
+def _attribute(item, name: str, where: str = ""):
+    """An HDF5 attribute of ``item`` (MATLAB writes text as bytes: returned as printable text), or None if absent.
+
+    An attribute of a variable-length type is refused unread: HDF5 reads those from the file's global heap, where
+    a damaged heap makes it loop forever (an infinite loop in ``H5HG__cache_heap_deserialize``, found by fuzzing).
+    """
+    import h5py
+
+    if name not in item.attrs:
         return None
+    if h5py.h5a.open(item.id, name.encode()).dtype.kind == "O":
+        raise SourceFormatError(item.file.filename, f"{where or item.name}: attribute {name} has a variable-length "
+                                "type", f"{name} as MATLAB writes it (fixed-size text or numbers)")
+    value = item.attrs[name]
     if isinstance(value, np.ndarray):
         value = value.item() if value.size == 1 else value.tobytes()
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+    if isinstance(value, bytes):
+        return printable(value.decode("ascii", "replace"))
+    return value if isinstance(value, (int, float, np.number)) else printable(str(value))
+
+
+def _class_of(item, where: str) -> str | None:
+    """The ``MATLAB_class`` attribute as text (None if absent)."""
+    matlab_class = _attribute(item, "MATLAB_class", where)
+    if matlab_class is not None and not isinstance(matlab_class, str):
+        raise SourceFormatError(item.file.filename, f"{where}: MATLAB_class is {matlab_class!r}, not a class name",
+                                EXPECTED)
+    return matlab_class
+
+
+def _check_fixed_size(item, file_path: Path, where: str) -> None:
+    """Refuse a dataset of a variable-length type (or region references) before reading it (see :func:`_attribute`);
+    MATLAB writes numbers, text as numbers, and object references."""
+    import h5py
+
+    dtype = item.dtype
+    parts = [dtype[name] for name in dtype.names] if dtype.names else [dtype]
+    if any(part.kind == "O" and (dtype.names or h5py.check_ref_dtype(part) is not h5py.Reference) for part in parts):
+        raise SourceFormatError(file_path, f"{where} has a variable-length type ({dtype})",
+                                f"{where} as MATLAB writes it (numbers, or object references)")
 
 
 def _from_hdf5(mat, item, file_path: Path, where: str, depth: int = 0):
@@ -115,7 +153,7 @@ def _from_hdf5(mat, item, file_path: Path, where: str, depth: int = 0):
         raise SourceFormatError(file_path, f"{where} nests deeper than {MAX_DEPTH} levels",
                                 f"structs and cells nested at most {MAX_DEPTH} deep")
 
-    matlab_class = _attribute(item, "MATLAB_class")
+    matlab_class = _class_of(item, where)
     if "MATLAB_object_decode" in item.attrs or (
         matlab_class is not None
         and matlab_class not in NUMERIC_CLASSES
@@ -130,7 +168,9 @@ def _from_hdf5(mat, item, file_path: Path, where: str, depth: int = 0):
         if matlab_class not in (None, "struct"):
             raise SourceFormatError(file_path, f"{where} is an HDF5 group of MATLAB class {matlab_class}", EXPECTED)
         return _struct_from_group(mat, item, file_path, where, depth)
-    if item.attrs.get("MATLAB_empty") is not None and int(np.asarray(item.attrs["MATLAB_empty"]).ravel()[0]):
+    _check_fixed_size(item, file_path, where)
+    empty = _attribute(item, "MATLAB_empty", where)
+    if empty is not None and not isinstance(empty, str) and int(empty):
         return _empty_value(matlab_class, item, file_path, where)
     _check_stored_size(item, file_path, where)
     if item.dtype == h5py.ref_dtype:
@@ -193,12 +233,11 @@ def _struct_from_group(mat, group, file_path: Path, where: str, depth: int):
     """A 1 × 1 struct (fields are values) or a struct array (fields are reference datasets without a class)."""
     import h5py
 
-    field_names = _field_order(group)
-    fields = {name: group[name] for name in field_names}
+    fields = {_label(name): group[name] for name in group}  # HDF5's order: MATLAB's is a variable-length attribute
     is_array = bool(fields) and all(
         isinstance(member, h5py.Dataset)
         and member.dtype == h5py.ref_dtype
-        and _attribute(member, "MATLAB_class") is None
+        and _class_of(member, f"{where}.{member.name}") is None
         for member in fields.values()
     )
     if not is_array:
@@ -218,12 +257,3 @@ def _struct_from_group(mat, group, file_path: Path, where: str, depth: int):
         for index in range(count)
     ]
     return StructArray(elements, matlab_shape)
-
-
-def _field_order(group) -> list[str]:
-    """The struct's fields in MATLAB's order (attribute ``MATLAB_fields``), else the group's member order."""
-    declared = group.attrs.get("MATLAB_fields")
-    if declared is None:
-        return list(group)
-    names = ["".join(np.asarray(name).astype(bytes).astype(str)) for name in declared]
-    return [name for name in names if name in group] + [name for name in group if name not in names]
