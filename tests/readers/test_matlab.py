@@ -263,3 +263,21 @@ def test_a_v73_cell_that_holds_itself_is_refused(tmp_path):
         mat["c"][0, 0] = mat["c"].ref
     with pytest.raises(SourceFormatError, match="nests deeper than 64 levels"):
         read_mat_variables(path)
+
+
+def test_a_damaged_global_heap_does_not_hang_the_v73_reader(tmp_path):
+    """HDF5 loops forever reading a variable-length attribute (MATLAB_fields) whose global heap holds an object of
+    index 0 and size 0; the reader reads no variable-length data, so such a file reads (in a child, with a
+    timeout, so that a regression cannot hang the suite)."""
+    import subprocess
+    import sys
+
+    path = write_mat_v73(tmp_path / "heap.mat", {"sess": {"a": np.ones((1, 1)), "b": "x"}})
+    data = bytearray(path.read_bytes())
+    heap = data.index(b"GCOL")
+    data[heap + 16 : heap + 32] = bytes(16)  # the collection's first object: index 0, size 0
+    path.write_bytes(bytes(data))
+    script = "import sys; from nwb_conversions.readers.matlab import read_mat_variables; " \
+             "print(sorted(read_mat_variables(sys.argv[1])['sess']))"
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "['a', 'b']", done.stderr
