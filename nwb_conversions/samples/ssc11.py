@@ -120,7 +120,8 @@ def write_ssc11_session(
 
 
 def write_sample(folder: str | Path, *, version: str = "7.3", **session_options) -> tuple[Path, Path]:
-    """Write a sample session (v7.3 unless ``version="5"``) and its sample metadata YAML.
+    """Write a sample session (v7.3, or MATLAB 5: ``version="5"`` compressed, ``"6"`` uncompressed; see
+    :func:`write_session_file`) and its sample metadata YAML.
 
     Returns
     -------

@@ -12,6 +12,10 @@ is an assumption of the notes):
 - trials: ``trialIds``, ``trialStartTimes`` (ms), ``trialTypeMat`` (type × trial, logical), ``trialTypeStr``, and
   per trial ``trial{t}`` (``endTime``, ``behavParams`` hash with ``polePositionAP``), read by
   :mod:`nwb_conversions.layouts.ssc11.trials`.
+
+Facts stated twice must agree (:mod:`.agreement`): a whisker series' ``ids`` and ``idStrs`` with its matrix rows,
+an event series' ``eventTrials`` with its ``eventTimes``. Times must be finite (a long whisker time vector, maybe on
+disk, is checked a block at a time).
 """
 
 from __future__ import annotations

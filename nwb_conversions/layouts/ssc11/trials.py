@@ -7,6 +7,10 @@ Fields (Peron lab session class, struct-ified; see :mod:`nwb_conversions.layouts
 Trial types: the lab names them ``HitL``, ``HitR``, ``ErrL``, ``ErrR``, ``NoLickL``, ``NoLickR`` (L/R = the
 correct side). Correctness and the side licked follow from those names (Hit = correct, licked the named side;
 Err = licked the other side; NoLick = no lick); with other names these two columns are left out, with a note.
+
+What a ``trial{t}`` states again must agree with the session's vectors (:mod:`.agreement`): its ``id`` with
+``trialIds(t)``, its ``startTime`` with ``trialStartTimes(t)``, its ``typeIds`` with ``trialTypeMat(:, t)``; trial ids
+are unique and times finite.
 """
 
 from __future__ import annotations
