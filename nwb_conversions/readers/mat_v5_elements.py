@@ -128,8 +128,9 @@ class FileSource(ByteSource):
     """The first ``size`` bytes of an open binary file, read with ``os.pread`` through a small read-ahead block (a
     struct's headers are many small reads close together).
 
-    The source owns the file: it is closed when the source is garbage-collected, so whatever still reads from it
-    (a lazy array) keeps the source, and with it the file, alive.
+    The source owns the file. Once a lazy array reads from it (``lent``), it is closed when the source is
+    garbage-collected, so the array keeps the source, and with it the file, alive; otherwise :meth:`release` closes
+    it when the reading is done.
     """
 
     BLOCK_BYTES = 256 * 1024
@@ -138,10 +139,16 @@ class FileSource(ByteSource):
         self.stream = stream
         self.descriptor = stream.fileno()
         self.size = size
+        self.lent = False
         self._block_start, self._block = 0, b""
 
     def __del__(self):
         self.stream.close()
+
+    def release(self) -> None:
+        """Close the file now, unless a lazy array reads from it."""
+        if not self.lent:
+            self.stream.close()
 
     def read(self, offset: int, length: int) -> bytes:
         if offset < 0 or offset + length > self.size:

@@ -77,13 +77,20 @@ def read_variables_v5(file_path: Path, names=None) -> dict:
     file_path = Path(file_path)
     variables = {}
     with reading(file_path, EXPECTED):
+        source = _open(file_path)
         try:
-            for name, variable in _named_variables(file_path):
+            for name, variable in _named_variables(source, file_path):
                 if names is None or name in names:
                     decoder, tag = variable.open()
-                    variables[name] = decoder.value(tag, name)
+                    try:
+                        variables[name] = decoder.value(tag, name)
+                    finally:
+                        if decoder.source is not source and isinstance(decoder.source, FileSource):
+                            decoder.source.release()  # a spill file
         except Damaged as damage:
             raise damaged_file(file_path, damage, EXPECTED) from None
+        finally:
+            source.release()
     return variables
 
 
@@ -92,16 +99,26 @@ def variable_classes_v5(file_path: Path) -> dict[str, str]:
     ``opaque`` or ``function_handle``)."""
     file_path = Path(file_path)
     with reading(file_path, EXPECTED):
+        source = _open(file_path)
         try:
-            return {name: variable.header.class_name for name, variable in _named_variables(file_path)}
+            return {name: variable.header.class_name for name, variable in _named_variables(source, file_path)}
         except Damaged as damage:
             raise damaged_file(file_path, damage, EXPECTED) from None
+        finally:
+            source.release()
 
 
-def _named_variables(file_path: Path) -> Iterator[tuple[str, _Variable]]:
-    """Every named top-level variable (MATLAB's unnamed function workspace is skipped), each name once."""
+def _open(file_path: Path) -> FileSource:
     stream = open(file_path, "rb")
-    source = FileSource(stream, os.fstat(stream.fileno()).st_size)
+    try:
+        return FileSource(stream, os.fstat(stream.fileno()).st_size)
+    except BaseException:
+        stream.close()
+        raise
+
+
+def _named_variables(source: FileSource, file_path: Path) -> Iterator[tuple[str, _Variable]]:
+    """Every named top-level variable (MATLAB's unnamed function workspace is skipped), each name once."""
     header = pread_exactly(source.descriptor, 128, 0)
     if len(header) < 128 or header[:6] != b"MATLAB" or header[126:128] not in (b"IM", b"MI"):
         raise SourceFormatError(file_path, "no MATLAB 5 header (128 bytes ending in IM or MI)", EXPECTED)

@@ -218,6 +218,7 @@ class Decoder:
         elif header.flags & LOGICAL_FLAG:
             values = real.read(self.source).astype(bool)
         elif isinstance(self.source, FileSource) and size * dtype.itemsize >= LAZY_MIN_BYTES:
+            self.source.lent = True
             disk = DiskArray(self.source, real.start, real.dtype, header.dims[::-1], dtype, self.file_path)
             return LazyMatlabArray(disk, dtype)
         else:
