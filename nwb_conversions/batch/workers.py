@@ -44,18 +44,22 @@ def stop_with_parent() -> None:
 def serve(connection: Connection, runner: Callable[[SessionTask], SessionResult]) -> None:
     """A worker process's loop: run each task received, send back its result; stop at ``None`` or when stopped.
 
-    SIGTERM is turned into KeyboardInterrupt, so that a stopped conversion cleans up as on Ctrl-C; a file size limit
-    (SIGXFSZ) becomes a failed write, as in the command.
+    SIGTERM is turned into KeyboardInterrupt, so that a stopped conversion cleans up as on Ctrl-C (and the worker then
+    removes what its session left, an empty session folder included); a file size limit (SIGXFSZ) becomes a failed
+    write, as in the command.
     """
     signal.signal(signal.SIGTERM, _interrupt)
     stop_with_parent()
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    task = None
     try:
         while (task := connection.recv()) is not None:
             connection.send(runner(task))
+            task = None
     except (KeyboardInterrupt, EOFError, OSError):
-        pass
+        if task is not None:  # stopped mid-session (the batch may be gone): its empty session folder goes too
+            remove_leftovers(task.output)
 
 
 def death_reason(exitcode: int | None) -> str:
