@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,29 +40,43 @@ def one_line(error: BaseException) -> str:
 
 
 class RefusedPickle:
-    """Stands in for numcodecs' ``Pickle`` while a store is read: building it raises :class:`PickledArray`."""
+    """Stands in for numcodecs' ``Pickle`` once a store has been read: while any quicklook reads a store (in any
+    thread), building it raises :class:`PickledArray`; otherwise it builds numcodecs' own ``Pickle``."""
 
     codec_id = PICKLE_CODEC
 
     @classmethod
     def from_config(cls, config):
-        raise PickledArray(PICKLE_CODEC)
+        if _readers_refusing_pickle:
+            raise PickledArray(PICKLE_CODEC)
+        from numcodecs.pickles import Pickle
+
+        return Pickle.from_config(config)
+
+
+#: How many reads refuse the pickle codec now (Dask runs several sessions' quicklooks as threads of one process).
+_readers_refusing_pickle = 0
+_refusal_lock = threading.Lock()
 
 
 @contextmanager
 def pickle_codec_refused():
-    """Within the block, any Zarr array stored with the pickle codec raises :class:`PickledArray` when opened."""
+    """Within the block, any Zarr array stored with the pickle codec raises :class:`PickledArray` when opened.
+
+    Blocks may overlap and end in any order (threads): the registry keeps :class:`RefusedPickle`, which refuses
+    while any block is open and otherwise defers to numcodecs' ``Pickle``.
+    """
+    global _readers_refusing_pickle
     from numcodecs import registry
 
-    original = registry.codec_registry.get(PICKLE_CODEC)
-    registry.codec_registry[PICKLE_CODEC] = RefusedPickle
+    with _refusal_lock:
+        registry.codec_registry[PICKLE_CODEC] = RefusedPickle
+        _readers_refusing_pickle += 1
     try:
         yield
     finally:
-        if original is None:
-            registry.codec_registry.pop(PICKLE_CODEC, None)
-        else:
-            registry.codec_registry[PICKLE_CODEC] = original
+        with _refusal_lock:
+            _readers_refusing_pickle -= 1
 
 
 def pickled_array_of(store: Path) -> str:

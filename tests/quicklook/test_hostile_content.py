@@ -198,6 +198,20 @@ def test_the_pickle_codec_is_refused_while_a_store_is_read():
     assert type(get_codec({"id": "pickle", "protocol": 5})).__name__ == "Pickle"
 
 
+def test_reads_that_overlap_and_end_out_of_order_leave_the_codec_as_it_was():
+    """Two quicklooks in threads of one process (a Dask worker): the one that started first ends first."""
+    from numcodecs import get_codec
+
+    first, second = pickle_codec_refused(), pickle_codec_refused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    with pytest.raises(PickledArray):
+        get_codec({"id": "pickle", "protocol": 5})
+    second.__exit__(None, None, None)
+    assert type(get_codec({"id": "pickle", "protocol": 5})).__name__ == "Pickle"
+
+
 def test_a_pickled_array_found_while_reading_is_named(tmp_path):
     store = tmp_path / "s.nwb.zarr"
     (store / "units" / "spike_times").mkdir(parents=True)
