@@ -108,6 +108,19 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(number, handler)
 
 
+#: Thread pools of the numerical libraries (OpenBLAS in numpy and scipy, OpenMP, MKL, numexpr), limited to one thread
+#: in the command unless the user sets them: the command's parallelism is its own (compression threads, batch worker
+#: processes), and a BLAS pool of one thread per core, in every worker process, only oversubscribes the cores.
+LIBRARY_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def limit_library_threads() -> None:
+    """One thread for each numerical library's pool (:data:`LIBRARY_THREAD_VARIABLES`) that the user left unset;
+    must run before numpy is imported."""
+    for name in LIBRARY_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
 #: The garbage collector's thresholds while the command runs (Python's default: 700, 10, 10). Importing pynwb,
 #: hdmf, pandas, scipy and NeuroConv allocates millions of objects, and with the default the collector walks them
 #: again and again; with these it runs ~30× less often (imports ~0.1-0.2 s faster) and still collects.
@@ -124,9 +137,11 @@ def run() -> None:
     command does this: :func:`main` called from Python leaves the collector alone.
 
     The command runs in a forked child (:mod:`.crash_guard`), so that a crash of a compiled library or the
-    out-of-memory killer still ends in one ``error:`` line with no temporary file left behind.
+    out-of-memory killer still ends in one ``error:`` line with no temporary file left behind, and the numerical
+    libraries' thread pools are limited to one thread (:func:`limit_library_threads`).
     """
     gc.set_threshold(*COMMAND_GC_THRESHOLDS)
+    limit_library_threads()
     argv = sys.argv[1:]
     parent_status = run_in_child(build_parser().parse_args(argv))
     if parent_status is not None:  # the parent: the child ran the command (or crashed, said in one line)

@@ -117,3 +117,19 @@ def test_sigterm_of_the_command_is_passed_on_and_cleans_up(tmp_path):
 def test_help_and_usage_errors_need_no_child(tmp_path):
     result = subprocess.run([sys.executable, "-m", "nwb_conversions.cli.main", "spe1"], capture_output=True, text=True)
     assert result.returncode == 2 and "usage:" in result.stderr
+
+
+def test_the_numerical_libraries_run_one_thread_unless_the_user_says_otherwise(tmp_path):
+    """OpenBLAS (numpy's) gets one thread in the command; a value the user set is kept."""
+    probe = (
+        "import sys\nfrom nwb_conversions.cli import main as command\n"
+        "def report(argv):\n    import numpy, threadpoolctl\n"
+        "    print(threadpoolctl.threadpool_info()[0]['num_threads'])\n    return 0\n"
+        "command.main = report\n"
+        "sys.argv = ['convert-to-nwb', 'inspect', 'x.nwb']\ncommand.run()\n"
+    )
+    environment = {name: value for name, value in os.environ.items() if not name.endswith("_NUM_THREADS")}
+    default = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=environment)
+    chosen = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env={**environment, "OPENBLAS_NUM_THREADS": "2"})
+    assert (default.stdout, chosen.stdout) == ("1\n", "2\n"), (default.stderr, chosen.stderr)
