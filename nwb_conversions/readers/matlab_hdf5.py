@@ -41,6 +41,10 @@ V73_INTERNAL_GROUPS = ("#refs#", "#subsystem#")
 MAX_INFLATE_RATIO = 1100
 STORAGE_SLACK_BYTES = 1 << 16
 
+#: Largest chunk accepted when it is larger than the array itself (MATLAB's chunks never are), and largest attribute.
+MAX_CHUNK_BYTES = 64 * 1024 * 1024
+MAX_ATTRIBUTE_BYTES = 1024 * 1024
+
 
 def unreadable_v73(file_path: Path, exc: BaseException, where: str = "") -> SourceFormatError:
     """The one-line error for an h5py failure while reading ``file_path`` (``where``: the variable read)."""
@@ -113,9 +117,14 @@ def _attribute(item, name: str, where: str = ""):
 
     if name not in item.attrs:
         return None
-    if h5py.h5a.open(item.id, name.encode()).dtype.kind == "O":
+    attribute = h5py.h5a.open(item.id, name.encode())
+    if attribute.dtype.kind == "O":
         raise SourceFormatError(item.file.filename, f"{where or item.name}: attribute {name} has a variable-length "
                                 "type", f"{name} as MATLAB writes it (fixed-size text or numbers)")
+    declared = int(np.prod(attribute.shape, dtype=object)) * attribute.dtype.itemsize
+    if declared > MAX_ATTRIBUTE_BYTES:
+        raise SourceFormatError(item.file.filename, f"{where or item.name}: attribute {name} declares {declared} "
+                                "bytes", f"{name} as MATLAB writes it (a few bytes)")
     value = item.attrs[name]
     if isinstance(value, np.ndarray):
         value = value.item() if value.size == 1 else value.tobytes()
@@ -198,8 +207,16 @@ def _from_hdf5(mat, item, file_path: Path, where: str, depth: int = 0):
 
 
 def _check_stored_size(item, file_path: Path, where: str) -> None:
-    """Refuse a dataset declaring more values than its stored bytes can hold (a damaged or hostile dataspace)."""
+    """Refuse a dataset declaring more values than its stored bytes can hold (a damaged or hostile dataspace), or
+    chunks larger than its values and :data:`MAX_CHUNK_BYTES` (HDF5 allocates a whole chunk to read any of it: a
+    damaged chunk shape would allocate gigabytes for a few values)."""
     declared = item.size * item.dtype.itemsize
+    chunk_bytes = int(np.prod(item.chunks, dtype=object)) * item.dtype.itemsize if item.chunks else 0
+    if chunk_bytes > max(MAX_CHUNK_BYTES, declared):
+        raise SourceFormatError(
+            file_path, f"{where} is stored in chunks of shape {tuple(item.chunks[::-1])} ({chunk_bytes} bytes each) "
+            f"for {declared} bytes of values", f"chunks of at most {MAX_CHUNK_BYTES} bytes, or the array's size",
+        )
     if declared > STORAGE_SLACK_BYTES and declared > MAX_INFLATE_RATIO * item.id.get_storage_size():
         raise SourceFormatError(
             file_path,

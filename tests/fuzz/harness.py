@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import time
 import warnings
 import zipfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
@@ -116,8 +118,45 @@ def check_read(reader: Callable[[Path], object], path: Path, accepted: Callable[
     return result
 
 
+#: Address space a fuzzing run may add to what the process already maps (its libraries, its threads' stacks).
+FUZZ_ADDRESS_SPACE_BYTES = 4 << 30
+
+
+def _mapped_bytes() -> int:
+    """This process's virtual size (``VmSize``), or 0 where ``/proc`` does not tell."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+@contextmanager
+def address_space_capped(extra_bytes: int = FUZZ_ADDRESS_SPACE_BYTES):
+    """Within the block, allocations beyond the process's current size + ``extra_bytes`` fail (``RLIMIT_AS``).
+
+    A damaged file can make a C library (HDF5) ask for gigabytes from a size field; the kernel's overcommit grants
+    them and the first pages written bring the out-of-memory killer, which ends the whole test run. Under the cap the
+    allocation fails, the library reports an error, and the reader must turn it into one line like any other.
+    """
+    mapped = _mapped_bytes()
+    if not mapped:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = mapped + extra_bytes if hard == resource.RLIM_INFINITY else min(mapped + extra_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def fuzz(num_inputs: int, strategy, feed: Callable[..., int]) -> int:
-    """Run ``feed`` on hypothesis examples of ``strategy`` until about ``num_inputs`` inputs were read.
+    """Run ``feed`` on hypothesis examples of ``strategy`` until about ``num_inputs`` inputs were read, with the
+    address space capped (:func:`address_space_capped`).
 
     ``feed(example)`` reads :data:`INPUTS_PER_EXAMPLE` inputs and returns how many it read. Returns the total, which
     the caller asserts, so the input count is checked rather than assumed.
@@ -136,7 +175,8 @@ def fuzz(num_inputs: int, strategy, feed: Callable[..., int]) -> int:
         nonlocal count
         count += feed(example)
 
-    run()
+    with address_space_capped():
+        run()
     return count
 
 

@@ -245,10 +245,18 @@ def test_a_damaged_v73_chunk_read_later_is_one_error(tmp_path, monkeypatch):
         (lambda mat: (mat.__delitem__("m"), mat.create_dataset("m", data=np.array(["a", "bc"], dtype=object),
                                                                dtype=h5py.string_dtype())),
          "m has a variable-length type"),
+        (lambda mat: (mat.__delitem__("m"), mat.create_dataset("m", data=np.ones((3, 3)), maxshape=(None, None),
+                                                               chunks=(4096, 4096)),
+                      mat["m"].attrs.create("MATLAB_class", np.bytes_("double"))),
+         "m is stored in chunks of shape (4096, 4096) (134217728 bytes each) for 72 bytes of values"),
+        (lambda mat: mat["m"].attrs.__setitem__("MATLAB_class", np.zeros(4_000, dtype="u8")),
+         "m: attribute MATLAB_class declares 32000 bytes"),  # with a limit of 1000 bytes (below)
     ],
-    ids=["huge-dataspace", "empty-with-elements", "variable-length-attribute", "variable-length-dataset"],
+    ids=["huge-dataspace", "empty-with-elements", "variable-length-attribute", "variable-length-dataset",
+         "huge-chunks", "huge-attribute"],
 )
-def test_v73_declared_sizes_are_checked_before_reading(tmp_path, change, phrase):
+def test_v73_declared_sizes_are_checked_before_reading(tmp_path, monkeypatch, change, phrase):
+    monkeypatch.setattr(matlab_hdf5, "MAX_ATTRIBUTE_BYTES", 1000)  # HDF5 stores no larger attribute without help
     path = write_mat_v73(tmp_path / "declared.mat", {"m": np.ones((3, 3)), "e": np.zeros((0, 3))})
     with h5py.File(path, "a") as mat:
         change(mat)
