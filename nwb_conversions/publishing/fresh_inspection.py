@@ -9,6 +9,8 @@ caches, as ``pynwb.validate`` does, and the nwbinspector checks run on the objec
 ``tests/publishing/test_fresh_inspection.py`` compares them with ``inspect_nwbfile``'s.
 
 A file caching a namespace, or a version of one, that this process does not hold is inspected the usual way.
+:func:`inspector_messages` (validation errors and nwbinspector's checks on a file read once) also serves the gate of
+NWB-Zarr stores (:mod:`nwb_conversions.publishing.zarr_gate`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,24 @@ def namespaces_to_validate(cached: dict[str, set[str]], catalog) -> list[str] | 
     return sorted(set(cached) - included - NOT_VALIDATED)
 
 
+def inspector_messages(validation_errors, nwbfile, path: str | Path, *, ignore=()) -> list:
+    """What ``nwbinspector.inspect_nwbfile`` gives for a file read once: its schema ``validation_errors`` (from pynwb)
+    as PYNWB_VALIDATION messages, then nwbinspector's checks (DANDI configuration, less ``ignore``) on ``nwbfile``."""
+    from nwbinspector import Importance, InspectorMessage, inspect_nwbfile_object, load_config
+
+    messages = [
+        InspectorMessage(
+            message=error.reason, importance=Importance.PYNWB_VALIDATION, check_function_name=error.name,
+            location=error.location, file_path=str(path),
+        )
+        for error in validation_errors
+    ]
+    for message in inspect_nwbfile_object(nwbfile_object=nwbfile, config=load_config("dandi"), ignore=list(ignore)):
+        message.file_path = str(path)
+        messages.append(message)
+    return messages
+
+
 def inspect_fresh_file(nwbfile_path: str | Path) -> list | None:
     """The nwbinspector messages (DANDI configuration, schema validation included) of a file this process wrote, or
     None when its cached namespaces are not all known here (then use ``inspect_nwbfile``).
@@ -47,7 +67,6 @@ def inspect_fresh_file(nwbfile_path: str | Path) -> list | None:
         Whatever reading the file raises (the caller reports it in one line).
     """
     import h5py
-    from nwbinspector import Importance, InspectorMessage, inspect_nwbfile_object, load_config
     from pynwb import NWBHDF5IO, get_type_map
     from pynwb.validation import _validate_helper
 
@@ -57,18 +76,7 @@ def inspect_fresh_file(nwbfile_path: str | Path) -> list | None:
     namespaces = namespaces_to_validate(cached, get_type_map().namespace_catalog)
     if namespaces is None:
         return None
-    path = str(nwbfile_path)
-    with NWBHDF5IO(path, "r", load_namespaces=False) as io:
+    with NWBHDF5IO(str(nwbfile_path), "r", load_namespaces=False) as io:
         nwbfile = io.read()
-        messages = [
-            InspectorMessage(
-                message=error.reason, importance=Importance.PYNWB_VALIDATION, check_function_name=error.name,
-                location=error.location, file_path=path,
-            )
-            for namespace in namespaces
-            for error in _validate_helper(io=io, namespace=namespace)
-        ]
-        for message in inspect_nwbfile_object(nwbfile_object=nwbfile, config=load_config("dandi")):
-            message.file_path = path
-            messages.append(message)
-    return messages
+        errors = [error for namespace in namespaces for error in _validate_helper(io=io, namespace=namespace)]
+        return inspector_messages(errors, nwbfile, nwbfile_path)

@@ -71,25 +71,13 @@ def inspect_zarr_store(store_path: str | Path, *, missing_subject_fields=()):
         If the store is damaged or cannot be read, or nwbinspector fails on it.
     """
     import pynwb
-    from nwbinspector import Importance, InspectorMessage, inspect_nwbfile_object, load_config
 
+    from .fresh_inspection import inspector_messages
     from .gate import InspectionReport, one_line, tolerated_checks
 
     with opened_store(store_path) as (io, nwbfile):
         try:
-            messages = [
-                InspectorMessage(
-                    message=error.reason,
-                    importance=Importance.PYNWB_VALIDATION,
-                    check_function_name=error.name,
-                    location=error.location,
-                    file_path=str(store_path),
-                )
-                for error in pynwb.validate(io=io)
-            ]
-            messages += list(
-                inspect_nwbfile_object(nwbfile, config=load_config("dandi"), ignore=list(ZARR_SKIPPED_CHECKS))
-            )
+            messages = inspector_messages(pynwb.validate(io=io), nwbfile, store_path, ignore=ZARR_SKIPPED_CHECKS)
         except Exception as error:
             raise ConversionError(
                 f"{store_path}: nwbinspector could not inspect it ({type(error).__name__}: {one_line(error)}); "
