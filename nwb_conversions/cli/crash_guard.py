@@ -85,11 +85,7 @@ def _wait_for(pid: int) -> int:
     previous = {number: signal.signal(number, lambda number, frame: os.kill(pid, number)) for number in FORWARDED_SIGNALS}
     previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        while True:
-            try:
-                return os.waitpid(pid, 0)[1]
-            except ChildProcessError:
-                return 0
+        return os.waitpid(pid, 0)[1]  # interrupted waits are retried by Python (PEP 475)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -38,24 +38,28 @@ def _install_signal_handlers() -> dict:
 
 def _check_environment() -> None:
     """Refuse a malformed ``NWB_CONVERSIONS_WORKERS`` or ``NWB_CONVERSIONS_MEMORY_MB`` before any work is done."""
+    from ..writing.cores import check_thread_count
     from ..writing.in_flight import MEMORY_ENVIRONMENT_VARIABLE, check_memory_mb
     from ..writing.write import WORKERS_ENVIRONMENT_VARIABLE
 
     value = os.environ.get(WORKERS_ENVIRONMENT_VARIABLE)
-    if value is not None and not (value.strip().isdigit() and 1 <= int(value) <= 1024):
+    try:
+        if value is not None:
+            check_thread_count(value)
+    except ValueError:
         raise ConversionError(
             f"{WORKERS_ENVIRONMENT_VARIABLE}={value!r}: not a number of threads; expected a whole number from 1 to "
             "1024, or the variable unset (one thread per usable core)"
-        )
+        ) from None
     value = os.environ.get(MEMORY_ENVIRONMENT_VARIABLE)
-    if value is not None:
-        try:
+    try:
+        if value is not None:
             check_memory_mb(value)
-        except ValueError as error:
-            raise ConversionError(
-                f"{MEMORY_ENVIRONMENT_VARIABLE}: {error}; expected a budget in MB from 16 to 1000000, or the variable "
-                "unset (160)"
-            ) from None
+    except ValueError as error:
+        raise ConversionError(
+            f"{MEMORY_ENVIRONMENT_VARIABLE}: {error}; expected a budget in MB from 16 to 1000000, or the variable "
+            "unset (160)"
+        ) from None
 
 
 def _run(argv: list[str] | None) -> int:

@@ -11,6 +11,8 @@ import argparse
 from pathlib import Path
 
 from .. import COMPRESSION_CHOICES
+from ..writing.cores import check_thread_count
+from ..writing.in_flight import check_memory_mb
 
 #: The ``--backend`` choices (:data:`nwb_conversions.conversion.BACKEND_CHOICES`), kept here so that ``--help``
 #: does not import pynwb.
@@ -29,30 +31,28 @@ CONVERSION_OPTIONS = (
                           help="hdf5 (default: an .nwb file) or zarr (an NWB-Zarr folder, for cloud-native access)")),
 )
 
-def _positive_count(text: str) -> int:
-    """``--workers``: a whole number of threads from 1 to 1024."""
-    if not (text.strip().isdigit() and 1 <= int(text) <= 1024):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of threads from 1 to 1024")
-    return int(text)
 
+def _argument_type(check):
+    """An argparse type from a checker that raises ValueError with its message."""
 
-def _memory_mb(text: str) -> float:
-    """``--memory``: a budget in MB (:func:`nwb_conversions.writing.in_flight.check_memory_mb`, imported lazily)."""
-    from ..writing.in_flight import check_memory_mb
+    def parse(text: str):
+        try:
+            return check(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
-    try:
-        return check_memory_mb(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    return parse
 
 
 #: The resources of one session's conversion, of the dataset subcommands and ``example``.
 SESSION_RESOURCE_OPTIONS = (
-    (("--workers",), dict(type=_positive_count, metavar="N", help="compression threads at most (default: the usable "
-                          "cores: CPU affinity and control-group quota, or $NWB_CONVERSIONS_WORKERS)")),
-    (("--memory",), dict(type=_memory_mb, metavar="MB", help="the writer's budget for data in flight, shared by its "
-                         "reader, compression threads and writer (default: 160, or $NWB_CONVERSIONS_MEMORY_MB); "
-                         "fewer threads are used when theirs would not fit")),
+    (("--workers",), dict(type=_argument_type(check_thread_count), metavar="N",
+                          help="compression threads at most (default: the usable cores: CPU affinity and control-group "
+                          "quota, or $NWB_CONVERSIONS_WORKERS)")),
+    (("--memory",), dict(type=_argument_type(check_memory_mb), metavar="MB",
+                         help="the writer's budget for data in flight, shared by its reader, compression threads and "
+                         "writer (default: 160, or $NWB_CONVERSIONS_MEMORY_MB); fewer threads are used when theirs would "
+                         "not fit")),
 )
 
 #: ``--quicklook``, of the dataset subcommands and ``example``.

@@ -88,3 +88,11 @@ def usable_cores() -> int:
     if limit is not None:
         cores = min(cores, math.ceil(limit))
     return max(1, cores)
+
+
+def check_thread_count(text: str) -> int:
+    """Parse a number of threads (``--workers`` or ``$NWB_CONVERSIONS_WORKERS``): a whole number from 1 to 1024;
+    raise ValueError otherwise."""
+    if not (text.strip().isdigit() and 1 <= int(text) <= 1024):
+        raise ValueError(f"{text!r} is not a number of threads from 1 to 1024")
+    return int(text)
