@@ -54,8 +54,8 @@ def read_numbered_table_rows(
     number is the spreadsheet's own (the header is row 1), for messages that name a row.
 
     Empty rows are skipped; a row shorter than the header gives None for the missing cells. A column name may appear
-    twice only if the two columns agree on every row. Cell values keep the
-    types the workbook stores (numbers, datetimes, text); a CSV gives text.
+    twice only if the two columns agree on every row. Cell values keep the types the workbook stores (numbers,
+    datetimes, text); a CSV gives text.
 
     Raises
     ------
@@ -84,12 +84,13 @@ def read_numbered_table_rows(
     missing = [name for name in required_columns if name not in header]
     if missing:
         raise SourceFormatError(file_path, f"missing column(s) {missing}", f"a header with {list(required_columns)}")
+    repeated = _repeated_columns(header)
     records = []
     for number, row in enumerate(rows[1:], start=2):
         if all(value in (None, "") for value in row):
             continue
         padded = tuple(row) + (None,) * (len(header) - len(row))
-        _check_repeated_columns(header, padded, number, file_path)
+        _check_repeated_columns(header, repeated, padded, number, file_path)
         records.append((number, {name: value for name, value in zip(header, padded) if name}))
     return records
 
@@ -104,17 +105,23 @@ def column_label(index: int) -> str:
     return label
 
 
-def _check_repeated_columns(header: list[str], row: tuple, number: int, file_path: Path) -> None:
-    """Refuse a row whose columns of the same name hold different values (a fact stated twice in two ways)."""
+def _repeated_columns(header: list[str]) -> list[tuple[int, int]]:
+    """``(first index, later index)`` of every named column that appears again in ``header``."""
     first_of: dict[str, int] = {}
+    pairs = []
     for index, name in enumerate(header):
-        if not name:
-            continue
-        first = first_of.setdefault(name, index)
-        if first != index and row[first] != row[index]:
+        if name and first_of.setdefault(name, index) != index:
+            pairs.append((first_of[name], index))
+    return pairs
+
+
+def _check_repeated_columns(header: list[str], repeated, row: tuple, number: int, file_path: Path) -> None:
+    """Refuse a row whose ``repeated`` columns (same name) hold different values (a fact stated twice in two ways)."""
+    for first, index in repeated:
+        if row[first] != row[index]:
             raise SourceFormatError(
                 file_path,
-                f"the column '{printable(name)}' appears twice (columns {column_label(first)} and "
+                f"the column '{printable(header[index])}' appears twice (columns {column_label(first)} and "
                 f"{column_label(index)}) and row {number} holds different values in them: {row[first]!r} and "
                 f"{row[index]!r}",
                 "each column once, or repeated columns that agree",
