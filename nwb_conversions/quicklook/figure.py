@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..publishing.gate import is_zarr_folder
 from . import ephys, ophys, text, units
-from .checks import MalformedContent, PanelNote
+from .checks import MalformedContent
 from .isolation import run_isolated
-from .layout import LaidOutFigure, Panel, axes_with_data, lay_out, noted_panel
-from .opening import is_zarr_store, open_nwbfile
+from .layout import LaidOutFigure, Panel, axes_with_data, failure_text, lay_out, noted_panel
+from .opening import open_nwbfile
 from .target import check_png_path, default_png_path, save_png, temporary_png_path
 
 
@@ -35,8 +36,7 @@ def content_panels(nwbfile) -> list[Panel]:
         except (MalformedContent, OSError):
             raise
         except Exception as error:  # one odd object must not cost the curator the other panels
-            panels.append(noted_panel(title, str(error) if isinstance(error, PanelNote)
-                                      else f"{type(error).__name__}: {error}"))
+            panels.append(noted_panel(title, failure_text(error)))
     return panels
 
 
@@ -76,10 +76,9 @@ def lay_out_file(nwbfile, nwbfile_path: Path, *, report=None, inspect: bool = Tr
     for the text panel's counts when asked, then draw."""
     content = content_panels(nwbfile)
     if report is None and inspect:
-        from ..publishing.gate import inspect_file, inspect_zarr_store
+        from ..publishing.gate import inspect_file  # an NWB-Zarr store goes to inspect_zarr_store
 
-        inspect_source = inspect_zarr_store if is_zarr_store(nwbfile_path) else inspect_file
-        report = inspect_source(nwbfile_path, missing_subject_fields=text.missing_subject_fields(nwbfile))
+        report = inspect_file(nwbfile_path, missing_subject_fields=text.missing_subject_fields(nwbfile))
     return lay_out(collect_panels(nwbfile, nwbfile_path=nwbfile_path, report=report, content=content))
 
 
@@ -177,7 +176,7 @@ def write_quicklook(
         return draw_into(nwbfile_path, png_path, report=report, inspect=inspect)
 
     if isolated:
-        preload(zarr=is_zarr_store(nwbfile_path), inspect=report is None and inspect)
+        preload(zarr=is_zarr_folder(nwbfile_path), inspect=report is None and inspect)
         drawn = run_isolated(work, nwbfile_path, lambda pid: temporary_png_path(png_path, pid))
     else:
         drawn = work()

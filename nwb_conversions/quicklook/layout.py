@@ -109,10 +109,14 @@ def lay_out(panels: list[Panel]) -> LaidOutFigure:
                 for axes in figure.axes:
                     if axes not in before:
                         axes.remove()  # what the panel drew before failing
-                result.failures[panel.title] = str(error) if isinstance(error, PanelNote) \
-                    else f"{type(error).__name__}: {error}"
+                result.failures[panel.title] = failure_text(error)
                 result.axes[panel.title] = [note_axes(figure, cell, panel.title, result.failures[panel.title])]
     return result
+
+
+def failure_text(error: Exception) -> str:
+    """Why a panel could not be drawn: a :class:`~.checks.PanelNote` as it says, another error with its type."""
+    return str(error) if isinstance(error, PanelNote) else f"{type(error).__name__}: {error}"
 
 
 def note_axes(figure, cell, title: str, note: str):

@@ -53,7 +53,8 @@ def mask_pixels(segmentation) -> list[tuple[np.ndarray, np.ndarray]]:
         data = segmentation["image_mask"].data
         where = location(data, column_where(segmentation, "image_mask"))
         if len(data.shape) != 3:
-            raise MalformedContent(where, f"has the shape {data.shape}", "one 2-D mask per ROI (ROIs × height × width)")
+            raise MalformedContent(where, f"has the shape {data.shape}",
+                                   "one 2-D mask per ROI (ROIs × height × width)")
         per_mask = int(data.shape[1]) * int(data.shape[2])
         drawable_field(tuple(int(n) for n in data.shape[1:3]), segmentation)  # before any mask is read
         return [tuple(np.nonzero(read_numbers(data, row, where, count=per_mask))[:2]) for row in range(data.shape[0])]

@@ -27,11 +27,6 @@ EXPECTED_NWB = "an NWB file (HDF5) or NWB-Zarr store written completely, such as
 PICKLE_CODEC = "pickle"
 
 
-def is_zarr_store(path: Path) -> bool:
-    """Whether ``path`` is a Zarr (v2) folder: a folder with a ``.zgroup``."""
-    return path.is_dir() and (path / ".zgroup").is_file()
-
-
 def one_line(error: BaseException) -> str:
     """An exception as one short line: its type and its message with whitespace folded."""
     from ..publishing.gate import one_line as fold
@@ -140,14 +135,14 @@ def failing_object(error: BaseException) -> str | None:
 
 def refuse_unreadable(nwbfile_path: Path, error: Exception) -> None:
     """Raise the one-line error for an input that could not be opened as NWB (``error`` is why)."""
-    from ..publishing.gate import check_readable_nwb
+    from ..publishing.gate import check_readable_nwb, is_zarr_folder
 
     if caused_by_pickle(error):
         raise SourceFormatError(nwbfile_path, f"{pickled_array_of(nwbfile_path)} is stored with the pickle codec "
                                 "(refused: unpickling runs code)", "an NWB-Zarr store without pickled arrays")
     if isinstance(error, MalformedContent):
         raise SourceFormatError(nwbfile_path, f"{error.where} {error.problem}", error.expected) from error
-    if is_zarr_store(nwbfile_path):
+    if is_zarr_folder(nwbfile_path):
         raise SourceFormatError(nwbfile_path, f"cannot be read as NWB-Zarr ({one_line(error)})", EXPECTED_NWB)
     schema_problem(nwbfile_path, error)
     where = failing_object(error)

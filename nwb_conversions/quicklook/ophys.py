@@ -39,6 +39,8 @@ ROIS_SHOWN = 5
 ABLATED_SHOWN = 2
 DFF_WINDOW_S = 60.0
 DFF_WITH_SPIKES_WINDOW_S = 30.0
+
+
 def draw_rois(nwbfile, segmentation, rois, figure, cell) -> list:
     """The ROIs of one plane over its field of view, ablated ROIs filled red and labelled by id."""
     shape, inferred = field_of_view(nwbfile, segmentation, rois)

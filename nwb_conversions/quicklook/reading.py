@@ -16,8 +16,8 @@ import numpy as np
 
 from .checks import (
     MalformedContent,
-    fetch,
     disagreement,
+    fetch,
     location,
     read_numbers,
     require_numbers,

@@ -76,17 +76,18 @@ def read_rows_of(values, first: int, stop: int, where: str) -> np.ndarray:
     return read_numbers(values, slice(int(first), int(stop)), where, count=int(stop) - int(first))
 
 
-def spike_times_of(units, bounds: np.ndarray, row: int) -> np.ndarray:
-    """One unit's spike times (s), read as one checked slice of the ragged column."""
-    values, _ = ragged_column(units, "spike_times")
-    where = location(values, column_where(units, "spike_times"))
-    first, stop = bounds[row]
-    return require_times(read_rows_of(values, first, stop, where), where)
+def spike_times_column(units) -> tuple:
+    """The units table's spike times: the stored values (lazy), each unit's ``(start, stop)`` in them (checked,
+    :func:`ragged_column`), and the values' path."""
+    values, bounds = ragged_column(units, "spike_times")
+    return values, bounds, location(values, column_where(units, "spike_times"))
 
 
 def unit_spike_times(units, row: int) -> np.ndarray:
-    """One unit's spike times (s)."""
-    return spike_times_of(units, ragged_column(units, "spike_times")[1], row)
+    """One unit's spike times (s), read as one checked slice of the ragged column."""
+    values, bounds, where = spike_times_column(units)
+    first, stop = bounds[row]
+    return require_times(read_rows_of(values, first, stop, where), where)
 
 
 def ground_truth_spike_times(nwbfile) -> np.ndarray | None:

@@ -12,10 +12,18 @@ import bisect
 
 import numpy as np
 
-from .layout import FONT_SIZE, Panel, style_axes
 from .checks import location, read_numbers, read_whole, require_times, values_per_row
+from .layout import FONT_SIZE, Panel, style_axes
 from .reading import busiest_window, find_objects
-from .tables import column_values, column_where, numeric_column, ragged_column, read_rows_of, table_length
+from .tables import (
+    column_values,
+    column_where,
+    numeric_column,
+    ragged_column,
+    read_rows_of,
+    spike_times_column,
+    table_length,
+)
 
 #: The raster shows this many seconds, and at most this many units.
 RASTER_WINDOW_S = 10.0
@@ -26,14 +34,9 @@ WAVEFORM_UNITS = 6
 DEPTH_COLUMNS = ("depth", "depths", "depth_um")
 
 
-def spike_times_where(units) -> str:
-    return location(ragged_column(units, "spike_times")[0], column_where(units, "spike_times"))
-
-
-def spikes_between(units, bounds, start: float, stop: float) -> list[np.ndarray]:
-    """Each unit's spike times within ``[start, stop)``, bisecting the stored column (spike times are sorted)."""
-    data, _ = ragged_column(units, "spike_times")
-    where = spike_times_where(units)
+def spikes_between(data, where: str, bounds, start: float, stop: float) -> list[np.ndarray]:
+    """Each unit's spike times within ``[start, stop)``, bisecting the stored column ``data`` (spike times are
+    sorted)."""
     found = []
     for first, last in bounds:
         low = bisect.bisect_left(data, start, int(first), int(last))
@@ -42,10 +45,8 @@ def spikes_between(units, bounds, start: float, stop: float) -> list[np.ndarray]
     return found
 
 
-def recording_span(units, bounds) -> tuple[float, float]:
+def recording_span(data, where: str, bounds) -> tuple[float, float]:
     """The first and last spike of the units whose ``bounds`` are given (each unit's first and last spike read)."""
-    data, _ = ragged_column(units, "spike_times")
-    where = spike_times_where(units)
     firsts = [float(data[int(first)]) for first, last in bounds if last > first]
     lasts = [float(data[int(last) - 1]) for first, last in bounds if last > first]
     require_times(np.array(firsts + lasts), where)
@@ -87,9 +88,9 @@ def draw_raster(units, pulses: list[Pulses], figure, cell) -> list:
     """A raster of the units shown over a window (the busiest in pulses, else the middle of their spikes), the
     pulses above it, one strip per emitter."""
     axes = figure.add_subplot(cell)
-    bounds = ragged_column(units, "spike_times")[1]
+    data, bounds, where = spike_times_column(units)
     order = unit_order(units)[:MAX_RASTER_UNITS]
-    first, last = recording_span(units, bounds[order])
+    first, last = recording_span(data, where, bounds[order])
     pulse_starts = np.concatenate([p.starts for p in pulses]) if pulses else np.array([])
     if len(pulse_starts):
         start, stop = busiest_window(pulse_starts, RASTER_WINDOW_S, min(first, pulse_starts.min()),
@@ -98,7 +99,7 @@ def draw_raster(units, pulses: list[Pulses], figure, cell) -> list:
         middle = (first + last) / 2
         start = max(first, middle - RASTER_WINDOW_S / 2)
         stop = start + RASTER_WINDOW_S
-    spikes = spikes_between(units, bounds[order], start, stop)
+    spikes = spikes_between(data, where, bounds[order], start, stop)
     axes.eventplot(spikes, lineoffsets=np.arange(len(order)), linelengths=0.8, linewidths=0.5, colors="0.15")
     top = len(order)
     colors = _emitter_colors(sorted({site for p in pulses for site in p.emitters}))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import faulthandler
-import json
 import os
 import pickle
 import shutil
@@ -44,6 +43,7 @@ from ...quicklook_files import (
     write_tiny_ephys_zarr,
 )
 from ..failure_table import Case
+from .zarr import edit_array, set_keys
 
 RAW = "acquisition/ElectricalSeries"
 PATCH = "acquisition/PatchClampSeries"
@@ -137,21 +137,12 @@ def zarr_case(tmp: Path, change: Callable[[Path], None], fragment: str, *options
     return Case(["quicklook", store, "-o", output, *options], "tiny.nwb.zarr", fragment, store.parent, output)
 
 
-def set_array_metadata(store: Path, key: str, **fields) -> None:
-    """Change an array's ``.zarray`` and its copy in the consolidated ``.zmetadata`` alike."""
-    metadata = {**json.loads((store / key / ".zarray").read_text()), **fields}
-    (store / key / ".zarray").write_text(json.dumps(metadata))
-    consolidated = json.loads((store / ".zmetadata").read_text())
-    consolidated["metadata"][f"{key}/.zarray"] = metadata
-    (store / ".zmetadata").write_text(json.dumps(consolidated))
-
-
 def pickled_zarr(tmp: Path) -> Case:
     """``session_description`` stored with the pickle codec, its chunk a pickle that would create a marker file."""
     marker = tmp / "unpickled"
 
     def change(store: Path) -> None:
-        set_array_metadata(store, "session_description", filters=[{"id": "pickle", "protocol": 5}], compressor=None)
+        edit_array("session_description", set_keys(filters=[{"id": "pickle", "protocol": 5}], compressor=None))(store)
         payload = np.array([MarkerPayload(marker)], dtype=object)
         (store / "session_description" / "0").write_bytes(pickle.dumps(payload, protocol=5))
 
