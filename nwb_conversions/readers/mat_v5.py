@@ -28,6 +28,7 @@ from .mat_v5_elements import (
     NUMERIC_CLASSES,
     BufferSource,
     Damaged,
+    byte_order,
     damaged_file,
     numeric_part,
     read_array_header,
@@ -41,7 +42,7 @@ NAME_PEEK_BYTES = 512
 def _matrix(buffer: bytes, order: str, start: int, end: int, file_path: Path, max_elements: int,
             wanted: tuple[str, ...]) -> tuple[str, np.ndarray | None]:
     """Parse the ``miMATRIX`` body ``buffer[start:end]``; return its name and, if wanted, its numeric array."""
-    source = BufferSource(buffer[:end])
+    source = BufferSource(buffer)  # every read is bounded by ``end``
     header = read_array_header(source, order, start, end)
     name = header.name
     if name not in wanted:
@@ -93,10 +94,7 @@ def read_v5_variables(
         ``max_elements`` elements.
     """
     file_path = Path(file_path)
-    indicator = content[126:128]
-    if len(content) < 128 or content[:6] != b"MATLAB" or indicator not in (b"IM", b"MI"):
-        raise SourceFormatError(file_path, "no MATLAB 5 header (128 bytes ending in IM or MI)", EXPECTED)
-    order = "<" if indicator == b"IM" else ">"
+    order = byte_order(content[:128], file_path)
     source = BufferSource(content)
     limit = max_elements * 8 + 64 * 1024
     variables: dict[str, np.ndarray] = {}

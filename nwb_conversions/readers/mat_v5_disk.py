@@ -12,15 +12,17 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import SourceFormatError
 from .lazy_rows import LazyRows
-from .mat_v5_elements import Damaged, FileSource, pread_exactly, pread_into
+from .mat_v5_elements import Damaged, FileSource, pread_exactly
 
 #: Compressed input read per step, and most output inflated per step.
 INPUT_STEP_BYTES = 1 << 20
@@ -32,6 +34,21 @@ SUB_BLOCK_BYTES = 4 << 20
 #: zlib (deflate) inflates one byte to at most 1032: a variable declaring more than this many times its compressed
 #: size (plus a little) is damaged.
 MAX_INFLATE_RATIO = 1032
+
+
+def pread_into(descriptor: int, buffer: np.ndarray, offset: int) -> int:
+    """Fill the C-contiguous ``buffer`` from ``offset`` of an open file (no intermediate copy); return the bytes
+    read (fewer at its end)."""
+    if not buffer.nbytes:
+        return 0
+    view = memoryview(buffer.reshape(-1)).cast("B")
+    done = 0
+    while done < len(view):
+        count = os.preadv(descriptor, [view[done : done + (1 << 30)]], offset + done)
+        if not count:
+            break
+        done += count
+    return done
 
 
 class DiskArray(LazyRows):
@@ -128,16 +145,19 @@ class Inflater:
             self.remaining -= len(chunk)
             self.tail = chunk
 
-    def take(self, length: int) -> bytes:
-        """The next ``length`` bytes of output, or fewer if the stream ends first."""
-        parts, done = [], 0
+    def _parts(self, length: int) -> Iterator[bytes]:
+        """The next ``length`` bytes of output, a bounded step at a time (fewer if the stream ends first)."""
+        done = 0
         while done < length:
             part = self._step(min(OUTPUT_STEP_BYTES, length - done))
             if not part:
-                break
-            parts.append(part)
+                return
             done += len(part)
-        return b"".join(parts)
+            yield part
+
+    def take(self, length: int) -> bytes:
+        """The next ``length`` bytes of output, or fewer if the stream ends first."""
+        return b"".join(self._parts(length))
 
     def check_declared(self, total: int) -> None:
         """Refuse a declared inflated size that zlib cannot produce from the compressed bytes."""
@@ -155,10 +175,7 @@ class Inflater:
         try:
             spill.write(head)
             written = len(head)
-            while written < total:
-                part = self._step(min(OUTPUT_STEP_BYTES, total - written))
-                if not part:
-                    break
+            for part in self._parts(total - written):
                 spill.write(part)
                 written += len(part)
             spill.flush()

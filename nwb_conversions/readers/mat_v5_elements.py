@@ -70,6 +70,13 @@ def damaged_file(file_path: str | Path, damage: Damaged, expected: str = EXPECTE
     return SourceFormatError(file_path, f"damaged MATLAB 5 file ({damage})", expected)
 
 
+def byte_order(header: bytes, file_path: str | Path, expected: str = EXPECTED) -> str:
+    """The numpy byte order (``<`` or ``>``) a MATLAB 5 file's 128-byte ``header`` states (its last two bytes)."""
+    if len(header) < 128 or header[:6] != b"MATLAB" or header[126:128] not in (b"IM", b"MI"):
+        raise SourceFormatError(file_path, "no MATLAB 5 header (128 bytes ending in IM or MI)", expected)
+    return "<" if header[126:128] == b"IM" else ">"
+
+
 def padded(length: int) -> int:
     return (length + 7) // 8 * 8
 
@@ -85,21 +92,6 @@ def pread_exactly(descriptor: int, length: int, offset: int) -> bytes:
         parts.append(part)
         done += len(part)
     return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def pread_into(descriptor: int, buffer: np.ndarray, offset: int) -> int:
-    """Fill the C-contiguous ``buffer`` from ``offset`` of an open file (no intermediate copy); return the bytes
-    read (fewer at its end)."""
-    if not buffer.nbytes:
-        return 0
-    view = memoryview(buffer.reshape(-1)).cast("B")
-    done = 0
-    while done < len(view):
-        count = os.preadv(descriptor, [view[done : done + (1 << 30)]], offset + done)
-        if not count:
-            break
-        done += count
-    return done
 
 
 class ByteSource:
@@ -243,19 +235,19 @@ class ArrayHeader:
 
 
 def _header_part(source: ByteSource, order: str, position: int, end: int, kinds: tuple[int, ...],
-                 max_bytes: int) -> tuple[bytes, int, int]:
-    """The bytes, data type and next position of a header element of a type in ``kinds``."""
+                 max_bytes: int) -> tuple[bytes, int]:
+    """The bytes and next position of a header element of a type in ``kinds``."""
     tag = read_tag(source, order, position, end)
     if tag.kind not in kinds:
         raise Damaged(f"a subelement at byte {position} has data type {tag.kind}")
     if tag.count > max_bytes:
         raise Damaged(f"a subelement at byte {position} claims {tag.count} bytes, more than {max_bytes}")
-    return source.read(tag.start, tag.count), tag.kind, tag.end
+    return source.read(tag.start, tag.count), tag.end
 
 
 def read_array_header(source: ByteSource, order: str, start: int, end: int) -> ArrayHeader:
     """Parse the flags, dimensions and name of the ``miMATRIX`` whose content is ``[start, end)``."""
-    flags, _, position = _header_part(source, order, start, end, (MI_UINT32,), 8)
+    flags, position = _header_part(source, order, start, end, (MI_UINT32,), 8)
     if len(flags) < 8:
         raise Damaged("the array flags are shorter than 8 bytes")
     first = struct.unpack(f"{order}I", flags[:4])[0]
@@ -263,13 +255,13 @@ def read_array_header(source: ByteSource, order: str, start: int, end: int) -> A
     if matlab_class == OPAQUE_CLASS:  # no dimensions: the name, then the type system's and the class's names
         dims = (1, 1)
     else:
-        raw, _, position = _header_part(source, order, position, end, (MI_INT32,), 4 * MAX_DIMENSIONS)
+        raw, position = _header_part(source, order, position, end, (MI_INT32,), 4 * MAX_DIMENSIONS)
         if len(raw) % 4:
             raise Damaged(f"dimensions of {len(raw)} bytes")
         dims = struct.unpack(f"{order}{len(raw) // 4}i", raw)
     if len(dims) < 2 or min(dims) < 0:
         raise Damaged(f"dimensions {list(dims)}")
-    name, _, position = _header_part(source, order, position, end, (MI_INT8, MI_UINT8), MAX_NAME_BYTES)
+    name, position = _header_part(source, order, position, end, (MI_INT8, MI_UINT8), MAX_NAME_BYTES)
     return ArrayHeader(matlab_class, flag_bits, dims, printable(name.decode("ascii", "replace")), position, end)
 
 

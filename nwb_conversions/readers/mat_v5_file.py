@@ -33,6 +33,7 @@ from .mat_v5_elements import (
     Damaged,
     FileSource,
     Tag,
+    byte_order,
     damaged_file,
     pread_exactly,
     read_array_header,
@@ -119,10 +120,7 @@ def _open(file_path: Path) -> FileSource:
 
 def _named_variables(source: FileSource, file_path: Path) -> Iterator[tuple[str, _Variable]]:
     """Every named top-level variable (MATLAB's unnamed function workspace is skipped), each name once."""
-    header = pread_exactly(source.descriptor, 128, 0)
-    if len(header) < 128 or header[:6] != b"MATLAB" or header[126:128] not in (b"IM", b"MI"):
-        raise SourceFormatError(file_path, "no MATLAB 5 header (128 bytes ending in IM or MI)", EXPECTED)
-    order = "<" if header[126:128] == b"IM" else ">"
+    order = byte_order(pread_exactly(source.descriptor, 128, 0), file_path, EXPECTED)
     seen: dict[str, int] = {}
     for variable in _variables(source, order, file_path):
         name = variable.header.name

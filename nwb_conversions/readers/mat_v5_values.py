@@ -15,6 +15,7 @@ can hold, so a damaged file is an error, never a deep recursion or a long loop.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,7 +168,7 @@ class Decoder:
                   for start in range(0, len(raw), length)]
         if "" in fields:
             raise Damaged("a field name is empty")
-        repeated = sorted({field for field in fields if fields.count(field) > 1})
+        repeated = sorted(field for field, count in Counter(fields).items() if count > 1)
         if repeated:
             raise SourceFormatError(self.file_path, f"{where} has two fields named '{repeated[0]}'",
                                     "each field of a struct named once")

@@ -39,6 +39,7 @@ struct without fields is ``{}``, and an empty array in a cell is ``(0, 0)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import SourceFormatError
@@ -70,16 +71,8 @@ def read_mat_variables(file_path: str | Path, names: tuple[str, ...] | None = No
     MatlabObjectError
         A variable read is a MATLAB class object (or holds one).
     """
-    file_path = Path(file_path)
-    check_regular_file(file_path, EXPECTED)
-    if mat_version(file_path) == "5":
-        return read_variables_v5(file_path, names)
-    try:
-        return read_variables_v73(file_path, names)
-    except SourceFormatError:
-        raise
-    except Exception as exc:  # h5py raises many types for truncated or corrupt files
-        raise unreadable_v73(file_path, exc) from None
+    return _by_kind(file_path, lambda path: read_variables_v5(path, names),
+                    lambda path: read_variables_v73(path, names))
 
 
 def variable_classes(file_path: str | Path) -> dict[str, str]:
@@ -87,13 +80,18 @@ def variable_classes(file_path: str | Path) -> dict[str, str]:
 
     A class object's entry is its class name (v7.3) or ``object`` / ``opaque`` / ``function_handle`` (v5).
     """
+    return _by_kind(file_path, variable_classes_v5, variable_classes_v73)
+
+
+def _by_kind(file_path: str | Path, read_v5: Callable[[Path], dict], read_v73: Callable[[Path], dict]) -> dict:
+    """``read_v5(path)`` or ``read_v73(path)``, by the file's header; any h5py failure is one SourceFormatError."""
     file_path = Path(file_path)
     check_regular_file(file_path, EXPECTED)
     if mat_version(file_path) == "5":
-        return variable_classes_v5(file_path)
+        return read_v5(file_path)
     try:
-        return variable_classes_v73(file_path)
+        return read_v73(file_path)
     except SourceFormatError:
         raise
-    except Exception as exc:  # as in read_mat_variables: corrupt files raise many types
+    except Exception as exc:  # h5py raises many types for truncated or corrupt files
         raise unreadable_v73(file_path, exc) from None

@@ -25,7 +25,7 @@ from .matlab_values import (
     StructArray,
     char_rows,
 )
-from .source_access import printable
+from .source_access import one_line, printable
 
 #: v7.3 numeric arrays of at least this many bytes stay on disk (a :class:`LazyMatlabArray`).
 LAZY_MIN_BYTES = 8 * 1024 * 1024
@@ -48,7 +48,7 @@ MAX_ATTRIBUTE_BYTES = 1024 * 1024
 
 def unreadable_v73(file_path: Path, exc: BaseException, where: str = "") -> SourceFormatError:
     """The one-line error for an h5py failure while reading ``file_path`` (``where``: the variable read)."""
-    problem = " ".join(str(exc).split()) or type(exc).__name__
+    problem = one_line(exc) or type(exc).__name__
     return SourceFormatError(file_path, f"unreadable MAT 7.3 file ({where + ': ' if where else ''}{problem})", EXPECTED)
 
 

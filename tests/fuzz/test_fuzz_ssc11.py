@@ -20,8 +20,9 @@ from nwb_conversions.readers.mat_v5_file import read_variables_v5
 from nwb_conversions.readers.matlab_values import LazyMatlabArray, StructArray, materialize
 from nwb_conversions.samples.ssc11 import write_session_file
 
-from ..readers.mat_v5_builders import CLASS_OF, MI_UINT16, MI_UTF8, cell, chars, element, mat_file, numbers
+from ..readers.mat_v5_builders import CLASS_OF, MI_UINT16, MI_UTF8, cell, chars, compressed, mat_file, numbers
 from ..readers.mat_v5_builders import struct_array as struct_element
+from ..readers.scipy_reference import assert_same_structure
 from .harness import fuzz_bytes, fuzz_generated, mutate
 
 SESSION = ("an274424", "session_neuropilone_preablate_merged", "an274424_vol_01_sess_struct.mat")
@@ -160,7 +161,7 @@ def generated_file(rng: random.Random, expected: dict) -> bytes:
     elements = []
     for index in range(rng.randint(1, 3)):
         array, expected[f"v{index}"] = random_array(rng, order, 0, f"v{index}")
-        elements.append(element(15, zlib.compress(array), order) if rng.random() < 0.5 else array)
+        elements.append(compressed(array, order) if rng.random() < 0.5 else array)
     content = mat_file(*elements, order=order)
     if rng.random() < 0.33:
         expected.clear()
@@ -175,29 +176,10 @@ def test_generated_element_trees(session_path):
 
     def accepted(variables):
         if expected:  # an undamaged file reads back exactly what was written
-            assert_same(materialize(variables), expected)
+            assert_same_structure(materialize(variables), expected)
         else:
             check_plain(variables)
 
     count = fuzz_generated(session_path, lambda rng: generated_file(rng, expected), read_variables_v5, 5000,
                            accepted=accepted)
     assert count >= 5000
-
-
-def assert_same(actual, expected):
-    assert type(actual) is type(expected)
-    if isinstance(expected, dict):
-        assert list(actual) == list(expected)
-        for key in expected:
-            assert_same(actual[key], expected[key])
-    elif isinstance(expected, list):
-        assert len(actual) == len(expected)
-        if isinstance(expected, StructArray):
-            assert actual.matlab_shape == expected.matlab_shape
-        for left, right in zip(actual, expected):
-            assert_same(left, right)
-    elif isinstance(expected, np.ndarray):
-        assert actual.dtype == expected.dtype and actual.shape == expected.shape
-        np.testing.assert_array_equal(actual, expected)
-    else:
-        assert actual == expected

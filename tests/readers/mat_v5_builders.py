@@ -77,9 +77,9 @@ def struct_array(name: str, dims, fields: list[str], *values: bytes, order: str 
                  element(MI_INT8, names, order), *values, order=order)
 
 
-def compressed(matrix_element: bytes) -> bytes:
+def compressed(matrix_element: bytes, order: str = "<") -> bytes:
     """An ``miCOMPRESSED`` element holding one array."""
-    return element(MI_COMPRESSED, zlib.compress(matrix_element))
+    return element(MI_COMPRESSED, zlib.compress(matrix_element), order)
 
 
 def mat_file(*elements: bytes, order: str = "<") -> bytes:

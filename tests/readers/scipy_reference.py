@@ -4,6 +4,8 @@ files with until it crashed on damaged files and held whole structs in memory), 
 
 Known differences, where the streamed reader is right and this reference is not: scipy (``mat_dtype=True``) drops
 the imaginary part of complex numbers, and refuses a 1 × 1 struct without fields.
+
+:func:`assert_same_structure` is the deep comparison of plain values these checks (and the fuzzers) use.
 """
 
 from __future__ import annotations
@@ -71,3 +73,23 @@ def _from_scipy(value, file_path: Path, where: str):
         return char_rows(value)
     return np.asarray(value)
 
+
+def assert_same_structure(left, right, where="value", *, ordered=True):
+    """Deep equality with types, shapes and dtypes (StructArray shapes too); struct fields in the same order unless
+    not ``ordered`` (a v7.3 struct's fields come in HDF5's order)."""
+    assert type(left) is type(right), where
+    if isinstance(left, dict):
+        assert list(left) == list(right) if ordered else sorted(left) == sorted(right), where
+        for key in left:
+            assert_same_structure(left[key], right[key], f"{where}.{key}", ordered=ordered)
+    elif isinstance(left, list):
+        assert len(left) == len(right), where
+        if isinstance(left, StructArray):
+            assert left.matlab_shape == right.matlab_shape, where
+        for index, (a, b) in enumerate(zip(left, right)):
+            assert_same_structure(a, b, f"{where}[{index}]", ordered=ordered)
+    elif isinstance(left, np.ndarray):
+        assert left.dtype == right.dtype and left.shape == right.shape, where
+        np.testing.assert_array_equal(left, right, err_msg=where)
+    else:
+        assert left == right, where

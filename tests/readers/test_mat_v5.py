@@ -67,7 +67,7 @@ def test_big_endian_and_small_name_elements():
 def test_compressed_variables_and_skipping_others():
     other = matrix("other", (1, 1), MI_DOUBLE, struct.pack("<d", 7.0))
     wanted = matrix("ycoords", (1, 2), MI_DOUBLE, struct.pack("<2d", 20.0, 40.0))
-    content = mat_file(element(MI_COMPRESSED, zlib.compress(other)), element(MI_COMPRESSED, zlib.compress(wanted)))
+    content = mat_file(compressed(other), compressed(wanted))
     variables = read_v5_variables(content, "chanMap.mat", ("ycoords",), max_elements=10)
     assert list(variables) == ["ycoords"]
     np.testing.assert_array_equal(variables["ycoords"], [[20.0, 40.0]])
@@ -80,8 +80,7 @@ def test_compressed_variables_and_skipping_others():
         (mat_file(matrix("xcoords", (1, 1), MI_DOUBLE, bytes(8), matlab_class=STRUCT)), "MATLAB struct variable"),
         (mat_file(matrix("xcoords", (1, 3), MI_DOUBLE, bytes(16))), "declares 3 elements but stores 2"),
         (mat_file(matrix("xcoords", (1, 2), MI_DOUBLE, bytes(16)))[:-4], "past the end"),
-        (mat_file(element(MI_COMPRESSED, zlib.compress(matrix("xcoords", (1, 200_000), MI_DOUBLE,
-                                                               bytes(1_600_000))))), "'xcoords' is 1600"),
+        (mat_file(compressed(matrix("xcoords", (1, 200_000), MI_DOUBLE, bytes(1_600_000)))), "'xcoords' is 1600"),
         (mat_file(element(MI_DOUBLE, bytes(8))), "top-level element at byte 128 has data type 9"),
         (b"MATLAB 5.0" + bytes(118), "no MATLAB 5 header"),
     ],

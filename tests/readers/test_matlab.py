@@ -15,6 +15,8 @@ from nwb_conversions.readers.matlab_values import LazyMatlabArray, MatlabObjectE
 from nwb_conversions.samples.matlab_files import BlockMatrix, write_mat_v5, write_mat_v73
 from nwb_conversions.samples.ssc11 import write_class_object_v5, write_class_object_v73
 
+from .scipy_reference import assert_same_structure
+
 
 def sample_variables() -> dict:
     roi_by_time = np.arange(12.0).reshape(3, 4)  # MATLAB 3 x 4: 3 ROIs, 4 time points
@@ -36,27 +38,6 @@ def sample_variables() -> dict:
         },
         "top_scalar": np.array([[42.0]]),
     }
-
-
-def assert_same_structure(left, right, where="value", *, ordered=True):
-    """Deep equality with types, shapes and dtypes (StructArray shapes too); struct fields in the same order unless
-    not ``ordered`` (a v7.3 struct's fields come in HDF5's order)."""
-    assert type(left) is type(right), where
-    if isinstance(left, dict):
-        assert list(left) == list(right) if ordered else sorted(left) == sorted(right), where
-        for key in left:
-            assert_same_structure(left[key], right[key], f"{where}.{key}", ordered=ordered)
-    elif isinstance(left, list):
-        assert len(left) == len(right), where
-        if isinstance(left, StructArray):
-            assert left.matlab_shape == right.matlab_shape, where
-        for index, (a, b) in enumerate(zip(left, right)):
-            assert_same_structure(a, b, f"{where}[{index}]", ordered=ordered)
-    elif isinstance(left, np.ndarray):
-        assert left.dtype == right.dtype and left.shape == right.shape, where
-        np.testing.assert_array_equal(left, right, err_msg=where)
-    else:
-        assert left == right, where
 
 
 @pytest.fixture(scope="module")

@@ -53,11 +53,23 @@ def check_same(file_path: Path, where_a: str, a, where_b: str, b, expected: str,
         )
 
 
-def check_finite(values: np.ndarray, file_path: Path, where: str) -> np.ndarray:
-    """Return ``values`` if none is NaN or infinite; otherwise refuse, naming the first."""
+def check_stated(file_path: Path, where: str, stated, other_where: str, other, expected: str, *,
+                 tolerance: float = 0.0, unit: str = "") -> None:
+    """Refuse unless ``stated`` (a field stating one fact again, as a vector) is one value equal to ``other``
+    (within ``tolerance``), showing both (``stated`` in full, or "empty"; followed by ``unit``)."""
+    stated = np.asarray(stated).reshape(-1)
+    if stated.size != 1 or not (abs(stated[0] - other) <= tolerance if tolerance else stated[0] == other):
+        shown = " ".join(map(number, stated)) or "empty"
+        raise SourceFormatError(file_path, f"{where} is {shown}{unit} but {other_where} is {number(other)}{unit}",
+                                expected)
+
+
+def check_finite(values: np.ndarray, file_path: Path, where: str, *, first: int = 0) -> np.ndarray:
+    """Return ``values`` if none is NaN or infinite; otherwise refuse, naming the first (``values`` being entries
+    ``first + 1, ...`` of ``where``)."""
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise SourceFormatError(file_path, f"{where}({int(bad[0]) + 1}) is {values[bad[0]]}",
+        raise SourceFormatError(file_path, f"{where}({first + int(bad[0]) + 1}) is {values[bad[0]]}",
                                 f"{where} as finite numbers")
     return values
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from ...errors import SourceFormatError
 from ...readers.matlab_values import LazyMatlabArray
-from .agreement import check_count
+from .agreement import check_count, check_finite
 from .struct import LoadedSession, TimeUnit, as_list, event_series, strings, time_unit_of
 from .trials import TrialTable, read_trials
 
@@ -186,11 +186,7 @@ def _whisker_series(struct, file_path: Path, where: str, name: str, description:
 def _check_finite_in_blocks(values: ScaledVector, file_path: Path, where: str) -> None:
     """Refuse a NaN or infinite time, reading a long (lazy) vector a block at a time."""
     for start in range(0, len(values), FINITE_CHECK_BLOCK):
-        block = values[start : start + FINITE_CHECK_BLOCK]
-        bad = np.flatnonzero(~np.isfinite(block))
-        if bad.size:
-            raise SourceFormatError(file_path, f"{where}({start + int(bad[0]) + 1}) is {block[bad[0]]}",
-                                    f"{where} as finite numbers")
+        check_finite(values[start : start + FINITE_CHECK_BLOCK], file_path, where, first=start)
 
 
 def _events(struct, file_path: Path, where: str, name: str, description: str) -> BehaviorEvents:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
-from .agreement import TIME_TOLERANCE_S, check_count, check_finite, check_same, check_unique, number
+from .agreement import TIME_TOLERANCE_S, check_count, check_finite, check_same, check_stated, check_unique
 from .rois import read_planes
 from .struct import LoadedSession, as_list, event_series, field_of, hash_entries, time_unit_of, vector
 
@@ -159,10 +159,8 @@ def _read_events(ca: dict, imaging: CalciumImaging, file_path: Path) -> None:
         series_where = f"{where}.esa{{{index + 1}}}"
         if isinstance(struct, dict) and "id" in struct:
             stated = vector(struct["id"], file_path, f"{series_where}.id", dtype=np.int64)
-            if stated.size != 1 or stated[0] != roi_id:
-                raise SourceFormatError(
-                    file_path, f"{series_where}.id is {' '.join(map(number, stated)) or 'empty'} but {ids_where}"
-                    f"({index + 1}) is {roi_id}", "each event series' ROI id stated once")
+            check_stated(file_path, f"{series_where}.id", stated, f"{ids_where}({index + 1})", roi_id,
+                         "each event series' ROI id stated once")
         by_id[roi_id] = event_series(struct, file_path, series_where, required=False)
     imaging.event_times = [by_id[roi_id][0] for roi_id in imaging.roi_ids.tolist()]
     trials = [by_id[roi_id][1] for roi_id in imaging.roi_ids.tolist()]

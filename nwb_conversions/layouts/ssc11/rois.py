@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
-from .agreement import check_count, check_same, check_unique, number
+from .agreement import check_count, check_same, check_stated, check_unique, number
 from .struct import as_list, field_of, vector
 
 #: Side of the imaged field in pixels (``image_bounds = [512 512]`` in the lab's analysis code).
@@ -110,10 +110,8 @@ def _read_plane(plane, plane_number: int, row_of_id: dict, plane_of_id: dict, fi
             raise SourceFormatError(file_path, f"{roi_where} has no indices", f"{roi_where}.indices (pixel indices)")
         if "id" in roi:
             stated = vector(roi["id"], file_path, f"{roi_where}.id", dtype=np.int64)
-            if stated.size != 1 or stated[0] != ids[index]:
-                raise SourceFormatError(
-                    file_path, f"{roi_where}.id is {' '.join(map(number, stated)) or 'empty'} but "
-                    f"{where}.roiIds({index + 1}) is {ids[index]}", "the same ROI id in both")
+            check_stated(file_path, f"{roi_where}.id", stated, f"{where}.roiIds({index + 1})", ids[index],
+                         "the same ROI id in both")
         masks.append(decode_pixel_indices(roi["indices"], file_path, f"{roi_where}.indices"))
     rows = np.array([row_of_id[int(roi_id)] for roi_id in ids], dtype=np.int64)
     return PlaneRois(plane_number, ids, rows, masks)

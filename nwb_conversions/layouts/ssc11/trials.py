@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
-from .agreement import TIME_TOLERANCE_S, check_finite, check_unique, number
+from .agreement import TIME_TOLERANCE_S, check_finite, check_stated, check_unique
 from .struct import TimeUnit, as_list, hash_entries, strings, time_unit_of, vector
 
 #: Trial type name → (correct, side licked); L/R in the name is the correct side.
@@ -115,17 +115,19 @@ def _check_trial_structs(trial_structs: list, trial_ids: np.ndarray, starts: np.
     """What each ``trial{t}`` states again must agree with the session's vectors: its ``id`` with ``trialIds(t)``,
     its ``startTime`` (in its ``timeUnit``) with ``trialStartTimes(t)``, its ``typeIds`` with the rows of
     ``trialTypeMat(:, t)`` that are set."""
+    expected = "a fact stated twice to agree"
     for index, trial in enumerate(trial_structs):
         where = f"sess.trial{{{index + 1}}}"
         if not isinstance(trial, dict):
             continue
         if "id" in trial:
-            _check_scalar(trial["id"], trial_ids[index], file_path, f"{where}.id", f"sess.trialIds({index + 1})")
+            check_stated(file_path, f"{where}.id", np.asarray(trial["id"], dtype=np.float64),
+                         f"sess.trialIds({index + 1})", trial_ids[index], expected)
         if "startTime" in trial:
             unit = time_unit_of(trial.get("timeUnit"), file_path, f"{where}.timeUnit")
             stated = unit.to_seconds(vector(trial["startTime"], file_path, f"{where}.startTime"))
-            _check_scalar(stated, starts[index], file_path, f"{where}.startTime", f"sess.trialStartTimes({index + 1})",
-                          tolerance=TIME_TOLERANCE_S, unit=" s")
+            check_stated(file_path, f"{where}.startTime", stated, f"sess.trialStartTimes({index + 1})", starts[index],
+                         expected, tolerance=TIME_TOLERANCE_S, unit=" s")
         if "typeIds" in trial and type_matrix is not None:
             stated = sorted(set(vector(trial["typeIds"], file_path, f"{where}.typeIds", dtype=np.int64).tolist()))
             flagged = (np.flatnonzero(type_matrix[:, index].astype(bool)) + 1).tolist()
@@ -133,15 +135,6 @@ def _check_trial_structs(trial_structs: list, trial_ids: np.ndarray, starts: np.
                 raise SourceFormatError(
                     file_path, f"{where}.typeIds is {stated} but sess.trialTypeMat(:, {index + 1}) sets rows {flagged}",
                     "each trial's types stated once")
-
-
-def _check_scalar(value, other: float, file_path: Path, where: str, other_where: str, *, tolerance: float = 0.0,
-                  unit: str = ""):
-    values = np.asarray(value, dtype=np.float64).reshape(-1)
-    if values.size != 1 or not abs(values[0] - other) <= tolerance:
-        shown = " ".join(number(item) for item in values) or "empty"
-        raise SourceFormatError(file_path, f"{where} is {shown}{unit} but {other_where} is {number(other)}{unit}",
-                                "a fact stated twice to agree")
 
 
 def _trial_ends(trial_structs, starts, file_path: Path, notes: list, session_end: float | None) -> np.ndarray:
