@@ -2,8 +2,8 @@
 
 A conversion removes its own temporary files when it fails or is interrupted; a worker process that is killed
 (SIGKILL, the out-of-memory killer) or crashes in a C library cannot. The batch then removes, beside the session's
-target, every temporary name the session's writers use, whatever process id it carries: the HDF5 file
-(``.<stem>.partial-<pid>.nwb``), the NWB-Zarr folder (``.<name>.partial-<pid>``), the sidecar
+target, every temporary name the session's writers use, whatever process id it carries: the HDF5 file or NWB-Zarr
+folder (``.<stem>.partial-<pid>.nwb``, ``.<stem>.partial-<pid>.zarr``), the sidecar
 (``.<name>.batch.json.partial-<pid>``) and the quicklook (``.<stem>.partial-<pid>.png``). This is safe because a batch
 holds its output folder's lock (:mod:`.lock`) and converts each target in exactly one task, and it runs only once that
 task has ended.
@@ -29,8 +29,7 @@ _PID = 987654321
 def leftover_pattern(output: Path) -> re.Pattern:
     """The names of the temporary files and folders of ``output``'s writers, for any process id."""
     examples = (
-        partial_path(output, _PID).name,
-        f".{output.name}.partial-{_PID}",
+        partial_path(output, _PID).name,  # the HDF5 file or the NWB-Zarr folder
         sidecar_temporary_path(output, _PID).name,
         partial_path(quicklook_path(output), _PID).name,
     )

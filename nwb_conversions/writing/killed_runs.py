@@ -11,30 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .output import PARTIAL_STEM_CHARACTERS, _process_is_running, remove_stale_partials
+from .output import left_by_killed_runs, marked_path, remove_stale_partials
 from .zarr_target import is_zarr_store, remove_tree
 
 
 def aside_path(output_path: Path, pid: int) -> Path:
     """Where the run with process id ``pid`` moves the store it replaces, when folders cannot be swapped."""
-    stem = output_path.stem[:PARTIAL_STEM_CHARACTERS]
-    return output_path.with_name(f".{stem}.previous-{pid}{output_path.suffix[:16]}")
-
-
-def left_by_killed_runs(output_path: Path, marker: str) -> list[Path]:
-    """The paths beside ``output_path`` named ``.<stem>.<marker>-<pid><suffix>`` whose process is not running."""
-    prefix, suffix = f".{output_path.stem[:PARTIAL_STEM_CHARACTERS]}.{marker}-", output_path.suffix[:16]
-    try:
-        names = sorted(os.listdir(output_path.parent))
-    except OSError:
-        return []
-    found = []
-    for name in names:
-        pid = name[len(prefix) : len(name) - len(suffix) if suffix else None]
-        if name.startswith(prefix) and name.endswith(suffix) and pid.isdigit() and int(pid) != os.getpid():
-            if not _process_is_running(int(pid)):
-                found.append(output_path.parent / name)
-    return found
+    return marked_path(output_path, "previous", pid)
 
 
 def recover_stale_folders(output_path: str | Path) -> tuple[list[Path], list[Path]]:

@@ -81,10 +81,16 @@ def publish(temporary_path: Path, output_path: Path, *, overwrite: bool, sources
 PARTIAL_STEM_CHARACTERS = 200
 
 
+def marked_path(output_path: Path, marker: str, pid: int) -> Path:
+    """``.<stem>.<marker>-<pid><suffix>`` beside ``output_path``: a temporary name of the run with process id ``pid``
+    (``partial`` for what it writes, ``previous`` for a store it moves aside)."""
+    stem = output_path.stem[:PARTIAL_STEM_CHARACTERS]
+    return output_path.with_name(f".{stem}.{marker}-{pid}{output_path.suffix[:16]}")
+
+
 def partial_path(output_path: Path, pid: int) -> Path:
     """The temporary file of the run with process id ``pid`` writing ``output_path``."""
-    stem = output_path.stem[:PARTIAL_STEM_CHARACTERS]
-    return output_path.with_name(f".{stem}.partial-{pid}{output_path.suffix[:16]}")
+    return marked_path(output_path, "partial", pid)
 
 
 def _process_is_running(pid: int) -> bool:
@@ -102,6 +108,23 @@ def _process_is_running(pid: int) -> bool:
         return True
 
 
+def left_by_killed_runs(output_path: Path, marker: str) -> list[Path]:
+    """The paths beside ``output_path`` named as :func:`marked_path` names them with ``marker``, whose process is
+    not running (nor this one)."""
+    prefix, suffix = f".{output_path.stem[:PARTIAL_STEM_CHARACTERS]}.{marker}-", output_path.suffix[:16]
+    try:
+        names = sorted(os.listdir(output_path.parent))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        pid = name[len(prefix) : len(name) - len(suffix) if suffix else None]
+        if name.startswith(prefix) and name.endswith(suffix) and pid.isdigit() and int(pid) != os.getpid():
+            if not _process_is_running(int(pid)):
+                found.append(output_path.parent / name)
+    return found
+
+
 def remove_stale_partials(output_path: str | Path) -> list[Path]:
     """Remove the temporary files that killed runs (e.g. SIGKILL, a power cut) left beside ``output_path``.
 
@@ -112,22 +135,11 @@ def remove_stale_partials(output_path: str | Path) -> list[Path]:
     list of Path
         The files removed, for a note.
     """
-    output_path = Path(output_path)
     removed = []
-    prefix, suffix = f".{output_path.stem[:PARTIAL_STEM_CHARACTERS]}.partial-", output_path.suffix[:16]
-    try:
-        candidates = list(output_path.parent.iterdir())
-    except OSError:
-        return removed
-    for candidate in candidates:
-        name = candidate.name
-        pid = name[len(prefix) : len(name) - len(suffix) if suffix else None]
-        if not (name.startswith(prefix) and name.endswith(suffix) and pid.isdigit()):
-            continue
-        if int(pid) != os.getpid() and not _process_is_running(int(pid)):
-            with contextlib.suppress(OSError):
-                candidate.unlink()
-                removed.append(candidate)
+    for path in left_by_killed_runs(Path(output_path), "partial"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
     return removed
 
 

@@ -80,7 +80,7 @@ def test_leftovers_are_every_writers_temporary_names_of_that_output_only(tmp_pat
     for path in doomed:
         path.write_bytes(b"partial")
     store = subject / "sub-a_ses-c1.nwb.zarr"
-    zarr_temporary = subject / f".{store.name}.partial-126"  # the NWB-Zarr writer's folder
+    zarr_temporary = partial_path(store, 126)  # the NWB-Zarr writer's folder
     (zarr_temporary / "acquisition").mkdir(parents=True)
     (zarr_temporary / "acquisition" / "0.0").write_bytes(b"chunk")
     kept = [output, subject / "sub-a_ses-c10.nwb", partial_path(subject / "sub-a_ses-c10.nwb", 127),
