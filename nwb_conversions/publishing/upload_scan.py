@@ -54,6 +54,11 @@ def refuse_zarr(path: Path) -> None:
     )
 
 
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is a temporary output's: a dot name holding one of :data:`TEMPORARY_MARKERS`."""
+    return name.startswith(".") and any(marker in name for marker in TEMPORARY_MARKERS)
+
+
 def refuse_temporary(path: Path) -> None:
     raise ConversionError(
         f"{path}: is the temporary output of a conversion that is running or was killed; expected a finished "
@@ -63,7 +68,7 @@ def refuse_temporary(path: Path) -> None:
 
 def judge_folder(path: Path, top: Path) -> bool:
     """Whether to look inside the folder ``path``; refuse a Zarr store or a link to a folder."""
-    if any(marker in path.name for marker in TEMPORARY_MARKERS) and path.name.startswith("."):
+    if is_temporary(path.name):
         refuse_temporary(path)
     if path.name.startswith(".") or (path / "dandiset.yaml").exists():
         return False
@@ -79,9 +84,9 @@ def judge_folder(path: Path, top: Path) -> bool:
 def judge_file(path: Path, top: Path, strays: list[Path]) -> bool:
     """Whether the file ``path`` is an NWB file to upload; strays are collected, temporary outputs refused."""
     name = path.name
+    if is_temporary(name):
+        refuse_temporary(path)
     if name.startswith("."):
-        if any(marker in name for marker in TEMPORARY_MARKERS):
-            refuse_temporary(path)
         return False
     if name.endswith(".nwb"):
         return True

@@ -69,6 +69,13 @@ def table_case(tmp: Path, table: str | bytes, fragment: str, table_name: str = "
     return batch_case(tmp, table_name, fragment, table=table, table_name=table_name)
 
 
+def table_row(
+    table: str | bytes, fragment: str, table_name: str = "sessions.csv"
+) -> Callable[[Path, pytest.MonkeyPatch], Case]:
+    """A row whose sessions table ``table_name`` holds ``table`` and is refused with ``fragment``."""
+    return lambda t, m: table_case(t, table, fragment, table_name)
+
+
 def sparse_table(tmp: Path, size: int) -> Case:
     case = table_case(tmp, GOOD_TABLE, "larger than such a file can be")
     os.truncate(tmp / "tables" / "sessions.csv", size)
@@ -170,52 +177,52 @@ ROWS: dict[str, Callable[[Path, pytest.MonkeyPatch], Case]] = {
         t, "gone.csv", "no such sessions table", "--sessions-table", t / "gone.csv", table=None
     ),
     "table is a folder": lambda t, m: table_folder(t),
-    "table empty": lambda t, m: table_case(t, "", "is empty"),
-    "table header only": lambda t, m: table_case(t, "session,subject_id\n", "holds a header but no session row"),
-    "table cut short in a row": lambda t, m: table_case(
-        t, "session,subject_id,species,sex\nc1,rat-a,Rattus norvegicus,M\nc2,rat-b", "line 3 has fewer cells"
+    "table empty": table_row("", "is empty"),
+    "table header only": table_row("session,subject_id\n", "holds a header but no session row"),
+    "table cut short in a row": table_row(
+        "session,subject_id,species,sex\nc1,rat-a,Rattus norvegicus,M\nc2,rat-b", "line 3 has fewer cells"
     ),
-    "table cut inside a quoted cell": lambda t, m: table_case(
-        t, 'session,subject_id,species\nc1,rat-a,"Rattus norv', "unexpected end of data"
+    "table cut inside a quoted cell": table_row(
+        'session,subject_id,species\nc1,rat-a,"Rattus norv', "unexpected end of data"
     ),
-    "table is binary": lambda t, m: table_case(t, b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "is not UTF-8 text"),
-    "table of another type": lambda t, m: table_case(t, GOOD_TABLE, "unknown table type '.xlsx'", "sessions.xlsx"),
+    "table is binary": table_row(b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "is not UTF-8 text"),
+    "table of another type": table_row(GOOD_TABLE, "unknown table type '.xlsx'", "sessions.xlsx"),
     "table huge (17 MB)": lambda t, m: sparse_table(t, 17 * 1024 * 1024),
-    "table cell over the CSV field limit": lambda t, m: table_case(
-        t, "session,subject_description\nc1," + "x" * 200_000 + "\n", "field larger than field limit"
+    "table cell over the CSV field limit": table_row(
+        "session,subject_description\nc1," + "x" * 200_000 + "\n", "field larger than field limit"
     ),
-    "table without a session column": lambda t, m: table_case(t, "cell,sex\nc1,M\n", "no 'session' column"),
-    "table unknown column": lambda t, m: table_case(t, "session,colour\nc1,red\n", "unknown column 'colour'"),
-    "table empty session name": lambda t, m: table_case(t, "session,sex\n,M\n", "line 2 has an empty 'session'"),
-    "table NaN age": lambda t, m: table_case(
-        t, "session,subject_id,age\nc1,rat-a,NaN\n", "row 'c1': age is 'NaN', a spreadsheet's mark of a missing value"
+    "table without a session column": table_row("cell,sex\nc1,M\n", "no 'session' column"),
+    "table unknown column": table_row("session,colour\nc1,red\n", "unknown column 'colour'"),
+    "table empty session name": table_row("session,sex\n,M\n", "line 2 has an empty 'session'"),
+    "table NaN age": table_row(
+        "session,subject_id,age\nc1,rat-a,NaN\n", "row 'c1': age is 'NaN', a spreadsheet's mark of a missing value"
     ),
-    "table two rows of a session disagree": lambda t, m: table_case(
-        t, "session,sex\nc1,M\nc2,F\nc1,F\n", "session 'c1' has two rows that disagree (line 2 and line 4: "
+    "table two rows of a session disagree": table_row(
+        "session,sex\nc1,M\nc2,F\nc1,F\n", "session 'c1' has two rows that disagree (line 2 and line 4: "
         "Subject.sex 'M' and 'F')"
     ),
-    "table two columns of a field disagree": lambda t, m: table_case(
-        t, "session,sex,Subject.sex\nc1,M,F\n", "row 'c1': sex and Subject.sex disagree ('M' and 'F')"
+    "table two columns of a field disagree": table_row(
+        "session,sex,Subject.sex\nc1,M,F\n", "row 'c1': sex and Subject.sex disagree ('M' and 'F')"
     ),
-    "table column given twice disagrees": lambda t, m: table_case(
-        t, "session,age,age\nc1,P60D,P61D\n", "row 'c1': age and age disagree ('P60D' and 'P61D')"
+    "table column given twice disagrees": table_row(
+        "session,age,age\nc1,P60D,P61D\n", "row 'c1': age and age disagree ('P60D' and 'P61D')"
     ),
     "table two names of one session disagree": lambda t, m: allen_case(
         t, ("",), "session,sex\n103991.h5,M\n103991,F\n", "sessions.csv",
         "rows '103991.h5' and '103991' both name session '103991.h5' and disagree (Subject.sex 'M' and 'F')",
     ),
-    "table sex not M/F/U/O": lambda t, m: table_case(t, "session,sex\nc1,male\n", "row 'c1': sex is 'male'"),
-    "table start time without a time zone": lambda t, m: table_case(
-        t, "session,session_start_time\nc1,2014-11-25T10:00:00\n", "row 'c1': NWBFile/session_start_time"
+    "table sex not M/F/U/O": table_row("session,sex\nc1,male\n", "row 'c1': sex is 'male'"),
+    "table start time without a time zone": table_row(
+        "session,session_start_time\nc1,2014-11-25T10:00:00\n", "row 'c1': NWBFile/session_start_time"
     ),
-    "yaml table is a list": lambda t, m: table_case(t, "- c1\n- c2\n", "holds a list, not a mapping", "s.yaml"),
-    "yaml table row is text": lambda t, m: table_case(t, "c1: rat-a\n", "session 'c1' holds a str", "s.yaml"),
-    "yaml table NaN weight": lambda t, m: table_case(t, "c1: {weight: .nan}\n", "row 'c1': weight is 'nan'", "s.yml"),
-    "yaml table block and column disagree": lambda t, m: table_case(
-        t, "c1: {sex: M, Subject: {sex: F}}\n", "row 'c1': sex and Subject.sex disagree", "s.yaml"
+    "yaml table is a list": table_row("- c1\n- c2\n", "holds a list, not a mapping", "s.yaml"),
+    "yaml table row is text": table_row("c1: rat-a\n", "session 'c1' holds a str", "s.yaml"),
+    "yaml table NaN weight": table_row("c1: {weight: .nan}\n", "row 'c1': weight is 'nan'", "s.yml"),
+    "yaml table block and column disagree": table_row(
+        "c1: {sex: M, Subject: {sex: F}}\n", "row 'c1': sex and Subject.sex disagree", "s.yaml"
     ),
-    "yaml table session named with a space disagrees": lambda t, m: table_case(
-        t, "c1: {sex: M}\n'c1 ': {sex: F}\n", "session 'c1' has two rows that disagree (key 'c1' and key 'c1 '",
+    "yaml table session named with a space disagrees": table_row(
+        "c1: {sex: M}\n'c1 ': {sex: F}\n", "session 'c1' has two rows that disagree (key 'c1' and key 'c1 '",
         "s.yaml",
     ),
     # --- the report and the options ---------------------------------------------------------------------------
