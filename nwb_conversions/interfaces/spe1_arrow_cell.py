@@ -99,7 +99,7 @@ class SPE1ArrowCellInterface(MetadataBlocksMixin, BaseDataInterface):
         segments = index_segments(splits, num_channels=NUM_CHANNELS, features_by_split=features)
         check_rate_and_lengths(self.cell_metadata, segments, folder / "conversion_metadata.json")
         check_contiguous(segments)
-        self.sample_id_origin = sample_id_origin(self.cell_metadata, segments) if segments else 0
+        self.sample_id_origin = sample_id_origin(self.cell_metadata, segments)
         self.segments = [replace(segment, start_sample=segment.start_sample + self.sample_id_origin)
                          for segment in segments]
         self.recording = SegmentedRecording(self.segments, num_channels=NUM_CHANNELS)

@@ -11,6 +11,7 @@ are the same bytes.
 
 from __future__ import annotations
 
+import math
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ class NpzMemberHeader:
     dtype: np.dtype
     fortran_order: bool
     data_offset: int
+
+    @property
+    def data_bytes(self) -> int:
+        """The bytes of data the header declares (an exact Python integer, however large the shape)."""
+        return math.prod(self.shape) * self.dtype.itemsize
 
 
 class NpzArchive:
@@ -126,15 +132,15 @@ class NpzArchive:
                 f"'{name}' is an object array, which only pickle can load (refused: unpickling runs code)",
                 f"{self.expected}, holding plain numeric or string arrays",
             )
-        declared = int(np.prod([int(length) for length in shape], dtype=object)) * dtype.itemsize
-        if offset + declared != info.file_size:
+        header = NpzMemberHeader(name, tuple(shape), dtype, fortran_order, offset)
+        if offset + header.data_bytes != info.file_size:
             raise SourceFormatError(
                 self.file_path,
-                f"'{name}' declares {dtype} {list(shape)} ({declared} bytes) but its member holds "
+                f"'{name}' declares {dtype} {list(shape)} ({header.data_bytes} bytes) but its member holds "
                 f"{info.file_size - offset} bytes after the header",
                 f"{self.expected}, each array holding exactly the values its header declares",
             )
-        return NpzMemberHeader(name, tuple(shape), dtype, fortran_order, offset)
+        return header
 
     def __contains__(self, name: str) -> bool:
         return name in self.headers
@@ -157,8 +163,7 @@ class NpzArchive:
             If the member is absent, larger than :data:`MAX_WHOLE_MEMBER_BYTES` or unreadable.
         """
         self.require(name)
-        header = self.headers[name]
-        size = int(np.prod(header.shape, dtype=object)) * header.dtype.itemsize
+        size = self.headers[name].data_bytes
         if size > MAX_WHOLE_MEMBER_BYTES:
             raise SourceFormatError(
                 self.file_path, f"'{name}' holds {size} bytes", f"{self.expected}: at most {MAX_WHOLE_MEMBER_BYTES}"

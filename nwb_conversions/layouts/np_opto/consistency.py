@@ -149,14 +149,10 @@ def check_qc_pass(info: SessionInfo, clusters: Clusters) -> None:
         thresholds[key] = float(value)
     metrics = [getattr(clusters, field) for _, field, _ in QC_THRESHOLDS]
     finite = np.logical_and.reduce([np.isfinite(values) for values in metrics])
-    strict = np.logical_and.reduce(
-        [values > thresholds[key] if lower else values < thresholds[key]
-         for (key, _, lower), values in zip(QC_THRESHOLDS, metrics)]
-    )
-    loose = np.logical_and.reduce(
-        [values >= thresholds[key] if lower else values <= thresholds[key]
-         for (key, _, lower), values in zip(QC_THRESHOLDS, metrics)]
-    )
+    margins = [values - thresholds[key] if lower else thresholds[key] - values  # > 0: on the passing side
+               for (key, _, lower), values in zip(QC_THRESHOLDS, metrics)]
+    strict = np.logical_and.reduce([margin > 0 for margin in margins])
+    loose = np.logical_and.reduce([margin >= 0 for margin in margins])
     qc_pass = clusters.qc_pass
     wrong = finite & ((qc_pass & ~loose) | (~qc_pass & strict))
     if wrong.any():

@@ -53,13 +53,10 @@ def check_metadata_stated_twice(metadata: ConversionMetadata, path: Path) -> Non
 def check_templates_window(metadata: ConversionMetadata, templates: Templates, templates_path: Path) -> None:
     """``templates.npz`` ``nbefore``/``nafter`` are ``template_metadata``'s, and its ``ms_before``/``ms_after`` at
     the sampling rate."""
-    recorded = metadata.raw.get("template_metadata")
-    recorded = recorded if isinstance(recorded, dict) else {}
     rate_per_ms = metadata.sampling_frequency / 1000.0
     for key, stored in (("nbefore", templates.nbefore), ("nafter", templates.nafter)):
-        samples = recorded.get(key)
-        milliseconds = recorded.get(f"ms_{key[1:]}")
-        statements = [(f"template_metadata.{key}", samples)]
+        milliseconds = _lookup(metadata.raw, f"template_metadata.ms_{key[1:]}")
+        statements = [(f"template_metadata.{key}", _lookup(metadata.raw, f"template_metadata.{key}"))]
         if _number(milliseconds):
             statements.append((f"template_metadata.ms_{key[1:]} × {rate_per_ms:g} samples/ms",
                                round(milliseconds * rate_per_ms, 6)))
@@ -94,8 +91,7 @@ def sample_id_origin(metadata: ConversionMetadata, segments: list[Segment]) -> i
     ``skip_seconds`` × rate). Any other first ``sample_id`` contradicts ``skip_seconds`` and is refused.
     Without a ``skip_seconds``, ``sample_id`` is read on the raw recording's clock.
     """
-    source = metadata.raw.get("source_metadata")
-    skip = source.get("skip_seconds") if isinstance(source, dict) else None
+    skip = _lookup(metadata.raw, "source_metadata.skip_seconds")
     first = segments[0].start_sample
     if not _number(skip):
         return 0
@@ -115,10 +111,8 @@ def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_co
     """The shards against ``source_metadata``'s window length and ``n_spikes_total``: the segments hold at most
     ``duration_s`` of samples and list ``n_spikes_total`` spikes."""
     rate = metadata.sampling_frequency
-    source = metadata.raw.get("source_metadata")
-    source = source if isinstance(source, dict) else {}
     held = segments[-1].stop_sample - segments[0].start_sample
-    duration = source.get("duration_s")
+    duration = _lookup(metadata.raw, "source_metadata.duration_s")
     if _number(duration) and held > duration * rate + 0.5:
         raise SourceFormatError(
             segments[-1].shard, f"the segments hold {held} samples ({held / rate:g} s)",
