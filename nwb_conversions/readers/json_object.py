@@ -9,6 +9,7 @@ values and, where they can be found, both lines.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -90,6 +91,16 @@ def read_json_object_text(file_path: str | Path, expected: str) -> tuple[dict, s
     if not isinstance(content, dict):
         raise SourceFormatError(file_path, f"holds a JSON {type(content).__name__}, not an object", expected)
     return content, text
+
+
+def is_finite_number(value) -> bool:
+    """Whether a value read from JSON is a number (not a boolean) that is finite as a float (not NaN, not 10**400)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def read_json_object(file_path: str | Path, expected: str) -> dict:

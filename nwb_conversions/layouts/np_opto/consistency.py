@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SourceFormatError
+from ...readers.json_object import is_finite_number
 from .session import SessionInfo, shown
 from .sorting import Clusters
 from .stimulation import Stimulation
@@ -116,16 +117,6 @@ def check_range(info: SessionInfo, key: str, first: float, lasts: tuple[float, .
             f"'{key}' is {shown(value)} but {file_name} spans {actual}",
             "the same time range in session.json and the session's files",
         )
-
-
-def is_finite_number(value) -> bool:
-    """A JSON number (not a boolean) that is finite as a float."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        return bool(np.isfinite(float(value)))
-    except OverflowError:
-        return False
 
 
 def agrees(stated: float, actual: float, floor: float) -> bool:

@@ -10,13 +10,12 @@ open is not made into a rule: ``source_metadata.duration_s`` may be the window a
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import SourceFormatError
-from ...readers.json_object import read_json_object
+from ...readers.json_object import is_finite_number, read_json_object
 from ...readers.source_access import format_number
 from .segments import Segment
 from .side_files import ConversionMetadata, Templates
@@ -57,7 +56,7 @@ def check_templates_window(metadata: ConversionMetadata, templates: Templates, t
     for key, stored in (("nbefore", templates.nbefore), ("nafter", templates.nafter)):
         milliseconds = _lookup(metadata.raw, f"template_metadata.ms_{key[1:]}")
         statements = [(f"template_metadata.{key}", _lookup(metadata.raw, f"template_metadata.{key}"))]
-        if _number(milliseconds):
+        if is_finite_number(milliseconds):
             statements.append((f"template_metadata.ms_{key[1:]} × {rate_per_ms:g} samples/ms",
                                round(milliseconds * rate_per_ms, 6)))
         for name, value in statements:
@@ -93,7 +92,7 @@ def sample_id_origin(metadata: ConversionMetadata, segments: list[Segment]) -> i
     """
     skip = _lookup(metadata.raw, "source_metadata.skip_seconds")
     first = segments[0].start_sample
-    if not _number(skip):
+    if not is_finite_number(skip):
         return 0
     skip_samples = round(skip * metadata.sampling_frequency)
     if abs(first - skip * metadata.sampling_frequency) < 0.5:
@@ -113,7 +112,7 @@ def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_co
     rate = metadata.sampling_frequency
     held = segments[-1].stop_sample - segments[0].start_sample
     duration = _lookup(metadata.raw, "source_metadata.duration_s")
-    if _number(duration) and held > duration * rate + 0.5:
+    if is_finite_number(duration) and held > duration * rate + 0.5:
         raise SourceFormatError(
             segments[-1].shard, f"the segments hold {held} samples ({held / rate:g} s)",
             f"at most source_metadata.duration_s = {duration} s ({format_number(duration * rate)} samples) as "
@@ -125,16 +124,6 @@ def check_window(metadata: ConversionMetadata, segments: list[Segment], spike_co
                                 "the number of ground-truth spikes the segments list")
 
 
-def _number(value) -> bool:
-    """A JSON number that is finite as a float (not a boolean, not 10**400)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:
-        return False
-
-
 def check_dataset_stats(path: Path, num_channels: int) -> None:
     """``dataset_stats.json`` (when present) holds one value per channel of the shards in each of its lists."""
     if not path.exists() and not path.is_symlink():
@@ -144,6 +133,6 @@ def check_dataset_stats(path: Path, num_channels: int) -> None:
         if isinstance(values, list) and len(values) != num_channels:
             raise SourceFormatError(path, f"'{key}' holds {len(values)} values",
                                     f"one per channel: {num_channels}, as the shards' rows and num_channels hold")
-        if isinstance(values, list) and not all(_number(value) for value in values):
+        if isinstance(values, list) and not all(is_finite_number(value) for value in values):
             raise SourceFormatError(path, f"'{key}' holds a value that is not a finite number",
                                     "per-channel statistics in µV")

@@ -10,7 +10,6 @@ the shape against the chunk files, ``.zmetadata`` against the file it repeats). 
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 from pathlib import Path
