@@ -182,5 +182,3 @@ def open_nwbfile(nwbfile_path: Path):
                 if not caused_by_pickle(error):
                     raise
                 refuse_unreadable(nwbfile_path, error)
-            except OSError as error:  # HDF5 reports a damaged dataset as an OSError
-                raise SourceFormatError(nwbfile_path, f"cannot be read ({one_line(error)})", EXPECTED_NWB) from error

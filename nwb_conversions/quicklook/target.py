@@ -24,9 +24,15 @@ def default_png_path(nwbfile_path: str | Path) -> Path:
     return Path(nwbfile_path).with_suffix(".png")
 
 
+#: Characters of the PNG's stem kept in its temporary name: those of ``writing.output.partial_path``, whose names a
+#: batch removes after a worker dies (``batch.leftovers``), so that a long name stays within 255 bytes and matches.
+PARTIAL_STEM_CHARACTERS = 200
+
+
 def temporary_png_path(png_path: Path, pid: int | None = None) -> Path:
     """The temporary name a PNG is written under before it is renamed into place."""
-    return png_path.with_name(f".{png_path.stem}.partial-{pid if pid is not None else os.getpid()}.png")
+    stem = png_path.stem[:PARTIAL_STEM_CHARACTERS]
+    return png_path.with_name(f".{stem}.partial-{pid if pid is not None else os.getpid()}.png")
 
 
 def refuse(png_path: Path, problem: str) -> None:
