@@ -82,7 +82,8 @@ def remove_partials_of(folders: list[Path], pid: int) -> list[Path]:
 
 def _wait_for(pid: int) -> int:
     """Wait for the child, passing on the signals that ask the command to stop; return its wait status."""
-    previous = {number: signal.signal(number, lambda number, frame: os.kill(pid, number)) for number in FORWARDED_SIGNALS}
+    forward = lambda number, frame: os.kill(pid, number)  # noqa: E731
+    previous = {number: signal.signal(number, forward) for number in FORWARDED_SIGNALS}
     previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         return os.waitpid(pid, 0)[1]  # interrupted waits are retried by Python (PEP 475)

@@ -50,9 +50,9 @@ SESSION_RESOURCE_OPTIONS = (
                           help="compression threads at most (default: the usable cores: CPU affinity and control-group "
                           "quota, or $NWB_CONVERSIONS_WORKERS)")),
     (("--memory",), dict(type=_argument_type(check_memory_mb), metavar="MB",
-                         help="the writer's budget for data in flight, shared by its reader, compression threads and "
-                         "writer (default: 160, or $NWB_CONVERSIONS_MEMORY_MB); fewer threads are used when theirs would "
-                         "not fit")),
+                         help="the writer's budget for data in flight, shared by its reader, compression threads "
+                         "and writer (default: 160, or $NWB_CONVERSIONS_MEMORY_MB); fewer threads are used when "
+                         "theirs would not fit")),
 )
 
 #: ``--quicklook``, of the dataset subcommands and ``example``.

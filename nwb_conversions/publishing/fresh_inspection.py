@@ -3,9 +3,10 @@
 ``nwbinspector.inspect_nwbfile`` on a path reads the file, then ``pynwb.validate`` reads it again; the gate's
 readability check reads it a third time; and every read first loads the namespaces cached in the file, parsing the
 NWB schema's YAML anew (~0.3 s each, about a third of a short conversion). A file this process has just written
-caches exactly the namespaces this process's type map holds (pynwb wrote them from it, names and versions), so here the file is read once,
-with that type map (``load_namespaces=False``); it is validated against the most specific of the namespaces it
-caches, as ``pynwb.validate`` does, and the nwbinspector checks run on the object read. The messages are the same:
+caches exactly the namespaces this process's type map holds (pynwb wrote them from it, names and versions), so
+here the file is read once, with that type map (``load_namespaces=False``); it is validated against the most
+specific of the namespaces it caches, as ``pynwb.validate`` does, and the nwbinspector checks run on the object
+read. The messages are the same:
 ``tests/publishing/test_fresh_inspection.py`` compares them with ``inspect_nwbfile``'s.
 
 A file caching a namespace, or a version of one, that this process does not hold is inspected the usual way.

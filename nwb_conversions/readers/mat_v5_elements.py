@@ -7,8 +7,8 @@ Shared by the numeric-variable reader of channel maps (:mod:`.mat_v5`) and the s
 - data elements, each an 8-byte tag (type, byte count) or a 4-byte "small element" tag holding at most 4 bytes,
   padded to 8 bytes (``miCOMPRESSED`` elements are not padded);
 - an array (``miMATRIX``): array flags (class, complex, logical), dimensions (``miINT32``; an opaque object has
-  none), name (``miINT8``), then what its class holds; the numeric data's storage type may be smaller than the class (MATLAB stores a double array
-  of small integers as ``miUINT8``).
+  none), name (``miINT8``), then what its class holds; the numeric data's storage type may be smaller than the
+  class (MATLAB stores a double array of small integers as ``miUINT8``).
 
 Nothing is read before its length is checked against the bytes of the enclosing element, so a damaged length is a
 :class:`Damaged` error, never a large allocation or a read past the end.

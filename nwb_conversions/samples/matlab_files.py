@@ -1,7 +1,7 @@
 """Write plain MATLAB structures (see :mod:`nwb_conversions.readers.matlab`) as real v5/v7 and v7.3 MAT files.
 
-v5 (MATLAB's ``-v6``, uncompressed, and ``-v7``, compressed) goes through ``scipy.io.savemat``. v7.3 is written with h5py in MATLAB's own layout, so the reader is
-exercised on the true format: a 512-byte user block holding MATLAB's 128-byte header text, a ``MATLAB_class``
+v5 (MATLAB's ``-v6``, uncompressed, and ``-v7``, compressed) goes through ``scipy.io.savemat``. v7.3 is written
+with h5py in MATLAB's own layout, so the reader is exercised on the true format: a 512-byte user block holding MATLAB's 128-byte header text, a ``MATLAB_class``
 attribute on every variable, structs as groups (``MATLAB_fields`` lists the field order), cell arrays and struct
 arrays as datasets of object references into ``#refs#``, char arrays as ``uint16`` with ``MATLAB_int_decode = 2``,
 logicals as ``uint8`` with ``MATLAB_int_decode = 1``, empty arrays as their dimensions with ``MATLAB_empty = 1``,

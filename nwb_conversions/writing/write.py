@@ -16,12 +16,13 @@ pipeline of three stages that run at the same time, so that none waits on anothe
    this thread ever calls h5py on the output.
 
 Memory is bounded by the row buffers, the threads' work buffers and the chunks in flight, which share one budget
-(:mod:`nwb_conversions.writing.in_flight`), flat in the recording's length and in the number of cores. The encoder is picked from the data: the first chunks are also compressed unshuffled and with a faster
-recipe. The rest of the dataset is stored unshuffled if that came out over 1 % smaller (those chunks carry a filter
-mask that tells HDF5 to skip the shuffle when reading), else with the faster recipe if its chunks were at most 1 %
-larger than the preferred recipe's, else with the preferred recipe. Any other filter pipeline (Blosc/zstd from
-hdf5plugin, fletcher32, ...) is written through h5py's normal path, a chunk row at a time. A failure in the reader,
-a worker or a write cancels the chunks not yet started, stops the reader and re-raises.
+(:mod:`nwb_conversions.writing.in_flight`), flat in the recording's length and in the number of cores. The encoder
+is picked from the data: the first chunks are also compressed unshuffled and with a faster recipe. The rest of the
+dataset is stored unshuffled if that came out over 1 % smaller (those chunks carry a filter mask that tells HDF5 to
+skip the shuffle when reading), else with the faster recipe if its chunks were at most 1 % larger than the preferred
+recipe's, else with the preferred recipe. Any other filter pipeline (Blosc/zstd from hdf5plugin, fletcher32, ...) is
+written through h5py's normal path, a chunk row at a time. A failure in the reader, a worker or a write cancels the
+chunks not yet started, stops the reader and re-raises.
 """
 
 from __future__ import annotations
@@ -132,16 +133,13 @@ def _write_through_h5py(dataset: h5py.Dataset, source, bar, recycler: WrittenPag
         recycler.file_grew()
 
 
-def _chunks_per_row(source_shape: tuple[int, ...], chunk_shape: tuple[int, ...]) -> int:
-    return math.prod(math.ceil(length / step) for length, step in zip(source_shape[1:], chunk_shape[1:]))
-
-
 def _plan_for(dataset: h5py.Dataset, source, threads: int, budget_bytes: int) -> InFlight:
     """The threads, row buffers and window of chunks for writing ``source`` into ``dataset`` within the budget."""
     chunk_shape = tuple(dataset.chunks)
     row_bytes = math.prod((chunk_shape[0],) + tuple(source.shape[1:])) * dataset.dtype.itemsize
     chunk_bytes = math.prod(chunk_shape) * dataset.dtype.itemsize
-    return plan_in_flight(budget_bytes, row_bytes, chunk_bytes, _chunks_per_row(source.shape, chunk_shape), threads)
+    chunks_per_row = math.prod(math.ceil(length / step) for length, step in zip(source.shape[1:], chunk_shape[1:]))
+    return plan_in_flight(budget_bytes, row_bytes, chunk_bytes, chunks_per_row, threads)
 
 
 @dataclass

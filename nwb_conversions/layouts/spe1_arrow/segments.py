@@ -92,7 +92,8 @@ def check_schema(schema: pa.Schema, shard: Path) -> None:
     }
     repeated = sorted({name for name in schema.names if schema.names.count(name) > 1})
     if repeated:
-        raise SourceFormatError(shard, f"the column '{printable(repeated[0])}' appears twice", f"{expected}, each once (datasets maps each column name to one feature)")
+        raise SourceFormatError(shard, f"the column '{printable(repeated[0])}' appears twice",
+                                f"{expected}, each once (datasets maps each column name to one feature)")
     for name, check in checks.items():
         if name not in schema.names:
             columns = ", ".join(printable(column) for column in schema.names)

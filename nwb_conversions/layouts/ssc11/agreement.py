@@ -48,7 +48,8 @@ def check_same(file_path: Path, where_a: str, a, where_b: str, b, expected: str,
         index = int(differ[0])
         raise SourceFormatError(
             file_path,
-            f"{where_a}({index + 1}) is {number(a[index])}{unit} but {where_b}({index + 1}) is {number(b[index])}{unit}",
+            f"{where_a}({index + 1}) is {number(a[index])}{unit} but "
+            f"{where_b}({index + 1}) is {number(b[index])}{unit}",
             expected,
         )
 

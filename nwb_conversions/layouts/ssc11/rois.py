@@ -132,5 +132,6 @@ def _check_plane_facts(ca: dict, num_planes: int, roi_ids: np.ndarray, plane_of_
         for row, (plane, roi_id) in enumerate(zip(planes.tolist(), roi_ids.tolist())):
             if plane != plane_of_id[roi_id]:
                 raise SourceFormatError(
-                    file_path, f"sess.caTSA.roiFOVidx({row + 1}) is {plane} but ROI {roi_id} (sess.caTSA.ids({row + 1}))"
+                    file_path,
+                    f"sess.caTSA.roiFOVidx({row + 1}) is {plane} but ROI {roi_id} (sess.caTSA.ids({row + 1}))"
                     f" is in sess.caTSA.roiArray{{{plane_of_id[roi_id]}}}", "each ROI's plane stated once")

@@ -26,7 +26,8 @@ class PlaneTraces:
         frames = int(matrix.shape[0]) if num_frames is None else min(int(num_frames), int(matrix.shape[0]))
         self.shape = (frames, self.columns.size)
         self.dtype = np.dtype(matrix.dtype)
-        contiguous = self.columns.size and np.array_equal(self.columns, np.arange(self.columns[0], self.columns[-1] + 1))
+        columns = self.columns
+        contiguous = columns.size and np.array_equal(columns, np.arange(columns[0], columns[-1] + 1))
         self._column_slice = slice(int(self.columns[0]), int(self.columns[-1]) + 1) if contiguous else None
 
     def __len__(self) -> int:
